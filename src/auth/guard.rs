@@ -1,0 +1,95 @@
+//! Request guards: `AuthUser` from a Bearer header or the session cookie, checked against the user's
+//! current security stamp and active flag on every request; `ClientIp` for logging.
+
+use crate::domain::role::Role;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::audit::Actor;
+use rocket::request::{FromRequest, Outcome};
+use rocket::{Request, State};
+
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub county_code: Option<String>,
+    pub municipality_code: Option<String>,
+    pub accommodation_id: Option<i64>,
+    pub language: String,
+    pub ip: Option<String>,
+}
+
+impl AuthUser {
+    pub fn actor(&self) -> Actor {
+        Actor { user_id: Some(self.id), role: Some(self.role.as_str().to_string()), ip: self.ip.clone() }
+    }
+
+    /// `403 forbidden` unless the user has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+
+    pub fn is(&self, role: Role) -> bool {
+        self.role == role
+    }
+}
+
+fn bearer<'a>(req: &'a Request<'_>) -> Option<String> {
+    if let Some(h) = req.headers().get_one("Authorization") {
+        let (scheme, token) = h.trim().split_once(' ')?;
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string());
+    }
+    req.cookies().get(crate::auth::SESSION_COOKIE).map(|c| c.value().to_string())
+}
+
+async fn authenticate(req: &Request<'_>) -> Result<AuthUser, ApiError> {
+    let st = req.guard::<&State<AppState>>().await.succeeded().ok_or_else(ApiError::internal)?;
+    let token = bearer(req).ok_or_else(ApiError::unauthorized)?;
+    let claims = st.keys.decode(&token, st.clock.now()).ok_or_else(ApiError::unauthorized)?;
+    let id: i64 = claims.sub.parse().map_err(|_| ApiError::unauthorized())?;
+    let row = st.db.run(move |c| crate::store::users::by_id(c, id).map_err(ApiError::from)).await?;
+    let row = row.filter(|u| u.active && u.security_stamp == claims.stamp).ok_or_else(ApiError::unauthorized)?;
+    let role = Role::parse(&row.role).ok_or_else(ApiError::unauthorized)?;
+    Ok(AuthUser {
+        id: row.id,
+        email: row.email,
+        name: row.name,
+        role,
+        county_code: row.county_code,
+        municipality_code: row.municipality_code,
+        accommodation_id: row.accommodation_id,
+        language: row.language,
+        ip: req.client_ip().map(|i| i.to_string()),
+    })
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for AuthUser {
+    type Error = ApiError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let cached: &Result<AuthUser, ApiError> = req.local_cache_async(authenticate(req)).await;
+        match cached {
+            Ok(u) => Outcome::Success(u.clone()),
+            Err(e) => Outcome::Error((e.status, e.clone())),
+        }
+    }
+}
+
+pub struct ClientIp(pub Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ClientIp {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(ClientIp(req.client_ip().map(|i| i.to_string())))
+    }
+}
+

@@ -1,0 +1,143 @@
+//! Typed settings: `Rocket.toml` (section of the active profile) plus `SAKNAD_*` variables, the environment
+//! winning. Everything is validated here, at start-up, so that a bad configuration stops the server with
+//! one sentence instead of failing on the first request.
+
+use crate::db::DbUrl;
+use rocket::figment::providers::{Env, Serialized};
+use rocket::figment::Figment;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DbUrl,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub public_url: String,
+    pub jwt_secret: String,
+    pub demo: bool,
+    pub data_dir: PathBuf,
+    pub db_pool_size: u32,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct Raw {
+    database_url: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    public_url: Option<String>,
+    jwt_secret: Option<String>,
+    demo: Option<Flag>,
+    data_dir: Option<String>,
+    db_pool_size: Option<u32>,
+}
+
+/// `SAKNAD_DEMO=1`, `=true` and `=yes` all mean on.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Flag {
+    Bool(bool),
+    Int(i64),
+    Str(String),
+}
+
+impl Flag {
+    fn on(&self) -> bool {
+        match self {
+            Flag::Bool(b) => *b,
+            Flag::Int(i) => *i != 0,
+            Flag::Str(s) => matches!(s.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"),
+        }
+    }
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/saknad.sqlite";
+const SECRET_FILE: &str = "jwt_secret";
+
+impl Settings {
+    /// The Rocket figment (Rocket.toml + ROCKET_*) with SAKNAD_* merged on top.
+    pub fn figment() -> Figment {
+        rocket::Config::figment().merge(Env::prefixed("SAKNAD_").global())
+    }
+
+    pub fn from_figment(figment: &Figment) -> Result<Settings, String> {
+        let raw: Raw = figment.extract().map_err(|e| format!("invalid configuration: {e}"))?;
+        let database = DbUrl::parse(raw.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL))?;
+        let data_dir = PathBuf::from(raw.data_dir.unwrap_or_else(|| "data".into()));
+        let demo = raw.demo.map(|f| f.on()).unwrap_or(false);
+        let public_url = raw.public_url.unwrap_or_else(|| "http://127.0.0.1:8000".into());
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err("SAKNAD_PUBLIC_URL must start with http:// or https://".into());
+        }
+        if let Some(smtp) = &raw.smtp_url {
+            if !(smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
+                return Err("SAKNAD_SMTP_URL must start with smtp:// or smtps://".into());
+            }
+        }
+        let jwt_secret = match raw.jwt_secret.filter(|s| !s.is_empty()) {
+            Some(s) if s.len() < 32 => return Err("SAKNAD_JWT_SECRET must be at least 32 characters long".into()),
+            Some(s) => s,
+            None => stored_or_generated_secret(&data_dir, demo)?,
+        };
+        Ok(Settings {
+            database,
+            smtp_url: raw.smtp_url.filter(|s| !s.is_empty()),
+            mail_from: raw.mail_from.unwrap_or_else(|| "Saknad <saknad@localhost>".into()),
+            public_url: public_url.trim_end_matches('/').to_string(),
+            jwt_secret,
+            demo,
+            data_dir,
+            db_pool_size: raw.db_pool_size.unwrap_or(8).clamp(1, 64),
+        })
+    }
+
+    /// Rocket's own cookie key, derived from the JWT secret so that no `ROCKET_SECRET_KEY` is needed.
+    pub fn rocket_secret_key(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"saknad/rocket-secret-key/v1\0");
+        h.update(self.jwt_secret.as_bytes());
+        hex::encode(h.finalize())
+    }
+
+    /// The figment Rocket itself runs with: the caller's plus the derived secret key.
+    pub fn rocket_figment(&self, base: Figment) -> Figment {
+        base.merge(Serialized::default("secret_key", self.rocket_secret_key()))
+    }
+}
+
+/// A release build without `SAKNAD_JWT_SECRET` uses the secret stored in the data directory. It creates
+/// one only in debug builds or demo mode: a production server must not silently invent a key that other
+/// instances behind the same load balancer would not share.
+fn stored_or_generated_secret(data_dir: &std::path::Path, demo: bool) -> Result<String, String> {
+    let path = data_dir.join(SECRET_FILE);
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        let s = s.trim().to_string();
+        if s.len() >= 32 {
+            return Ok(s);
+        }
+        return Err(format!("the stored JWT secret in {} is too short; delete it or set SAKNAD_JWT_SECRET", path.display()));
+    }
+    if !cfg!(debug_assertions) && !demo {
+        return Err(format!(
+            "SAKNAD_JWT_SECRET is not set and no generated secret is stored in {}; set it to at least 32 random characters",
+            path.display()
+        ));
+    }
+    let secret = crate::auth::random_token(48);
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    write_private(&path, &secret).map_err(|e| format!("cannot store a generated secret in {}: {e}", path.display()))?;
+    Ok(secret)
+}
+
+fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(content.as_bytes())
+}

@@ -1,0 +1,57 @@
+//! The roles of SPEC §1 and the scope field each one needs.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Staff,
+    SocialWorker,
+    CountyOfficer,
+    NationalAnalyst,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] =
+        [Role::Staff, Role::SocialWorker, Role::CountyOfficer, Role::NationalAnalyst, Role::Admin];
+    pub const NAMES: [&'static str; 5] = ["staff", "social_worker", "county_officer", "national_analyst", "admin"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Staff => "staff",
+            Role::SocialWorker => "social_worker",
+            Role::CountyOfficer => "county_officer",
+            Role::NationalAnalyst => "national_analyst",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The scope field this role must have (API.md "Organisation").
+    pub fn scope_field(self) -> Option<&'static str> {
+        match self {
+            Role::Staff => Some("accommodation_id"),
+            Role::SocialWorker => Some("municipality_code"),
+            Role::CountyOfficer => Some("county_code"),
+            Role::NationalAnalyst | Role::Admin => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for (r, n) in Role::ALL.iter().zip(Role::NAMES) {
+            assert_eq!(r.as_str(), n);
+            assert_eq!(Role::parse(n), Some(*r));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

@@ -1,0 +1,71 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations. A test checks that every mounted
+//! API route appears here, so a new endpoint cannot be left out.
+
+use rocket::serde::json::Json;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Saknad API", description = "Reporting and follow-up when an unaccompanied child disappears from care."),
+    paths(
+        crate::routes::health::get_health,
+        super::auth::post_login,
+        super::auth::post_logout,
+        super::auth::get_me,
+        super::auth::patch_me,
+        super::auth::post_me_password,
+        super::org::get_counties,
+        super::org::get_municipalities,
+        super::org::get_county_contacts,
+        super::org::put_county_contacts,
+        super::org::get_municipality_contacts,
+        super::org::put_municipality_contacts,
+        super::org::post_accommodation,
+        super::org::get_accommodations,
+        super::org::get_accommodation,
+        super::users::post_user,
+        super::users::get_users,
+        super::users::get_user,
+        super::users::patch_user,
+        super::users::post_user_password,
+        super::audit::get_audit_verify,
+        get_openapi,
+    ),
+    components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&Bearer)
+)]
+pub struct ApiDoc;
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system", responses((status = 200, description = "OpenAPI 3 document")))]
+#[rocket::get("/openapi.json")]
+pub fn get_openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

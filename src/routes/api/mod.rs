@@ -1,0 +1,35 @@
+//! The JSON API under `/api/v1` (API.md), and its OpenAPI document.
+
+pub mod audit;
+pub mod auth;
+pub mod docs;
+pub mod org;
+pub mod users;
+
+use rocket::Route;
+
+pub fn routes() -> Vec<Route> {
+    rocket::routes![
+        auth::post_login,
+        auth::post_logout,
+        auth::get_me,
+        auth::patch_me,
+        auth::post_me_password,
+        org::get_counties,
+        org::get_municipalities,
+        org::get_county_contacts,
+        org::put_county_contacts,
+        org::get_municipality_contacts,
+        org::put_municipality_contacts,
+        org::post_accommodation,
+        org::get_accommodations,
+        org::get_accommodation,
+        users::post_user,
+        users::get_users,
+        users::get_user,
+        users::patch_user,
+        users::post_user_password,
+        audit::get_audit_verify,
+        docs::get_openapi,
+    ]
+}

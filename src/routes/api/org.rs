@@ -1,0 +1,262 @@
+use crate::auth::AuthUser;
+use crate::db::write_tx;
+use crate::domain::role::Role;
+use crate::domain::validate::{is_municipality_code, is_phone};
+use crate::error::{ApiError, ApiResult};
+use crate::input::{body, path_id, Body};
+use crate::state::AppState;
+use crate::store::audit::{self, Event};
+use crate::store::org::{
+    self, Accommodation, County, CountyContacts, Municipality, MunicipalityContacts, NewAccommodation,
+    ACCOMMODATION_KINDS,
+};
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::State;
+use serde::Deserialize;
+
+/// The 21 counties.
+#[utoipa::path(get, path = "/api/v1/counties", tag = "organisation", security(("bearer" = [])),
+    responses((status = 200, body = [County]), (status = 401, body = super::docs::ErrorBody)))]
+#[rocket::get("/counties")]
+pub async fn get_counties(st: &State<AppState>, _user: AuthUser) -> ApiResult<Json<Vec<County>>> {
+    st.db.run(|c| org::list_counties(c).map_err(ApiError::from)).await.map(Json)
+}
+
+/// The municipalities of one county.
+#[utoipa::path(get, path = "/api/v1/counties/{code}/municipalities", tag = "organisation", security(("bearer" = [])),
+    params(("code" = String, Path, description = "county code, e.g. 01")),
+    responses((status = 200, body = [Municipality]), (status = 404, body = super::docs::ErrorBody)))]
+#[rocket::get("/counties/<code>/municipalities")]
+pub async fn get_municipalities(st: &State<AppState>, _user: AuthUser, code: &str) -> ApiResult<Json<Vec<Municipality>>> {
+    let code = code.to_string();
+    st.db
+        .run(move |c| {
+            if !org::county_exists(c, &code)? {
+                return Err(ApiError::not_found());
+            }
+            Ok(org::municipalities_of(c, &code)?)
+        })
+        .await
+        .map(Json)
+}
+
+/// The county contact directory (police, fallback, Migrationsverket, trafficking coordinator, county mailbox).
+#[utoipa::path(get, path = "/api/v1/counties/{code}/contacts", tag = "organisation", security(("bearer" = [])),
+    params(("code" = String, Path)), responses((status = 200, body = CountyContacts), (status = 404, body = super::docs::ErrorBody)))]
+#[rocket::get("/counties/<code>/contacts")]
+pub async fn get_county_contacts(st: &State<AppState>, _user: AuthUser, code: &str) -> ApiResult<Json<CountyContacts>> {
+    let code = code.to_string();
+    st.db
+        .run(move |c| org::county_contacts(c, &code)?.ok_or_else(ApiError::not_found))
+        .await
+        .map(Json)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CountyContactsInput {
+    pub police_email: String,
+    pub police_fallback_email: Option<String>,
+    pub migrationsverket_email: Option<String>,
+    pub trafficking_coordinator_email: Option<String>,
+    pub county_email: String,
+}
+
+/// Replace the county contact directory (admin, or a county officer of that county).
+#[utoipa::path(put, path = "/api/v1/counties/{code}/contacts", tag = "organisation", security(("bearer" = [])),
+    params(("code" = String, Path)), request_body = CountyContactsInput,
+    responses((status = 200, body = CountyContacts), (status = 403, body = super::docs::ErrorBody),
+              (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::put("/counties/<code>/contacts", data = "<data>")]
+pub async fn put_county_contacts(
+    st: &State<AppState>,
+    user: AuthUser,
+    code: &str,
+    data: Body,
+) -> ApiResult<Json<CountyContacts>> {
+    user.require(&[Role::Admin, Role::CountyOfficer])?;
+    if user.is(Role::CountyOfficer) && user.county_code.as_deref() != Some(code) {
+        return Err(ApiError::not_found());
+    }
+    let mut inp = body(data)?;
+    let contacts = CountyContacts {
+        police_email: Some(inp.req_email("police_email")),
+        police_fallback_email: inp.opt_email("police_fallback_email"),
+        migrationsverket_email: inp.opt_email("migrationsverket_email"),
+        trafficking_coordinator_email: inp.opt_email("trafficking_coordinator_email"),
+        county_email: Some(inp.req_email("county_email")),
+    };
+    inp.finish()?;
+    let (code, now, actor) = (code.to_string(), st.clock.now(), user.actor());
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                if org::set_county_contacts(c, &code, &contacts)? == 0 {
+                    return Err(ApiError::not_found());
+                }
+                let ev = Event::new("county_contacts_changed").on("county", &code).county(Some(code.clone()));
+                audit::append(c, &actor, &ev, now)?;
+                Ok(contacts)
+            })
+        })
+        .await
+        .map(Json)
+}
+
+/// A municipality's social-services and on-call (socialjour) mailboxes.
+#[utoipa::path(get, path = "/api/v1/municipalities/{code}/contacts", tag = "organisation", security(("bearer" = [])),
+    params(("code" = String, Path)), responses((status = 200, body = MunicipalityContacts), (status = 404, body = super::docs::ErrorBody)))]
+#[rocket::get("/municipalities/<code>/contacts")]
+pub async fn get_municipality_contacts(
+    st: &State<AppState>,
+    _user: AuthUser,
+    code: &str,
+) -> ApiResult<Json<MunicipalityContacts>> {
+    let code = code.to_string();
+    st.db
+        .run(move |c| org::municipality_contacts(c, &code)?.ok_or_else(ApiError::not_found))
+        .await
+        .map(Json)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct MunicipalityContactsInput {
+    pub social_services_email: String,
+    pub on_call_email: Option<String>,
+}
+
+/// Replace a municipality's mailboxes (admin, or a social worker of that municipality).
+#[utoipa::path(put, path = "/api/v1/municipalities/{code}/contacts", tag = "organisation", security(("bearer" = [])),
+    params(("code" = String, Path)), request_body = MunicipalityContactsInput,
+    responses((status = 200, body = MunicipalityContacts), (status = 403, body = super::docs::ErrorBody),
+              (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::put("/municipalities/<code>/contacts", data = "<data>")]
+pub async fn put_municipality_contacts(
+    st: &State<AppState>,
+    user: AuthUser,
+    code: &str,
+    data: Body,
+) -> ApiResult<Json<MunicipalityContacts>> {
+    user.require(&[Role::Admin, Role::SocialWorker])?;
+    if user.is(Role::SocialWorker) && user.municipality_code.as_deref() != Some(code) {
+        return Err(ApiError::not_found());
+    }
+    let mut inp = body(data)?;
+    let contacts = MunicipalityContacts {
+        social_services_email: Some(inp.req_email("social_services_email")),
+        on_call_email: inp.opt_email("on_call_email"),
+    };
+    inp.finish()?;
+    let (code, now, actor) = (code.to_string(), st.clock.now(), user.actor());
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let county = org::municipality_county(c, &code)?.ok_or_else(ApiError::not_found)?;
+                org::set_municipality_contacts(c, &code, &contacts)?;
+                let ev = Event::new("municipality_contacts_changed").on("municipality", &code).county(Some(county));
+                audit::append(c, &actor, &ev, now)?;
+                Ok(contacts)
+            })
+        })
+        .await
+        .map(Json)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct AccommodationInput {
+    pub name: String,
+    /// hvb, stodboende, familjehem, jourhem or other
+    pub kind: String,
+    pub municipality_code: String,
+    /// the 24/7 phone
+    pub phone: String,
+    pub email: String,
+}
+
+/// Register an accommodation (admin).
+#[utoipa::path(post, path = "/api/v1/accommodations", tag = "organisation", security(("bearer" = [])),
+    request_body = AccommodationInput,
+    responses((status = 201, body = Accommodation), (status = 403, body = super::docs::ErrorBody),
+              (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::post("/accommodations", data = "<data>")]
+pub async fn post_accommodation(
+    st: &State<AppState>,
+    user: AuthUser,
+    data: Body,
+) -> ApiResult<(Status, Json<Accommodation>)> {
+    user.require(&[Role::Admin])?;
+    let mut inp = body(data)?;
+    let name = inp.req_str("name", 200);
+    let kind = inp.req_enum("kind", &ACCOMMODATION_KINDS);
+    let municipality_code = inp.req_str("municipality_code", 4);
+    if !municipality_code.is_empty() && !is_municipality_code(&municipality_code) {
+        inp.error("municipality_code", "must be a 4-digit municipality code");
+    }
+    let phone = inp.req_str("phone", 40);
+    if !phone.is_empty() && !is_phone(&phone) {
+        inp.error("phone", "not a valid phone number");
+    }
+    let email = inp.req_email("email");
+    let (now, actor) = (st.clock.now(), user.actor());
+    st.db
+        .run(move |c| {
+            let county = if inp.ok() { org::municipality_county(c, &municipality_code)? } else { None };
+            if inp.ok() && county.is_none() {
+                inp.error("municipality_code", "no such municipality");
+            }
+            inp.finish()?;
+            let new = NewAccommodation { name, kind, municipality_code, phone, email };
+            write_tx(c, |c| {
+                let a = org::insert_accommodation(c, &new, now)?;
+                audit::append(c, &actor, &Event::new("accommodation_created").on("accommodation", a.id).county(county), now)?;
+                Ok(a)
+            })
+        })
+        .await
+        .map(|a| (Status::Created, Json(a)))
+}
+
+/// Accommodations in the caller's scope (all for admin; county, municipality or own for others).
+#[utoipa::path(get, path = "/api/v1/accommodations", tag = "organisation", security(("bearer" = [])),
+    responses((status = 200, body = [Accommodation])))]
+#[rocket::get("/accommodations")]
+pub async fn get_accommodations(st: &State<AppState>, user: AuthUser) -> ApiResult<Json<Vec<Accommodation>>> {
+    st.db
+        .run(move |c| {
+            let all = match user.role {
+                Role::Admin | Role::NationalAnalyst => org::list_accommodations(c, None, None)?,
+                Role::CountyOfficer => org::list_accommodations(c, None, user.county_code.as_deref())?,
+                Role::SocialWorker => org::list_accommodations(c, user.municipality_code.as_deref(), None)?,
+                Role::Staff => org::accommodation(c, user.accommodation_id.unwrap_or(0))?.into_iter().collect(),
+            };
+            Ok(all)
+        })
+        .await
+        .map(Json)
+}
+
+/// One accommodation, if it is in the caller's scope.
+#[utoipa::path(get, path = "/api/v1/accommodations/{id}", tag = "organisation", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = Accommodation), (status = 404, body = super::docs::ErrorBody)))]
+#[rocket::get("/accommodations/<id>")]
+pub async fn get_accommodation(st: &State<AppState>, user: AuthUser, id: &str) -> ApiResult<Json<Accommodation>> {
+    let id = path_id(id)?;
+    st.db
+        .run(move |c| {
+            let a = org::accommodation(c, id)?.ok_or_else(ApiError::not_found)?;
+            let visible = match user.role {
+                Role::Admin | Role::NationalAnalyst => true,
+                Role::CountyOfficer => org::municipality_county(c, &a.municipality_code)? == user.county_code,
+                Role::SocialWorker => Some(&a.municipality_code) == user.municipality_code.as_ref(),
+                Role::Staff => user.accommodation_id == Some(a.id),
+            };
+            if visible {
+                Ok(a)
+            } else {
+                Err(ApiError::not_found())
+            }
+        })
+        .await
+        .map(Json)
+}
+

@@ -1,0 +1,219 @@
+use crate::auth::{password, AuthUser};
+use crate::db::{is_unique_violation, write_tx};
+use crate::domain::role::Role;
+use crate::error::{ApiError, ApiResult};
+use crate::input::{body, path_id, Body, Input};
+use crate::state::AppState;
+use crate::store::audit::{self, Event};
+use crate::store::users::{self, NewUser, UserChanges, UserView};
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::State;
+use serde::Deserialize;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewUserInput {
+    pub email: String,
+    pub name: String,
+    /// at least 12 characters
+    pub password: String,
+    /// staff, social_worker, county_officer, national_analyst or admin
+    pub role: String,
+    /// required for county_officer
+    pub county_code: Option<String>,
+    /// required for social_worker
+    pub municipality_code: Option<String>,
+    /// required for staff
+    pub accommodation_id: Option<i64>,
+    /// sv (default) or en
+    pub language: Option<String>,
+}
+
+/// The fields of a new user, validated; scope is resolved against the database later.
+pub struct UserDraft {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    pub role: Option<Role>,
+    pub county_code: Option<String>,
+    pub municipality_code: Option<String>,
+    pub accommodation_id: Option<i64>,
+    pub language: String,
+}
+
+pub fn read_user(inp: &mut Input) -> UserDraft {
+    UserDraft {
+        email: inp.req_email("email"),
+        name: inp.req_str("name", 200),
+        password: inp.password("password"),
+        role: Role::parse(&inp.req_enum("role", &Role::NAMES)),
+        county_code: inp.opt_str("county_code", 8),
+        municipality_code: inp.opt_str("municipality_code", 8),
+        accommodation_id: inp.opt_id("accommodation_id"),
+        language: inp.opt_enum("language", &["sv", "en"]).unwrap_or_else(|| "sv".into()),
+    }
+}
+
+/// Creates a user from a draft; shared by the API and `saknad create-admin`. Field errors come back in
+/// `inp`, which the caller has not finished yet.
+pub fn create_user(
+    c: &mut crate::db::AnyConnection,
+    mut inp: Input,
+    d: UserDraft,
+    actor: &audit::Actor,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<UserView> {
+    let mut scope = (None, None, None);
+    if let Some(role) = d.role {
+        match users::derive_scope(c, role, d.county_code, d.municipality_code, d.accommodation_id)? {
+            Ok(s) => scope = s,
+            Err((field, reason)) => inp.error(field, reason),
+        }
+    }
+    if !d.email.is_empty() && users::by_email(c, &d.email)?.is_some() {
+        inp.error("email", "already in use");
+    }
+    inp.finish()?;
+    let role = d.role.ok_or_else(ApiError::internal)?;
+    let hash = password::hash(&d.password).map_err(|_| ApiError::internal())?;
+    let new = NewUser {
+        email: d.email,
+        name: d.name,
+        password_hash: hash,
+        role,
+        county_code: scope.0,
+        municipality_code: scope.1,
+        accommodation_id: scope.2,
+        language: d.language,
+    };
+    let res = write_tx(c, |c| {
+        let u = users::insert(c, &new, now)?;
+        let ev = Event::new("user_created").on("user", u.id).county(u.county_code.clone()).detail(format!("role {}", u.role));
+        audit::append(c, actor, &ev, now)?;
+        Ok::<_, diesel::result::Error>(u)
+    });
+    match res {
+        Ok(u) => Ok(UserView::from(&u)),
+        Err(e) if is_unique_violation(&e) => Err(ApiError::field("email", "already in use")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Create a user (admin). Each role needs its scope field.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = NewUserInput,
+    responses((status = 201, body = UserView), (status = 403, body = super::docs::ErrorBody),
+              (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::post("/users", data = "<data>")]
+pub async fn post_user(st: &State<AppState>, user: AuthUser, data: Body) -> ApiResult<(Status, Json<UserView>)> {
+    user.require(&[Role::Admin])?;
+    let mut inp = body(data)?;
+    let draft = read_user(&mut inp);
+    let (now, actor) = (st.clock.now(), user.actor());
+    st.db
+        .run(move |c| create_user(c, inp, draft, &actor, now))
+        .await
+        .map(|u| (Status::Created, Json(u)))
+}
+
+/// All users (admin).
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = [UserView]), (status = 403, body = super::docs::ErrorBody)))]
+#[rocket::get("/users")]
+pub async fn get_users(st: &State<AppState>, user: AuthUser) -> ApiResult<Json<Vec<UserView>>> {
+    user.require(&[Role::Admin])?;
+    st.db
+        .run(|c| Ok(users::list(c)?.iter().map(UserView::from).collect()))
+        .await
+        .map(Json)
+}
+
+/// One user (admin).
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = UserView), (status = 404, body = super::docs::ErrorBody)))]
+#[rocket::get("/users/<id>")]
+pub async fn get_user(st: &State<AppState>, user: AuthUser, id: &str) -> ApiResult<Json<UserView>> {
+    user.require(&[Role::Admin])?;
+    let id = path_id(id)?;
+    st.db
+        .run(move |c| users::by_id(c, id)?.map(|u| UserView::from(&u)).ok_or_else(ApiError::not_found))
+        .await
+        .map(Json)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct UserPatch {
+    pub name: Option<String>,
+    /// false deactivates the account and ends its sessions
+    pub active: Option<bool>,
+    pub language: Option<String>,
+}
+
+/// Change a user's name, language or active flag (admin).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = UserPatch,
+    responses((status = 200, body = UserView), (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::patch("/users/<id>", data = "<data>")]
+pub async fn patch_user(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> ApiResult<Json<UserView>> {
+    user.require(&[Role::Admin])?;
+    let id = path_id(id)?;
+    let mut inp = body(data)?;
+    let ch = UserChanges {
+        name: inp.opt_str("name", 200),
+        active: inp.opt_bool("active"),
+        language: inp.opt_enum("language", &["sv", "en"]),
+    };
+    if ch.active == Some(false) && id == user.id {
+        inp.error("active", "you cannot deactivate yourself");
+    }
+    inp.finish()?;
+    let (now, actor) = (st.clock.now(), user.actor());
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let before = users::by_id(c, id)?.ok_or_else(ApiError::not_found)?;
+                users::update(c, id, &ch, now)?;
+                let what = match ch.active {
+                    Some(false) => "user_deactivated",
+                    Some(true) => "user_activated",
+                    None => "user_changed",
+                };
+                audit::append(c, &actor, &Event::new(what).on("user", id).county(before.county_code), now)?;
+                users::by_id(c, id)?.map(|u| UserView::from(&u)).ok_or_else(ApiError::not_found)
+            })
+        })
+        .await
+        .map(Json)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PasswordReset {
+    /// at least 12 characters
+    pub password: String,
+}
+
+/// Set a new password for a user (admin); the user's tokens are revoked.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = PasswordReset,
+    responses((status = 204), (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::post("/users/<id>/password", data = "<data>")]
+pub async fn post_user_password(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> ApiResult<Status> {
+    user.require(&[Role::Admin])?;
+    let id = path_id(id)?;
+    let mut inp = body(data)?;
+    let pw = inp.password("password");
+    inp.finish()?;
+    let hash = password::hash(&pw).map_err(|_| ApiError::internal())?;
+    let (now, actor) = (st.clock.now(), user.actor());
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                if users::set_password(c, id, &hash, now)? == 0 {
+                    return Err(ApiError::not_found());
+                }
+                audit::append(c, &actor, &Event::new("password_reset").on("user", id), now)?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(Status::NoContent)
+}

@@ -1,0 +1,15 @@
+//! The state every handler shares, built once in `build`.
+
+use crate::auth::limiter::LoginLimiter;
+use crate::auth::token::Keys;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::Db;
+
+pub struct AppState {
+    pub db: Db,
+    pub keys: Keys,
+    pub clock: Clock,
+    pub settings: Settings,
+    pub limiter: LoginLimiter,
+}

@@ -1,0 +1,238 @@
+//! The append-only, hash-chained access log (SPEC §6).
+//!
+//! Each entry stores the hash of the previous entry and the SHA-256 of its own canonical content (a JSON
+//! array of its fields in a fixed order, chained to the previous hash). A one-row head table holds the
+//! sequence and the last hash; appending updates that row first, which serialises appenders on both
+//! backends (a row lock on PostgreSQL, the write lock on SQLite) so the chain never forks. Verification
+//! recomputes the chain and checks that sequence numbers are contiguous and end at the head, so a changed,
+//! removed, inserted, reordered or truncated entry is found.
+
+use crate::db::schema::{access_log, audit_head};
+use crate::db::AnyConnection;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Who did something, and from where; built from the authenticated user (or a recipient or the system).
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub role: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor { user_id: None, role: Some("system".into()), ip: None }
+    }
+}
+
+/// One thing to log. `detail` must never hold a name, password or free text about a child.
+#[derive(Debug, Clone, Default)]
+pub struct Event {
+    pub action: &'static str,
+    pub object_kind: Option<&'static str>,
+    pub object_id: Option<String>,
+    pub county_code: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl Event {
+    pub fn new(action: &'static str) -> Event {
+        Event { action, ..Default::default() }
+    }
+    pub fn on(mut self, kind: &'static str, id: impl ToString) -> Event {
+        self.object_kind = Some(kind);
+        self.object_id = Some(id.to_string());
+        self
+    }
+    pub fn county(mut self, code: Option<impl Into<String>>) -> Event {
+        self.county_code = code.map(Into::into);
+        self
+    }
+    pub fn detail(mut self, d: impl Into<String>) -> Event {
+        self.detail = Some(d.into());
+        self
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = access_log)]
+pub struct LogEntry {
+    pub seq: i64,
+    #[schema(value_type = String)]
+    pub at: NaiveDateTime,
+    pub actor_user_id: Option<i64>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub object_kind: Option<String>,
+    pub object_id: Option<String>,
+    pub county_code: Option<String>,
+    pub ip: Option<String>,
+    pub detail: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+fn canonical_at(at: &NaiveDateTime) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn entry_hash(
+    seq: i64,
+    at: &NaiveDateTime,
+    actor_user_id: Option<i64>,
+    actor_role: Option<&str>,
+    action: &str,
+    object_kind: Option<&str>,
+    object_id: Option<&str>,
+    county_code: Option<&str>,
+    ip: Option<&str>,
+    detail: Option<&str>,
+    prev_hash: &str,
+) -> String {
+    let content = serde_json::json!([
+        seq,
+        canonical_at(at),
+        actor_user_id,
+        actor_role,
+        action,
+        object_kind,
+        object_id,
+        county_code,
+        ip,
+        detail
+    ]);
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(b"\n");
+    h.update(content.to_string().as_bytes());
+    hex::encode(h.finalize())
+}
+
+fn hash_of(e: &LogEntry) -> String {
+    entry_hash(
+        e.seq,
+        &e.at,
+        e.actor_user_id,
+        e.actor_role.as_deref(),
+        &e.action,
+        e.object_kind.as_deref(),
+        e.object_id.as_deref(),
+        e.county_code.as_deref(),
+        e.ip.as_deref(),
+        e.detail.as_deref(),
+        &e.prev_hash,
+    )
+}
+
+/// Appends one entry. Call inside the transaction of the change it records (`db::write_tx`).
+pub fn append(conn: &mut AnyConnection, actor: &Actor, ev: &Event, now: DateTime<Utc>) -> QueryResult<i64> {
+    let (seq, prev): (i64, String) = diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+        .set(audit_head::seq.eq(audit_head::seq + 1))
+        .returning((audit_head::seq, audit_head::last_hash))
+        .get_result(conn)?;
+    let at = now.naive_utc();
+    let entry = LogEntry {
+        seq,
+        at,
+        actor_user_id: actor.user_id,
+        actor_role: actor.role.clone(),
+        action: ev.action.to_string(),
+        object_kind: ev.object_kind.map(str::to_string),
+        object_id: ev.object_id.clone(),
+        county_code: ev.county_code.clone(),
+        ip: actor.ip.clone(),
+        detail: ev.detail.clone(),
+        prev_hash: prev,
+        hash: String::new(),
+    };
+    let hash = hash_of(&entry);
+    diesel::insert_into(access_log::table)
+        .values((
+            access_log::seq.eq(entry.seq),
+            access_log::at.eq(entry.at),
+            access_log::actor_user_id.eq(entry.actor_user_id),
+            access_log::actor_role.eq(&entry.actor_role),
+            access_log::action.eq(&entry.action),
+            access_log::object_kind.eq(&entry.object_kind),
+            access_log::object_id.eq(&entry.object_id),
+            access_log::county_code.eq(&entry.county_code),
+            access_log::ip.eq(&entry.ip),
+            access_log::detail.eq(&entry.detail),
+            access_log::prev_hash.eq(&entry.prev_hash),
+            access_log::hash.eq(&hash),
+        ))
+        .execute(conn)?;
+    diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+        .set(audit_head::last_hash.eq(&hash))
+        .execute(conn)?;
+    Ok(seq)
+}
+
+/// Appends one entry in a transaction of its own (for events that change nothing else).
+pub fn append_alone(conn: &mut AnyConnection, actor: &Actor, ev: &Event, now: DateTime<Utc>) -> QueryResult<i64> {
+    crate::db::write_tx(conn, |c| append(c, actor, ev, now))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Verification {
+    pub ok: bool,
+    pub entries: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_broken_seq: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Recomputes the whole chain, page by page so memory stays flat on a large log.
+pub fn verify(conn: &mut AnyConnection) -> QueryResult<Verification> {
+    const PAGE: i64 = 5_000;
+    let (head_seq, head_hash): (i64, String) =
+        audit_head::table.filter(audit_head::id.eq(1)).select((audit_head::seq, audit_head::last_hash)).first(conn)?;
+    let mut expected_seq = 1i64;
+    let mut prev = GENESIS.to_string();
+    let mut count = 0i64;
+    let broken = |seq: i64, count: i64, reason: &str| Verification {
+        ok: false,
+        entries: count,
+        first_broken_seq: Some(seq),
+        reason: Some(reason.to_string()),
+    };
+    let mut after = 0i64;
+    loop {
+        let page: Vec<LogEntry> = access_log::table
+            .filter(access_log::seq.gt(after))
+            .order(access_log::seq.asc())
+            .limit(PAGE)
+            .select(LogEntry::as_select())
+            .load(conn)?;
+        if page.is_empty() {
+            break;
+        }
+        for e in &page {
+            count += 1;
+            if e.seq != expected_seq {
+                return Ok(broken(expected_seq, count, "an entry is missing or out of order"));
+            }
+            if e.prev_hash != prev {
+                return Ok(broken(e.seq, count, "the entry does not follow the previous one"));
+            }
+            let h = hash_of(e);
+            if h != e.hash {
+                return Ok(broken(e.seq, count, "the entry was changed"));
+            }
+            prev = h;
+            expected_seq += 1;
+        }
+        after = page.last().map(|e| e.seq).unwrap_or(after);
+    }
+    if head_seq != count || head_hash != prev {
+        return Ok(broken(count + 1, count, "entries at the end of the log are missing"));
+    }
+    Ok(Verification { ok: true, entries: count, first_broken_seq: None, reason: None })
+}

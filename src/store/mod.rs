@@ -1,0 +1,7 @@
+//! Synchronous persistence functions over `&mut AnyConnection`. Anything that changes more than one row
+//! runs inside `db::write_tx`, and every change of note writes its access-log entry in that same
+//! transaction, so the log can never miss a change that happened.
+
+pub mod audit;
+pub mod org;
+pub mod users;

@@ -1,0 +1,162 @@
+//! Counties, municipalities, accommodations and their contact directories.
+
+use crate::db::schema::{accommodations, counties, municipalities};
+use crate::db::AnyConnection;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = counties)]
+pub struct County {
+    pub code: String,
+    pub letter: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = counties)]
+pub struct CountyContacts {
+    pub police_email: Option<String>,
+    pub police_fallback_email: Option<String>,
+    pub migrationsverket_email: Option<String>,
+    pub trafficking_coordinator_email: Option<String>,
+    pub county_email: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = municipalities)]
+pub struct Municipality {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = municipalities)]
+pub struct MunicipalityContacts {
+    pub social_services_email: Option<String>,
+    pub on_call_email: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = accommodations)]
+pub struct Accommodation {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub municipality_code: String,
+    pub phone: String,
+    pub email: String,
+    pub active: bool,
+}
+
+pub const ACCOMMODATION_KINDS: [&str; 5] = ["hvb", "stodboende", "familjehem", "jourhem", "other"];
+
+pub fn list_counties(conn: &mut AnyConnection) -> QueryResult<Vec<County>> {
+    counties::table.order(counties::code.asc()).select(County::as_select()).load(conn)
+}
+
+pub fn county_exists(conn: &mut AnyConnection, code: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(counties::table.filter(counties::code.eq(code)))).get_result(conn)
+}
+
+pub fn county(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<County>> {
+    counties::table.find(code).select(County::as_select()).first(conn).optional()
+}
+
+pub fn municipalities_of(conn: &mut AnyConnection, county: &str) -> QueryResult<Vec<Municipality>> {
+    municipalities::table
+        .filter(municipalities::county_code.eq(county))
+        .order(municipalities::code.asc())
+        .select(Municipality::as_select())
+        .load(conn)
+}
+
+pub fn municipality_county(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<String>> {
+    municipalities::table.find(code).select(municipalities::county_code).first(conn).optional()
+}
+
+pub fn county_contacts(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<CountyContacts>> {
+    counties::table.find(code).select(CountyContacts::as_select()).first(conn).optional()
+}
+
+pub fn set_county_contacts(conn: &mut AnyConnection, code: &str, c: &CountyContacts) -> QueryResult<usize> {
+    diesel::update(counties::table.find(code))
+        .set((
+            counties::police_email.eq(&c.police_email),
+            counties::police_fallback_email.eq(&c.police_fallback_email),
+            counties::migrationsverket_email.eq(&c.migrationsverket_email),
+            counties::trafficking_coordinator_email.eq(&c.trafficking_coordinator_email),
+            counties::county_email.eq(&c.county_email),
+        ))
+        .execute(conn)
+}
+
+pub fn municipality_contacts(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<MunicipalityContacts>> {
+    municipalities::table.find(code).select(MunicipalityContacts::as_select()).first(conn).optional()
+}
+
+pub fn set_municipality_contacts(
+    conn: &mut AnyConnection,
+    code: &str,
+    c: &MunicipalityContacts,
+) -> QueryResult<usize> {
+    diesel::update(municipalities::table.find(code))
+        .set((
+            municipalities::social_services_email.eq(&c.social_services_email),
+            municipalities::on_call_email.eq(&c.on_call_email),
+        ))
+        .execute(conn)
+}
+
+pub struct NewAccommodation {
+    pub name: String,
+    pub kind: String,
+    pub municipality_code: String,
+    pub phone: String,
+    pub email: String,
+}
+
+pub fn insert_accommodation(
+    conn: &mut AnyConnection,
+    a: &NewAccommodation,
+    now: DateTime<Utc>,
+) -> QueryResult<Accommodation> {
+    diesel::insert_into(accommodations::table)
+        .values((
+            accommodations::name.eq(&a.name),
+            accommodations::kind.eq(&a.kind),
+            accommodations::municipality_code.eq(&a.municipality_code),
+            accommodations::phone.eq(&a.phone),
+            accommodations::email.eq(&a.email),
+            accommodations::active.eq(true),
+            accommodations::created_at.eq(now.naive_utc()),
+        ))
+        .returning(accommodations::id)
+        .get_result::<i64>(conn)
+        .and_then(|id| accommodations::table.find(id).select(Accommodation::as_select()).first(conn))
+}
+
+pub fn accommodation(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Accommodation>> {
+    accommodations::table.find(id).select(Accommodation::as_select()).first(conn).optional()
+}
+
+/// Accommodations, optionally only those in one municipality or county.
+pub fn list_accommodations(
+    conn: &mut AnyConnection,
+    municipality: Option<&str>,
+    county: Option<&str>,
+) -> QueryResult<Vec<Accommodation>> {
+    let mut q = accommodations::table
+        .inner_join(municipalities::table)
+        .select(Accommodation::as_select())
+        .order(accommodations::id.asc())
+        .into_boxed();
+    if let Some(m) = municipality {
+        q = q.filter(accommodations::municipality_code.eq(m.to_string()));
+    }
+    if let Some(c) = county {
+        q = q.filter(municipalities::county_code.eq(c.to_string()));
+    }
+    q.load(conn)
+}

@@ -1,0 +1,195 @@
+//! Users and their scope.
+
+use crate::db::schema::{accommodations, municipalities, users};
+use crate::db::AnyConnection;
+use crate::domain::role::Role;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub county_code: Option<String>,
+    pub municipality_code: Option<String>,
+    pub accommodation_id: Option<i64>,
+    pub security_stamp: String,
+    pub active: bool,
+    pub language: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The public shape of a user (API.md `user`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub county_code: Option<String>,
+    pub municipality_code: Option<String>,
+    pub accommodation_id: Option<i64>,
+    pub active: bool,
+    pub language: String,
+}
+
+impl From<&UserRow> for UserView {
+    fn from(u: &UserRow) -> Self {
+        UserView {
+            id: u.id,
+            email: u.email.clone(),
+            name: u.name.clone(),
+            role: u.role.clone(),
+            county_code: u.county_code.clone(),
+            municipality_code: u.municipality_code.clone(),
+            accommodation_id: u.accommodation_id,
+            active: u.active,
+            language: u.language.clone(),
+        }
+    }
+}
+
+pub fn by_id(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<UserRow>> {
+    users::table.find(id).select(UserRow::as_select()).first(conn).optional()
+}
+
+pub fn by_email(conn: &mut AnyConnection, email: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::email.eq(email.trim().to_lowercase()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<UserRow>> {
+    users::table.order(users::id.asc()).select(UserRow::as_select()).load(conn)
+}
+
+/// A validated new user; the scope fields are already derived (a social worker's county, a staff
+/// member's municipality and county) so that scope checks never need a join.
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub county_code: Option<String>,
+    pub municipality_code: Option<String>,
+    pub accommodation_id: Option<i64>,
+    pub language: String,
+}
+
+pub fn new_stamp() -> String {
+    crate::auth::random_token(16)
+}
+
+pub fn insert(conn: &mut AnyConnection, u: &NewUser, now: DateTime<Utc>) -> QueryResult<UserRow> {
+    let now = now.naive_utc();
+    diesel::insert_into(users::table)
+        .values((
+            users::email.eq(&u.email),
+            users::name.eq(&u.name),
+            users::password_hash.eq(&u.password_hash),
+            users::role.eq(u.role.as_str()),
+            users::county_code.eq(&u.county_code),
+            users::municipality_code.eq(&u.municipality_code),
+            users::accommodation_id.eq(u.accommodation_id),
+            users::security_stamp.eq(new_stamp()),
+            users::active.eq(true),
+            users::language.eq(&u.language),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .returning(users::id)
+        .get_result::<i64>(conn)
+        .and_then(|id| users::table.find(id).select(UserRow::as_select()).first(conn))
+}
+
+/// Resolves the scope fields a role needs; `Err((field, reason))` when one is missing or unknown.
+pub fn derive_scope(
+    conn: &mut AnyConnection,
+    role: Role,
+    county_code: Option<String>,
+    municipality_code: Option<String>,
+    accommodation_id: Option<i64>,
+) -> QueryResult<Result<(Option<String>, Option<String>, Option<i64>), (&'static str, &'static str)>> {
+    Ok(match role {
+        Role::Staff => match accommodation_id {
+            None => Err(("accommodation_id", "required for role staff")),
+            Some(id) => {
+                let found: Option<(String, String)> = accommodations::table
+                    .inner_join(municipalities::table)
+                    .filter(accommodations::id.eq(id))
+                    .select((accommodations::municipality_code, municipalities::county_code))
+                    .first(conn)
+                    .optional()?;
+                match found {
+                    Some((m, c)) => Ok((Some(c), Some(m), Some(id))),
+                    None => Err(("accommodation_id", "no such accommodation")),
+                }
+            }
+        },
+        Role::SocialWorker => match municipality_code {
+            None => Err(("municipality_code", "required for role social_worker")),
+            Some(m) => match super::org::municipality_county(conn, &m)? {
+                Some(c) => Ok((Some(c), Some(m), None)),
+                None => Err(("municipality_code", "no such municipality")),
+            },
+        },
+        Role::CountyOfficer => match county_code {
+            None => Err(("county_code", "required for role county_officer")),
+            Some(c) => {
+                if super::org::county_exists(conn, &c)? {
+                    Ok((Some(c), None, None))
+                } else {
+                    Err(("county_code", "no such county"))
+                }
+            }
+        },
+        Role::NationalAnalyst | Role::Admin => Ok((None, None, None)),
+    })
+}
+
+pub fn set_password(conn: &mut AnyConnection, id: i64, hash: &str, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(hash),
+            users::security_stamp.eq(new_stamp()),
+            users::updated_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)
+}
+
+pub struct UserChanges {
+    pub name: Option<String>,
+    pub active: Option<bool>,
+    pub language: Option<String>,
+}
+
+/// Applies changes; deactivation also rotates the security stamp so open sessions end immediately.
+pub fn update(conn: &mut AnyConnection, id: i64, ch: &UserChanges, now: DateTime<Utc>) -> QueryResult<usize> {
+    let target = users::table.find(id);
+    let mut n = diesel::update(target).set(users::updated_at.eq(now.naive_utc())).execute(conn)?;
+    if let Some(name) = &ch.name {
+        n = diesel::update(target).set(users::name.eq(name)).execute(conn)?;
+    }
+    if let Some(lang) = &ch.language {
+        n = diesel::update(target).set(users::language.eq(lang)).execute(conn)?;
+    }
+    if let Some(active) = ch.active {
+        n = diesel::update(target).set(users::active.eq(active)).execute(conn)?;
+        if !active {
+            n = diesel::update(target).set(users::security_stamp.eq(new_stamp())).execute(conn)?;
+        }
+    }
+    Ok(n)
+}
+
+pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}
