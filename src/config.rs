@@ -116,7 +116,10 @@ fn stored_or_generated_secret(data_dir: &std::path::Path, demo: bool) -> Result<
         if s.len() >= 32 {
             return Ok(s);
         }
-        return Err(format!("the stored JWT secret in {} is too short; delete it or set SAKNAD_JWT_SECRET", path.display()));
+        return Err(format!(
+            "the stored JWT secret in {} is too short; delete it or set SAKNAD_JWT_SECRET",
+            path.display()
+        ));
     }
     if !cfg!(debug_assertions) && !demo {
         return Err(format!(

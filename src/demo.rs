@@ -62,10 +62,18 @@ pub fn seed(conn: &mut AnyConnection, now: DateTime<Utc>) -> QueryResult<Option<
             },
             now,
         )?;
-        let people: [(&str, &str, Role, Option<&str>, Option<&str>, Option<i64>); 5] = [
+        type Person<'a> = (&'a str, &'a str, Role, Option<&'a str>, Option<&'a str>, Option<i64>);
+        let people: [Person; 5] = [
             ("admin@demo.saknad.se", "Alva Admin", Role::Admin, None, None, None),
             ("personal@demo.saknad.se", "Sami Personal", Role::Staff, Some("01"), Some("0180"), Some(hvb.id)),
-            ("socialsekreterare@demo.saknad.se", "Sara Socialsekreterare", Role::SocialWorker, Some("01"), Some("0180"), None),
+            (
+                "socialsekreterare@demo.saknad.se",
+                "Sara Socialsekreterare",
+                Role::SocialWorker,
+                Some("01"),
+                Some("0180"),
+                None,
+            ),
             ("lansstyrelsen@demo.saknad.se", "Leo Länsstyrelsen", Role::CountyOfficer, Some("01"), None, None),
             ("analytiker@demo.saknad.se", "Nora Analytiker", Role::NationalAnalyst, None, None, None),
         ];

@@ -121,11 +121,7 @@ impl From<diesel::result::Error> for ApiError {
 impl<'r> Responder<'r, 'static> for ApiError {
     fn respond_to(self, _req: &'r Request<'_>) -> response::Result<'static> {
         let body = self.body().to_string();
-        Response::build()
-            .status(self.status)
-            .header(ContentType::JSON)
-            .sized_body(body.len(), Cursor::new(body))
-            .ok()
+        Response::build().status(self.status).header(ContentType::JSON).sized_body(body.len(), Cursor::new(body)).ok()
     }
 }
 

@@ -270,7 +270,10 @@ impl Input {
                             out.push(s.trim().to_string())
                         }
                         _ => {
-                            self.error(key, &format!("must be a list of non-empty strings of at most {max_chars} characters"));
+                            self.error(
+                                key,
+                                &format!("must be a list of non-empty strings of at most {max_chars} characters"),
+                            );
                             return Vec::new();
                         }
                     }

@@ -40,7 +40,7 @@ impl AuthUser {
     }
 }
 
-fn bearer<'a>(req: &'a Request<'_>) -> Option<String> {
+fn bearer(req: &Request<'_>) -> Option<String> {
     if let Some(h) = req.headers().get_one("Authorization") {
         let (scheme, token) = h.trim().split_once(' ')?;
         return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string());
@@ -92,4 +92,3 @@ impl<'r> FromRequest<'r> for ClientIp {
         Outcome::Success(ClientIp(req.client_ip().map(|i| i.to_string())))
     }
 }
-

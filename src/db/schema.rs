@@ -83,11 +83,4 @@ diesel::joinable!(municipalities -> counties (county_code));
 diesel::joinable!(accommodations -> municipalities (municipality_code));
 diesel::joinable!(users -> accommodations (accommodation_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    counties,
-    municipalities,
-    accommodations,
-    users,
-    audit_head,
-    access_log,
-);
+diesel::allow_tables_to_appear_in_same_query!(counties, municipalities, accommodations, users, audit_head, access_log,);

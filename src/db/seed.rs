@@ -50,9 +50,7 @@ pub fn admin_areas() -> AdminAreas {
             continue;
         }
         let letter = letters.get(cols[2]).copied().unwrap_or("?");
-        counties
-            .entry(cols[2].to_string())
-            .or_insert_with(|| (letter.to_string(), cols[3].to_string()));
+        counties.entry(cols[2].to_string()).or_insert_with(|| (letter.to_string(), cols[3].to_string()));
         municipalities.push((cols[0].to_string(), cols[1].to_string(), cols[2].to_string()));
     }
     AdminAreas { counties, municipalities }

@@ -12,7 +12,10 @@ pub fn is_email(s: &str) -> bool {
     let labels: Vec<&str> = domain.split('.').collect();
     labels.len() >= 2
         && labels.iter().all(|l| {
-            !l.is_empty() && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
         })
 }
 
@@ -26,7 +29,8 @@ pub fn is_municipality_code(s: &str) -> bool {
 
 /// Phone numbers as people write them: digits, spaces, `+ - ( )`, at least 5 digits.
 pub fn is_phone(s: &str) -> bool {
-    s.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) && s.chars().filter(|c| c.is_ascii_digit()).count() >= 5
+    s.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))
+        && s.chars().filter(|c| c.is_ascii_digit()).count() >= 5
 }
 
 #[cfg(test)]

@@ -96,11 +96,7 @@ pub fn municipality_contacts(conn: &mut AnyConnection, code: &str) -> QueryResul
     municipalities::table.find(code).select(MunicipalityContacts::as_select()).first(conn).optional()
 }
 
-pub fn set_municipality_contacts(
-    conn: &mut AnyConnection,
-    code: &str,
-    c: &MunicipalityContacts,
-) -> QueryResult<usize> {
+pub fn set_municipality_contacts(conn: &mut AnyConnection, code: &str, c: &MunicipalityContacts) -> QueryResult<usize> {
     diesel::update(municipalities::table.find(code))
         .set((
             municipalities::social_services_email.eq(&c.social_services_email),

@@ -110,6 +110,9 @@ pub fn insert(conn: &mut AnyConnection, u: &NewUser, now: DateTime<Utc>) -> Quer
         .and_then(|id| users::table.find(id).select(UserRow::as_select()).first(conn))
 }
 
+/// (county code, municipality code, accommodation id) of a user.
+pub type Scope = (Option<String>, Option<String>, Option<i64>);
+
 /// Resolves the scope fields a role needs; `Err((field, reason))` when one is missing or unknown.
 pub fn derive_scope(
     conn: &mut AnyConnection,
@@ -117,7 +120,7 @@ pub fn derive_scope(
     county_code: Option<String>,
     municipality_code: Option<String>,
     accommodation_id: Option<i64>,
-) -> QueryResult<Result<(Option<String>, Option<String>, Option<i64>), (&'static str, &'static str)>> {
+) -> QueryResult<Result<Scope, (&'static str, &'static str)>> {
     Ok(match role {
         Role::Staff => match accommodation_id {
             None => Err(("accommodation_id", "required for role staff")),

@@ -131,7 +131,8 @@ pub struct MePatch {
 #[rocket::patch("/me", data = "<data>")]
 pub async fn patch_me(st: &State<AppState>, user: AuthUser, data: Body) -> ApiResult<Json<UserView>> {
     let mut inp = body(data)?;
-    let ch = UserChanges { name: inp.opt_str("name", 200), active: None, language: inp.opt_enum("language", &["sv", "en"]) };
+    let ch =
+        UserChanges { name: inp.opt_str("name", 200), active: None, language: inp.opt_enum("language", &["sv", "en"]) };
     inp.finish()?;
     let now = st.clock.now();
     let id = user.id;

@@ -28,7 +28,11 @@ pub async fn get_counties(st: &State<AppState>, _user: AuthUser) -> ApiResult<Js
     params(("code" = String, Path, description = "county code, e.g. 01")),
     responses((status = 200, body = [Municipality]), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/counties/<code>/municipalities")]
-pub async fn get_municipalities(st: &State<AppState>, _user: AuthUser, code: &str) -> ApiResult<Json<Vec<Municipality>>> {
+pub async fn get_municipalities(
+    st: &State<AppState>,
+    _user: AuthUser,
+    code: &str,
+) -> ApiResult<Json<Vec<Municipality>>> {
     let code = code.to_string();
     st.db
         .run(move |c| {
@@ -47,10 +51,7 @@ pub async fn get_municipalities(st: &State<AppState>, _user: AuthUser, code: &st
 #[rocket::get("/counties/<code>/contacts")]
 pub async fn get_county_contacts(st: &State<AppState>, _user: AuthUser, code: &str) -> ApiResult<Json<CountyContacts>> {
     let code = code.to_string();
-    st.db
-        .run(move |c| org::county_contacts(c, &code)?.ok_or_else(ApiError::not_found))
-        .await
-        .map(Json)
+    st.db.run(move |c| org::county_contacts(c, &code)?.ok_or_else(ApiError::not_found)).await.map(Json)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -113,10 +114,7 @@ pub async fn get_municipality_contacts(
     code: &str,
 ) -> ApiResult<Json<MunicipalityContacts>> {
     let code = code.to_string();
-    st.db
-        .run(move |c| org::municipality_contacts(c, &code)?.ok_or_else(ApiError::not_found))
-        .await
-        .map(Json)
+    st.db.run(move |c| org::municipality_contacts(c, &code)?.ok_or_else(ApiError::not_found)).await.map(Json)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -208,7 +206,12 @@ pub async fn post_accommodation(
             let new = NewAccommodation { name, kind, municipality_code, phone, email };
             write_tx(c, |c| {
                 let a = org::insert_accommodation(c, &new, now)?;
-                audit::append(c, &actor, &Event::new("accommodation_created").on("accommodation", a.id).county(county), now)?;
+                audit::append(
+                    c,
+                    &actor,
+                    &Event::new("accommodation_created").on("accommodation", a.id).county(county),
+                    now,
+                )?;
                 Ok(a)
             })
         })
@@ -259,4 +262,3 @@ pub async fn get_accommodation(st: &State<AppState>, user: AuthUser, id: &str) -
         .await
         .map(Json)
 }
-

@@ -88,7 +88,10 @@ pub fn create_user(
     };
     let res = write_tx(c, |c| {
         let u = users::insert(c, &new, now)?;
-        let ev = Event::new("user_created").on("user", u.id).county(u.county_code.clone()).detail(format!("role {}", u.role));
+        let ev = Event::new("user_created")
+            .on("user", u.id)
+            .county(u.county_code.clone())
+            .detail(format!("role {}", u.role));
         audit::append(c, actor, &ev, now)?;
         Ok::<_, diesel::result::Error>(u)
     });
@@ -109,10 +112,7 @@ pub async fn post_user(st: &State<AppState>, user: AuthUser, data: Body) -> ApiR
     let mut inp = body(data)?;
     let draft = read_user(&mut inp);
     let (now, actor) = (st.clock.now(), user.actor());
-    st.db
-        .run(move |c| create_user(c, inp, draft, &actor, now))
-        .await
-        .map(|u| (Status::Created, Json(u)))
+    st.db.run(move |c| create_user(c, inp, draft, &actor, now)).await.map(|u| (Status::Created, Json(u)))
 }
 
 /// All users (admin).
@@ -121,10 +121,7 @@ pub async fn post_user(st: &State<AppState>, user: AuthUser, data: Body) -> ApiR
 #[rocket::get("/users")]
 pub async fn get_users(st: &State<AppState>, user: AuthUser) -> ApiResult<Json<Vec<UserView>>> {
     user.require(&[Role::Admin])?;
-    st.db
-        .run(|c| Ok(users::list(c)?.iter().map(UserView::from).collect()))
-        .await
-        .map(Json)
+    st.db.run(|c| Ok(users::list(c)?.iter().map(UserView::from).collect())).await.map(Json)
 }
 
 /// One user (admin).
@@ -134,10 +131,7 @@ pub async fn get_users(st: &State<AppState>, user: AuthUser) -> ApiResult<Json<V
 pub async fn get_user(st: &State<AppState>, user: AuthUser, id: &str) -> ApiResult<Json<UserView>> {
     user.require(&[Role::Admin])?;
     let id = path_id(id)?;
-    st.db
-        .run(move |c| users::by_id(c, id)?.map(|u| UserView::from(&u)).ok_or_else(ApiError::not_found))
-        .await
-        .map(Json)
+    st.db.run(move |c| users::by_id(c, id)?.map(|u| UserView::from(&u)).ok_or_else(ApiError::not_found)).await.map(Json)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -1,0 +1,101 @@
+use crate::common::*;
+use crate::db_test;
+use diesel::prelude::*;
+use rocket::http::Status;
+use saknad::db::schema::access_log;
+use saknad::domain::role::Role;
+use serde_json::json;
+
+fn drop_append_only_guard(app: &TestApp) {
+    let mut c = app.conn();
+    let sql = match app.backend {
+        Backend::Sqlite => "DROP TRIGGER access_log_no_update; DROP TRIGGER access_log_no_delete;",
+        Backend::Postgres => "DROP TRIGGER access_log_no_update ON access_log;",
+    };
+    diesel::connection::SimpleConnection::batch_execute(&mut *c, sql).expect("drop triggers");
+}
+
+db_test!(logins_user_creation_and_contact_changes_are_logged, |app| {
+    let admin = app.admin().await;
+    let _ =
+        app.post("/api/v1/auth/login", None, json!({"email": "admin@test.se", "password": "Tr0ub4dor&3-guess"})).await;
+    app.post(
+        "/api/v1/users",
+        Some(&admin),
+        json!({"email": "n@x.se", "name": "N", "password": PASSWORD, "role": "national_analyst"}),
+    )
+    .await;
+    app.put("/api/v1/counties/01/contacts", Some(&admin), json!({"police_email": "p@x.se", "county_email": "c@x.se"}))
+        .await;
+    let actions: Vec<String> =
+        access_log::table.order(access_log::seq).select(access_log::action).load(&mut *app.conn()).expect("log");
+    assert_eq!(actions, ["login", "login_failed", "user_created", "county_contacts_changed"]);
+    let details: Vec<Option<String>> =
+        access_log::table.select(access_log::detail).load(&mut *app.conn()).expect("log");
+    assert!(details.iter().flatten().all(|d| !d.contains("Tr0ub4dor") && !d.contains(PASSWORD)));
+    let (s, v) = app.get("/api/v1/audit/verify", Some(&admin)).await;
+    assert_eq!((s, v), (Status::Ok, json!({"ok": true, "entries": 4})));
+});
+
+db_test!(the_log_refuses_updates_and_deletes, |app| {
+    app.admin().await;
+    let mut c = app.conn();
+    assert!(diesel::update(access_log::table).set(access_log::action.eq("x")).execute(&mut *c).is_err());
+    assert!(diesel::delete(access_log::table).execute(&mut *c).is_err());
+});
+
+db_test!(verify_finds_a_changed_entry, |app| {
+    let admin = app.admin().await;
+    app.login("admin@test.se").await;
+    app.login("admin@test.se").await;
+    drop_append_only_guard(&app);
+    diesel::update(access_log::table.filter(access_log::seq.eq(2)))
+        .set(access_log::actor_user_id.eq(Some(999_i64)))
+        .execute(&mut *app.conn())
+        .expect("tamper");
+    let (_, v) = app.get("/api/v1/audit/verify", Some(&admin)).await;
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["first_broken_seq"], 2);
+});
+
+db_test!(verify_finds_a_removed_and_a_truncated_entry, |app| {
+    let admin = app.admin().await;
+    for _ in 0..3 {
+        app.login("admin@test.se").await;
+    }
+    drop_append_only_guard(&app);
+    diesel::delete(access_log::table.filter(access_log::seq.eq(4))).execute(&mut *app.conn()).expect("tamper");
+    let (_, v) = app.get("/api/v1/audit/verify", Some(&admin)).await;
+    assert_eq!((v["ok"].as_bool(), v["first_broken_seq"].as_i64()), (Some(false), Some(4)));
+    // Only the tail removed: the head still remembers how long the log was.
+    diesel::delete(access_log::table.filter(access_log::seq.ge(4))).execute(&mut *app.conn()).expect("tamper");
+    let (_, v) = app.get("/api/v1/audit/verify", Some(&admin)).await;
+    assert_eq!(v["ok"], false, "{v}");
+});
+
+db_test!(verify_finds_swapped_entries, |app| {
+    let admin = app.admin().await;
+    app.login("admin@test.se").await;
+    drop_append_only_guard(&app);
+    // Swap the content of entries 1 and 2 but keep their sequence numbers: the chain no longer links up.
+    let rows: Vec<(String, String, String)> = access_log::table
+        .order(access_log::seq)
+        .select((access_log::action, access_log::prev_hash, access_log::hash))
+        .load(&mut *app.conn())
+        .expect("rows");
+    for (seq, (action, prev, hash)) in [(1_i64, &rows[1]), (2_i64, &rows[0])] {
+        diesel::update(access_log::table.filter(access_log::seq.eq(seq)))
+            .set((access_log::action.eq(action), access_log::prev_hash.eq(prev), access_log::hash.eq(hash)))
+            .execute(&mut *app.conn())
+            .expect("swap");
+    }
+    let (_, v) = app.get("/api/v1/audit/verify", Some(&admin)).await;
+    assert_eq!((v["ok"].as_bool(), v["first_broken_seq"].as_i64()), (Some(false), Some(1)));
+});
+
+db_test!(verify_is_for_admins_only, |app| {
+    app.user("co@test.se", Role::CountyOfficer, Some("01"), None, None);
+    let co = app.login("co@test.se").await;
+    assert_eq!(app.get("/api/v1/audit/verify", Some(&co)).await.0, Status::Forbidden);
+    assert_eq!(app.get("/api/v1/audit/verify", None).await.0, Status::Unauthorized);
+});

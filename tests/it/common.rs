@@ -1,0 +1,230 @@
+//! One way to start the app in a test: `TestApp::spawn(Backend)`, each test on its own fresh database
+//! (a temporary SQLite file, or a new PostgreSQL database under `TEST_DATABASE_URL`).
+
+use diesel::prelude::*;
+use rocket::figment::Figment;
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::{Client, LocalResponse};
+use saknad::clock::Clock;
+use saknad::domain::role::Role;
+use saknad::state::AppState;
+use serde_json::Value;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub client: Client,
+    pub backend: Backend,
+    pub _dir: tempfile::TempDir,
+    pg_admin: Option<(String, String)>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique_name() -> String {
+    format!("saknad_t_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), rand_suffix())
+}
+
+fn rand_suffix() -> u32 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+}
+
+/// Replaces the database name of a PostgreSQL URL.
+pub fn pg_url_with_db(base: &str, db: &str) -> String {
+    let (main, query) = match base.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (base, None),
+    };
+    let scheme_end = main.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = main[scheme_end..].find('/').map(|i| i + scheme_end).unwrap_or(main.len());
+    let mut url = format!("{}/{}", &main[..path_start], db);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
+
+pub fn test_figment(db_url: &str, data_dir: &std::path::Path) -> Figment {
+    Figment::from(rocket::Config::debug_default())
+        .merge(("log_level", "off"))
+        .merge(("database_url", db_url))
+        .merge(("jwt_secret", SECRET))
+        .merge(("data_dir", data_dir.display().to_string()))
+        .merge(("db_pool_size", 4))
+        .merge(("public_url", "http://saknad.test"))
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (db_url, pg_admin) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("t.sqlite").display()), None),
+            Backend::Postgres => {
+                let base = match std::env::var("TEST_DATABASE_URL") {
+                    Ok(b) if !b.is_empty() => b,
+                    _ => {
+                        assert!(
+                            std::env::var("SAKNAD_REQUIRE_PG").is_err(),
+                            "SAKNAD_REQUIRE_PG is set but TEST_DATABASE_URL is not"
+                        );
+                        eprintln!("TEST_DATABASE_URL not set: PostgreSQL variant skipped");
+                        return None;
+                    }
+                };
+                let name = unique_name();
+                let mut admin = PgConnection::establish(&base).expect("connect to TEST_DATABASE_URL");
+                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create database");
+                (pg_url_with_db(&base, &name), Some((base, name)))
+            }
+        };
+        let figment = test_figment(&db_url, dir.path());
+        let rocket = saknad::build_with_clock(figment, Clock::system()).expect("build app");
+        let client = Client::untracked(rocket).await.expect("client");
+        Some(TestApp { client, backend, _dir: dir, pg_admin })
+    }
+
+    pub fn state(&self) -> &AppState {
+        self.client.rocket().state::<AppState>().expect("state")
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.state().clock
+    }
+
+    pub fn conn(&self) -> r2d2::PooledConnection<saknad::db::Manager> {
+        self.state().db.get().expect("connection")
+    }
+
+    /// Creates a user directly in the store and returns its id.
+    pub fn user(&self, email: &str, role: Role, county: Option<&str>, muni: Option<&str>, acc: Option<i64>) -> i64 {
+        let mut c = self.conn();
+        let new = saknad::store::users::NewUser {
+            email: email.to_string(),
+            name: format!("Test {}", role.as_str()),
+            password_hash: saknad::auth::password::hash(PASSWORD).expect("hash"),
+            role,
+            county_code: county.map(String::from),
+            municipality_code: muni.map(String::from),
+            accommodation_id: acc,
+            language: "sv".into(),
+        };
+        saknad::store::users::insert(&mut c, &new, self.clock().now()).expect("insert user").id
+    }
+
+    pub async fn login(&self, email: &str) -> String {
+        let (s, v) =
+            self.post("/api/v1/auth/login", None, serde_json::json!({"email": email, "password": PASSWORD})).await;
+        assert_eq!(s, Status::Ok, "login {email}: {v}");
+        v["token"].as_str().expect("token").to_string()
+    }
+
+    /// An admin user and its token.
+    pub async fn admin(&self) -> String {
+        self.user("admin@test.se", Role::Admin, None, None, None);
+        self.login("admin@test.se").await
+    }
+
+    pub async fn send(
+        &self,
+        method: rocket::http::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> (Status, Value) {
+        let mut req = self.client.req(method, path.to_string());
+        if let Some(t) = token {
+            req.add_header(Header::new("Authorization", format!("Bearer {t}")));
+        }
+        for (k, v) in headers {
+            req.add_header(Header::new(k.to_string(), v.to_string()));
+        }
+        if let Some(b) = body {
+            req.add_header(ContentType::JSON);
+            req.set_body(b);
+        }
+        let resp = req.dispatch().await;
+        read(resp).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (Status, Value) {
+        self.send(rocket::http::Method::Get, path, token, None, &[]).await
+    }
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (Status, Value) {
+        self.send(rocket::http::Method::Post, path, token, Some(body.to_string()), &[]).await
+    }
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> (Status, Value) {
+        self.send(rocket::http::Method::Put, path, token, Some(body.to_string()), &[]).await
+    }
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> (Status, Value) {
+        self.send(rocket::http::Method::Patch, path, token, Some(body.to_string()), &[]).await
+    }
+}
+
+pub async fn read(resp: LocalResponse<'_>) -> (Status, Value) {
+    let status = resp.status();
+    let ct = resp.content_type();
+    let text = resp.into_string().await.unwrap_or_default();
+    let v = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| {
+            assert!(!ct.is_some_and(|c| c.is_json()), "JSON content type with a non-JSON body: {text}");
+            Value::String(text)
+        })
+    };
+    (status, v)
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.pg_admin {
+            if let Ok(mut c) = PgConnection::establish(base) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c);
+            }
+        }
+    }
+}
+
+/// Runs a test body once per backend: `db_test!(name, |app| { ... });`
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[rocket::async_test]
+            async fn sqlite() {
+                let $app = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await.expect("sqlite");
+                $body
+            }
+            #[rocket::async_test]
+            async fn postgres() {
+                let Some($app) = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await else {
+                    return;
+                };
+                $body
+            }
+        }
+    };
+}
+
+/// The code of an API error body.
+pub fn code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("")
+}
+
+/// The reason given for one field of a validation error.
+pub fn field<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+    v["error"]["fields"][name].as_str()
+}

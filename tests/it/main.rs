@@ -1,0 +1,10 @@
+//! The one integration-test binary (one link step). Database tests run on SQLite and, when
+//! `TEST_DATABASE_URL` is set, on PostgreSQL too.
+
+mod common;
+
+mod api_errors;
+mod audit_log;
+mod auth;
+mod cli;
+mod organisation;
