@@ -1,5 +1,10 @@
 //! Pure domain rules: no I/O, time passed in as `now`.
 
+pub mod calendar;
+pub mod deadline;
+pub mod episode;
 pub mod ratelimit;
+pub mod risk;
 pub mod role;
+pub mod routine;
 pub mod validate;
