@@ -150,13 +150,10 @@ mod tests {
                     let p: Vec<String> = if pending { vec!["k".into()] } else { vec![] };
                     check_close(s, CLOSURE_REASONS[reason_idx], Some("note"), &p).map(|_| Status::Closed)
                 };
-                match next {
-                    Ok(n) => {
-                        prop_assert!(matches!((s, n), (Status::Missing, Status::Found) | (Status::Missing, Status::Closed) | (Status::Found, Status::Closed)));
-                        s = n;
-                        path.push(s);
-                    }
-                    Err(_) => {}
+                if let Ok(n) = next {
+                    prop_assert!(matches!((s, n), (Status::Missing, Status::Found) | (Status::Missing, Status::Closed) | (Status::Found, Status::Closed)));
+                    s = n;
+                    path.push(s);
                 }
             }
             prop_assert!(path.windows(2).all(|w| w[0] != Status::Closed));
