@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod input;
+pub mod notify;
 pub mod routes;
 pub mod state;
 pub mod store;
@@ -31,6 +32,8 @@ pub fn open_database(settings: &Settings) -> Result<Db, String> {
     db.migrate()?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
     db::seed::seed_geography(&mut conn).map_err(|e| format!("seeding counties and municipalities failed: {e}"))?;
+    store::routines::seed_defaults(&mut conn, clock::Clock::system().now())
+        .map_err(|e| format!("seeding the default routines failed: {e}"))?;
     Ok(db)
 }
 

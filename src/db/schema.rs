@@ -83,4 +83,217 @@ diesel::joinable!(municipalities -> counties (county_code));
 diesel::joinable!(accommodations -> municipalities (municipality_code));
 diesel::joinable!(users -> accommodations (accommodation_id));
 
-diesel::allow_tables_to_appear_in_same_query!(counties, municipalities, accommodations, users, audit_head, access_log,);
+diesel::table! {
+    children (id) {
+        id -> BigInt,
+        given_name -> Text,
+        family_name -> Text,
+        aliases -> Text,
+        date_of_birth -> Date,
+        date_of_birth_estimated -> Bool,
+        sex -> Text,
+        nationality -> Nullable<Text>,
+        languages -> Text,
+        dossier_number -> Nullable<Text>,
+        asylum_status -> Nullable<Text>,
+        responsible_municipality_code -> Text,
+        assigning_municipality_code -> Nullable<Text>,
+        social_worker_id -> Nullable<BigInt>,
+        guardian_name -> Nullable<Text>,
+        guardian_email -> Nullable<Text>,
+        guardian_phone -> Nullable<Text>,
+        guardian_language -> Nullable<Text>,
+        preparedness -> Text,
+        pseudonymised_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    placements (id) {
+        id -> BigInt,
+        child_id -> BigInt,
+        accommodation_id -> BigInt,
+        from_at -> Timestamp,
+        to_at -> Nullable<Timestamp>,
+        created_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    child_photos (child_id) {
+        child_id -> BigInt,
+        content_type -> Text,
+        data -> Binary,
+        uploaded_at -> Timestamp,
+        uploaded_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    routine_versions (id) {
+        id -> BigInt,
+        county_code -> Text,
+        version -> Integer,
+        definition -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reference_counters (county_code, year) {
+        county_code -> Text,
+        year -> Integer,
+        last_seq -> Integer,
+    }
+}
+
+diesel::table! {
+    episodes (id) {
+        id -> BigInt,
+        reference -> Text,
+        county_code -> Text,
+        municipality_code -> Text,
+        responsible_municipality_code -> Text,
+        accommodation_id -> Nullable<BigInt>,
+        child_id -> BigInt,
+        routine_version_id -> BigInt,
+        status -> Text,
+        discovered_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        report -> Text,
+        whereabouts_known -> Bool,
+        risk_level -> Text,
+        risk_indicators -> Text,
+        risk_assessed -> Bool,
+        police_reference -> Nullable<Text>,
+        found_at -> Nullable<Timestamp>,
+        found_details -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        closure_reason -> Nullable<Text>,
+        closure_note -> Nullable<Text>,
+        reported_by -> Nullable<BigInt>,
+        child_age_years -> Integer,
+        child_sex -> Text,
+        child_nationality -> Nullable<Text>,
+        accommodation_kind -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    episode_steps (id) {
+        id -> BigInt,
+        episode_id -> BigInt,
+        key -> Text,
+        position -> Integer,
+        title_sv -> Text,
+        title_en -> Text,
+        responsible -> Text,
+        phase -> Text,
+        required -> Bool,
+        due_at -> Timestamp,
+        status -> Text,
+        completed_at -> Nullable<Timestamp>,
+        completed_by -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    episode_events (id) {
+        id -> BigInt,
+        episode_id -> BigInt,
+        at -> Timestamp,
+        kind -> Text,
+        actor_user_id -> Nullable<BigInt>,
+        actor_role -> Nullable<Text>,
+        actor_name -> Nullable<Text>,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    risk_assessments (id) {
+        id -> BigInt,
+        episode_id -> BigInt,
+        level -> Text,
+        suggested_level -> Text,
+        indicators -> Text,
+        note -> Nullable<Text>,
+        assessed_by -> Nullable<BigInt>,
+        assessed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        episode_id -> BigInt,
+        kind -> Text,
+        recipient_kind -> Text,
+        address -> Text,
+        language -> Text,
+        status -> Text,
+        step_key -> Nullable<Text>,
+        ack_required -> Bool,
+        ack_nonce -> Nullable<Text>,
+        ack_token_hash -> Nullable<Text>,
+        ack_expires_at -> Nullable<Timestamp>,
+        ack_due_at -> Nullable<Timestamp>,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+        ack_reference -> Nullable<Text>,
+        escalated_at -> Nullable<Timestamp>,
+        escalation_of -> Nullable<BigInt>,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        sent_at -> Nullable<Timestamp>,
+        smtp_reply -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        message_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> BigInt,
+        key -> Text,
+        request_hash -> Text,
+        response_status -> Integer,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(placements -> children (child_id));
+diesel::joinable!(placements -> accommodations (accommodation_id));
+diesel::joinable!(episodes -> children (child_id));
+diesel::joinable!(episode_steps -> episodes (episode_id));
+diesel::joinable!(episode_events -> episodes (episode_id));
+diesel::joinable!(notifications -> episodes (episode_id));
+diesel::joinable!(risk_assessments -> episodes (episode_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    counties,
+    municipalities,
+    accommodations,
+    users,
+    audit_head,
+    access_log,
+    children,
+    placements,
+    child_photos,
+    routine_versions,
+    episodes,
+    episode_steps,
+    episode_events,
+    notifications,
+    risk_assessments,
+);

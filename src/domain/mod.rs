@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod deadline;
 pub mod episode;
 pub mod ratelimit;
+pub mod recipients;
 pub mod risk;
 pub mod role;
 pub mod routine;

@@ -3,5 +3,10 @@
 //! transaction, so the log can never miss a change that happened.
 
 pub mod audit;
+pub mod children;
+pub mod episodes;
+pub mod idempotency;
 pub mod org;
+pub mod routines;
+pub mod scope;
 pub mod users;

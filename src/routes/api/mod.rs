@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cases;
+pub mod children;
 pub mod docs;
 pub mod org;
 pub mod users;
@@ -30,6 +32,21 @@ pub fn routes() -> Vec<Route> {
         users::patch_user,
         users::post_user_password,
         audit::get_audit_verify,
+        children::post_child,
+        children::get_children,
+        children::get_child,
+        children::patch_child,
+        children::get_child_photo,
+        children::put_child_photo,
+        children::delete_child_photo,
+        cases::post_case,
+        cases::get_cases,
+        cases::get_case,
+        cases::post_step_complete,
+        cases::post_step_skip,
+        cases::post_risk_assessment,
+        cases::post_case_found,
+        cases::post_case_close,
         docs::get_openapi,
     ]
 }

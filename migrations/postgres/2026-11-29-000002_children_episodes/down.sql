@@ -1,0 +1,11 @@
+DROP TABLE idempotency_keys;
+DROP TABLE notifications;
+DROP TABLE risk_assessments;
+DROP TABLE episode_events;
+DROP TABLE episode_steps;
+DROP TABLE episodes;
+DROP TABLE reference_counters;
+DROP TABLE routine_versions;
+DROP TABLE child_photos;
+DROP TABLE placements;
+DROP TABLE children;

@@ -1,0 +1,119 @@
+//! Writing notifications into the outbox, always inside the transaction of the change that causes them,
+//! so that a change acknowledged to the user can never lose its messages.
+
+use super::ack;
+use crate::db::schema::notifications;
+use crate::db::AnyConnection;
+use crate::domain::deadline::IsoDuration;
+use crate::domain::recipients::Recipient;
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notifications)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub episode_id: i64,
+    pub kind: String,
+    pub recipient_kind: String,
+    pub address: String,
+    pub language: String,
+    pub status: String,
+    pub step_key: Option<String>,
+    pub ack_required: bool,
+    pub ack_due_at: Option<NaiveDateTime>,
+    pub acknowledged_at: Option<NaiveDateTime>,
+    pub acknowledged_by: Option<String>,
+    pub ack_reference: Option<String>,
+    pub escalated_at: Option<NaiveDateTime>,
+    pub attempts: i32,
+    pub sent_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// API.md NOTE.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NoteView {
+    pub id: i64,
+    pub recipient_kind: String,
+    pub address: Option<String>,
+    pub kind: String,
+    pub status: String,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub ack_required: bool,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+}
+
+impl NotificationRow {
+    pub fn view(&self, pseudonymised: bool) -> NoteView {
+        let utc = crate::store::children::utc;
+        NoteView {
+            id: self.id,
+            recipient_kind: self.recipient_kind.clone(),
+            address: (!pseudonymised).then(|| self.address.clone()),
+            kind: self.kind.clone(),
+            status: self.status.clone(),
+            sent_at: self.sent_at.map(utc),
+            ack_required: self.ack_required,
+            acknowledged_at: self.acknowledged_at.map(utc),
+            acknowledged_by: if pseudonymised { None } else { self.acknowledged_by.clone() },
+        }
+    }
+}
+
+pub fn for_episodes(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<NotificationRow>> {
+    notifications::table
+        .filter(notifications::episode_id.eq_any(ids))
+        .order(notifications::id.asc())
+        .select(NotificationRow::as_select())
+        .load(conn)
+}
+
+/// One message to queue.
+pub struct Outgoing<'a> {
+    pub episode_id: i64,
+    /// case_reported, case_found, case_closed, escalation or reminder
+    pub kind: &'a str,
+    pub recipient: &'a Recipient,
+    pub ack_window: Option<IsoDuration>,
+    pub escalation_of: Option<i64>,
+}
+
+/// Queues one message; returns its id.
+pub fn enqueue(conn: &mut AnyConnection, secret: &[u8], m: &Outgoing, now: DateTime<Utc>) -> QueryResult<i64> {
+    let (episode_id, kind, r, ack_window, escalation_of) =
+        (m.episode_id, m.kind, m.recipient, m.ack_window, m.escalation_of);
+    let nonce = crate::auth::random_token(32);
+    let (hash, expires, due) = if r.ack {
+        let t = ack::token(secret, &nonce);
+        let due = ack_window.map(|w| w.add_to(now)).unwrap_or(now + Duration::hours(1));
+        (Some(ack::hash(&t)), Some((now + Duration::days(ack::VALID_DAYS)).naive_utc()), Some(due.naive_utc()))
+    } else {
+        (None, None, None)
+    };
+    diesel::insert_into(notifications::table)
+        .values((
+            notifications::episode_id.eq(episode_id),
+            notifications::kind.eq(kind),
+            notifications::recipient_kind.eq(r.kind),
+            notifications::address.eq(&r.address),
+            notifications::language.eq(&r.language),
+            notifications::status.eq("queued"),
+            notifications::step_key.eq(Some(r.step_key).filter(|k| !k.is_empty())),
+            notifications::ack_required.eq(r.ack),
+            notifications::ack_nonce.eq(&nonce),
+            notifications::ack_token_hash.eq(hash),
+            notifications::ack_expires_at.eq(expires),
+            notifications::ack_due_at.eq(due),
+            notifications::escalation_of.eq(escalation_of),
+            notifications::attempts.eq(0),
+            notifications::next_attempt_at.eq(now.naive_utc()),
+            // Stable per notification, so a receiver can drop a repeat of the same message.
+            notifications::message_id.eq(format!("<{}@saknad>", crate::auth::random_token(18))),
+            notifications::created_at.eq(now.naive_utc()),
+        ))
+        .returning(notifications::id)
+        .get_result(conn)
+}

@@ -1,0 +1,428 @@
+use crate::auth::AuthUser;
+use crate::db::write_tx;
+use crate::domain::episode::CLOSURE_REASONS;
+use crate::domain::risk::{self, RiskLevel};
+use crate::domain::role::Role;
+use crate::error::{ApiError, ApiResult};
+use crate::input::{body, path_id, Body, Input};
+use crate::state::AppState;
+use crate::store::audit::{self, Event};
+use crate::store::episodes::actions::{self, Assessment, Found};
+use crate::store::episodes::create::{self, NewReport};
+use crate::store::episodes::{self as store, CaseView, FoundDetails, Report, StatusFilter, StepView};
+use crate::store::idempotency;
+use crate::store::scope::Scope;
+use chrono::{DateTime, Duration, Utc};
+use rocket::http::{ContentType, Status};
+use rocket::request::{FromRequest, Outcome};
+use rocket::serde::json::Json;
+use rocket::{Request, State};
+use serde::Deserialize;
+
+const TEXT: usize = 4000;
+/// Client clocks run a little ahead; a report "now" must not be refused for that.
+const CLOCK_SKEW_SECONDS: i64 = 5;
+
+/// The optional `Idempotency-Key` header.
+pub struct IdempotencyKey(pub Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for IdempotencyKey {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(IdempotencyKey(req.headers().get_one("Idempotency-Key").map(|s| s.trim().to_string())))
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CaseInput {
+    pub child_id: i64,
+    pub discovered_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub last_seen_place: Option<String>,
+    pub last_seen_by: Option<String>,
+    pub circumstances: Option<String>,
+    pub clothing: Option<String>,
+    pub belongings: Option<String>,
+    /// Search already done; when given, the step `search_and_contact` is recorded as done.
+    pub search_actions: Option<String>,
+    pub possible_whereabouts: Option<String>,
+    pub whereabouts_known: Option<bool>,
+    /// From SPEC §2; the derived ones (under_15, previous_episodes, turning_18_soon) are computed.
+    pub risk_indicators: Option<Vec<String>>,
+}
+
+fn read_indicators(inp: &mut Input, key: &str) -> Vec<String> {
+    let list = inp.str_list(key, 20, 64);
+    if let Some(bad) = list.iter().find(|i| !risk::is_indicator(i)) {
+        inp.error(key, &format!("unknown indicator: {bad}"));
+    }
+    list
+}
+
+fn read_report(inp: &mut Input, now: DateTime<Utc>) -> NewReport {
+    let child_id = inp.req_id("child_id");
+    let discovered_at = inp.req_datetime("discovered_at");
+    let last_seen_at = inp.req_datetime("last_seen_at");
+    if inp.has("discovered_at") && discovered_at > now + Duration::seconds(CLOCK_SKEW_SECONDS) {
+        inp.error("discovered_at", "may not be in the future");
+    }
+    if inp.has("last_seen_at") && inp.has("discovered_at") && last_seen_at > discovered_at {
+        inp.error("last_seen_at", "may not be after discovered_at");
+    }
+    let report = Report {
+        last_seen_place: inp.opt_str("last_seen_place", TEXT),
+        last_seen_by: inp.opt_str("last_seen_by", TEXT),
+        circumstances: inp.opt_str("circumstances", TEXT),
+        clothing: inp.opt_str("clothing", TEXT),
+        belongings: inp.opt_str("belongings", TEXT),
+        search_actions: inp.opt_str("search_actions", TEXT),
+        possible_whereabouts: inp.opt_str("possible_whereabouts", TEXT),
+    };
+    NewReport {
+        child_id,
+        discovered_at,
+        last_seen_at,
+        report,
+        whereabouts_known: inp.opt_bool("whereabouts_known").unwrap_or(false),
+        risk_indicators: read_indicators(inp, "risk_indicators"),
+    }
+}
+
+fn view_one(
+    c: &mut crate::db::AnyConnection,
+    user: &AuthUser,
+    row: &store::EpisodeRow,
+    now: DateTime<Utc>,
+) -> ApiResult<CaseView> {
+    let scope = Scope::from(user);
+    store::views(c, std::slice::from_ref(row), &scope, &user.language, now, true)?.pop().ok_or_else(ApiError::internal)
+}
+
+pub struct RawJson(pub Status, pub String);
+
+impl<'r> rocket::response::Responder<'r, 'static> for RawJson {
+    fn respond_to(self, _: &'r Request<'_>) -> rocket::response::Result<'static> {
+        rocket::Response::build()
+            .status(self.0)
+            .header(ContentType::JSON)
+            .sized_body(self.1.len(), std::io::Cursor::new(self.1))
+            .ok()
+    }
+}
+
+/// Report a disappearance. One request creates the episode with its steps, due times and queued
+/// notifications. `Idempotency-Key` makes retries safe.
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), request_body = CaseInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "same key and body → the same episode")),
+    responses((status = 201, body = CaseView), (status = 403, body = super::docs::ErrorBody),
+              (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::post("/cases", data = "<data>")]
+pub async fn post_case(st: &State<AppState>, user: AuthUser, key: IdempotencyKey, data: Body) -> ApiResult<RawJson> {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let data = data?;
+    let hash = idempotency::body_hash(&data.0);
+    let now = st.clock.now();
+    let mut inp = Input::new(data.0);
+    let report = read_report(&mut inp, now);
+    if let Some(k) = &key.0 {
+        if k.is_empty() || k.len() > 200 {
+            inp.error("Idempotency-Key", "must be 1–200 characters");
+        }
+    }
+    inp.finish()?;
+    let secret = st.settings.jwt_secret.clone().into_bytes();
+    let key = key.0;
+    st.db
+        .run(move |c| {
+            let attempt = write_tx(c, |c| -> ApiResult<RawJson> {
+                if let Some(k) = &key {
+                    if let Some(hit) = idempotency::lookup(c, user.id, k)? {
+                        return replay(hit, &hash);
+                    }
+                }
+                let id = create::create(c, &user, &secret, &report, now)?;
+                let row = create::load(c, id)?;
+                let body = serde_json::to_string(&view_one(c, &user, &row, now)?).map_err(|_| ApiError::internal())?;
+                if let Some(k) = &key {
+                    idempotency::save(c, user.id, k, &hash, 201, &body, now)?;
+                }
+                Ok(RawJson(Status::Created, body))
+            });
+            match (attempt, &key) {
+                // A concurrent request with the same key may have won; answer with its response.
+                (Err(e), Some(k)) if e.status == Status::Conflict => match idempotency::lookup(c, user.id, k)? {
+                    Some(hit) => replay(hit, &hash),
+                    None => Err(e),
+                },
+                (r, _) => r,
+            }
+        })
+        .await
+}
+
+fn replay(hit: idempotency::Stored, hash: &str) -> ApiResult<RawJson> {
+    if hit.request_hash != hash {
+        return Err(ApiError::field("Idempotency-Key", "was already used with a different body"));
+    }
+    Ok(RawJson(Status::from_code(hit.status).unwrap_or(Status::Created), hit.body))
+}
+
+/// Episodes in scope (`status`: missing, found, closed or open). County officers get the pseudonymised form.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])),
+    params(("status" = Option<String>, Query, description = "missing | found | closed | open")),
+    responses((status = 200, body = [CaseView]), (status = 403, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::get("/cases?<status>")]
+pub async fn get_cases(st: &State<AppState>, user: AuthUser, status: Option<&str>) -> ApiResult<Json<Vec<CaseView>>> {
+    user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
+    let filter = match status {
+        None | Some("") => StatusFilter::All,
+        Some("open") => StatusFilter::Open,
+        Some("missing") => StatusFilter::Is("missing"),
+        Some("found") => StatusFilter::Is("found"),
+        Some("closed") => StatusFilter::Is("closed"),
+        Some(_) => return Err(ApiError::field("status", "must be one of: missing, found, closed, open")),
+    };
+    let now = st.clock.now();
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let scope = Scope::from(&user);
+                let rows = store::list(c, &scope, filter)?;
+                let views = store::views(c, &rows, &scope, &user.language, now, false)?;
+                let ev = Event::new("case_list")
+                    .county(user.county_code.clone())
+                    .detail(format!("{} episodes", views.len()));
+                audit::append(c, &user.actor(), &ev, now)?;
+                Ok(views)
+            })
+        })
+        .await
+        .map(Json)
+}
+
+/// One episode with steps, notifications, timeline and police reference (pseudonymised for county officers).
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = CaseView), (status = 404, body = super::docs::ErrorBody)))]
+#[rocket::get("/cases/<id>")]
+pub async fn get_case(st: &State<AppState>, user: AuthUser, id: &str) -> ApiResult<Json<CaseView>> {
+    user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
+    let id = path_id(id)?;
+    let now = st.clock.now();
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let row = store::find(c, &Scope::from(&user), id)?.ok_or_else(ApiError::not_found)?;
+                audit::append(
+                    c,
+                    &user.actor(),
+                    &Event::new("case_read").on("case", id).county(Some(row.county_code.clone())),
+                    now,
+                )?;
+                view_one(c, &user, &row, now)
+            })
+        })
+        .await
+        .map(Json)
+}
+
+async fn step_action(
+    st: &State<AppState>,
+    user: AuthUser,
+    id: &str,
+    key: &str,
+    action: impl FnOnce(&mut crate::db::AnyConnection, &AuthUser, i64, DateTime<Utc>) -> ApiResult<store::StepRow>
+        + Send
+        + 'static,
+) -> ApiResult<Json<StepView>> {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let id = path_id(id)?;
+    if key.is_empty() || key.len() > 64 {
+        return Err(ApiError::not_found());
+    }
+    let now = st.clock.now();
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let s = action(c, &user, id, now)?;
+                Ok(s.view(&user.language, now, false))
+            })
+        })
+        .await
+        .map(Json)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct StepComplete {
+    pub note: Option<String>,
+    /// required for `police_report`
+    pub police_reference: Option<String>,
+}
+
+/// Mark a step done. Staff complete staff steps; the social worker may complete any step.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/steps/{key}/complete", tag = "cases", security(("bearer" = [])),
+    params(("id" = i64, Path), ("key" = String, Path)), request_body = StepComplete,
+    responses((status = 200, body = StepView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
+              (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::post("/cases/<id>/steps/<key>/complete", data = "<data>")]
+pub async fn post_step_complete(
+    st: &State<AppState>,
+    user: AuthUser,
+    id: &str,
+    key: &str,
+    data: Body,
+) -> ApiResult<Json<StepView>> {
+    let mut inp = body(data)?;
+    let note = inp.opt_str("note", TEXT);
+    let police_reference = inp.opt_str("police_reference", 64);
+    inp.finish()?;
+    let key_owned = key.to_string();
+    step_action(st, user, id, key, move |c, u, id, now| {
+        actions::complete_step(c, u, id, &key_owned, note, police_reference, now)
+    })
+    .await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct StepSkip {
+    pub reason: String,
+}
+
+/// Skip a step with a reason (social worker).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/steps/{key}/skip", tag = "cases", security(("bearer" = [])),
+    params(("id" = i64, Path), ("key" = String, Path)), request_body = StepSkip,
+    responses((status = 200, body = StepView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
+              (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::post("/cases/<id>/steps/<key>/skip", data = "<data>")]
+pub async fn post_step_skip(
+    st: &State<AppState>,
+    user: AuthUser,
+    id: &str,
+    key: &str,
+    data: Body,
+) -> ApiResult<Json<StepView>> {
+    let mut inp = body(data)?;
+    let reason = inp.req_str("reason", TEXT);
+    inp.finish()?;
+    let key_owned = key.to_string();
+    step_action(st, user, id, key, move |c, u, id, now| actions::skip_step(c, u, id, &key_owned, &reason, now)).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RiskInput {
+    /// none, low, medium or high
+    pub level: String,
+    pub indicators: Option<Vec<String>>,
+    /// the reason for the level (required)
+    pub note: String,
+}
+
+/// Record a risk assessment (social worker). A level change is a timeline event; high risk shortens deadlines.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/risk-assessments", tag = "cases", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = RiskInput,
+    responses((status = 201, body = store::RiskAssessmentView), (status = 403, body = super::docs::ErrorBody),
+              (status = 404, body = super::docs::ErrorBody), (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::post("/cases/<id>/risk-assessments", data = "<data>")]
+pub async fn post_risk_assessment(
+    st: &State<AppState>,
+    user: AuthUser,
+    id: &str,
+    data: Body,
+) -> ApiResult<(Status, Json<store::RiskAssessmentView>)> {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let id = path_id(id)?;
+    let mut inp = body(data)?;
+    let level = RiskLevel::parse(&inp.req_enum("level", &RiskLevel::NAMES));
+    let indicators = read_indicators(&mut inp, "indicators");
+    let note = inp.req_str("note", TEXT);
+    inp.finish()?;
+    let a = Assessment { level: level.unwrap_or(RiskLevel::Low), indicators, note };
+    let now = st.clock.now();
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let aid = actions::assess_risk(c, &user, id, &a, now)?;
+                store::risk_history(c, id)?.into_iter().find(|r| r.id == aid).ok_or_else(ApiError::internal)
+            })
+        })
+        .await
+        .map(|v| (Status::Created, Json(v)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct FoundInput {
+    /// defaults to now
+    pub found_at: Option<DateTime<Utc>>,
+    pub found_place: Option<String>,
+    pub found_by: Option<String>,
+    pub condition: Option<String>,
+}
+
+/// The child is found or has come back (staff of the accommodation or the social worker).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/found", tag = "cases", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = FoundInput,
+    responses((status = 200, body = CaseView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
+              (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::post("/cases/<id>/found", data = "<data>")]
+pub async fn post_case_found(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> ApiResult<Json<CaseView>> {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let id = path_id(id)?;
+    let now = st.clock.now();
+    let mut inp = body(data)?;
+    let found_at = inp.opt_datetime("found_at").unwrap_or(now);
+    let details = FoundDetails {
+        found_place: inp.opt_str("found_place", TEXT),
+        found_by: inp.opt_str("found_by", TEXT),
+        condition: inp.opt_str("condition", TEXT),
+    };
+    inp.finish()?;
+    // Within the clock-skew allowance a "now" from the client counts as now.
+    let found_at =
+        if found_at > now && found_at <= now + Duration::seconds(CLOCK_SKEW_SECONDS) { now } else { found_at };
+    let secret = st.settings.jwt_secret.clone().into_bytes();
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                actions::found(c, &user, &secret, id, &Found { found_at, details }, now)?;
+                let row = create::load(c, id)?;
+                view_one(c, &user, &row, now)
+            })
+        })
+        .await
+        .map(Json)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CloseInput {
+    /// returned, turned_18, left_sweden, transferred, review_period_ended, deceased or withdrawn
+    pub reason: String,
+    /// required for withdrawn
+    pub note: Option<String>,
+}
+
+/// Close the episode (social worker). `returned` needs every required step done or skipped.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/close", tag = "cases", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = CloseInput,
+    responses((status = 200, body = CaseView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
+              (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::post("/cases/<id>/close", data = "<data>")]
+pub async fn post_case_close(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> ApiResult<Json<CaseView>> {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let id = path_id(id)?;
+    let mut inp = body(data)?;
+    let reason = inp.req_enum("reason", &CLOSURE_REASONS);
+    let note = inp.opt_str("note", TEXT);
+    inp.finish()?;
+    let now = st.clock.now();
+    let secret = st.settings.jwt_secret.clone().into_bytes();
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                actions::close(c, &user, &secret, id, &reason, note.as_deref(), now)?;
+                let row = create::load(c, id)?;
+                view_one(c, &user, &row, now)
+            })
+        })
+        .await
+        .map(Json)
+}

@@ -1,0 +1,440 @@
+//! Episodes (cases): one disappearance of one child, its steps, timeline and notifications.
+//!
+//! Views come in two shapes: the full record for staff and social workers in scope, and the
+//! pseudonymised record for county officers (reference, municipality, dates, state, risk level, step
+//! times; never names, free text, addresses or photos).
+
+pub mod actions;
+pub mod create;
+
+use super::children::utc;
+use super::scope::Scope;
+use crate::db::schema::{children, episode_events, episode_steps, episodes, risk_assessments, routine_versions};
+use crate::db::{AnyConnection, MultiBackend};
+use crate::notify::outbox::{self, NoteView};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = episodes)]
+pub struct EpisodeRow {
+    pub id: i64,
+    pub reference: String,
+    pub county_code: String,
+    pub municipality_code: String,
+    pub responsible_municipality_code: String,
+    pub accommodation_id: Option<i64>,
+    pub child_id: i64,
+    pub routine_version_id: i64,
+    pub status: String,
+    pub discovered_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub report: String,
+    pub whereabouts_known: bool,
+    pub risk_level: String,
+    pub risk_indicators: String,
+    pub risk_assessed: bool,
+    pub police_reference: Option<String>,
+    pub found_at: Option<NaiveDateTime>,
+    pub found_details: Option<String>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub closure_reason: Option<String>,
+    pub closure_note: Option<String>,
+    pub reported_by: Option<i64>,
+    pub child_age_years: i32,
+    pub child_sex: String,
+    pub child_nationality: Option<String>,
+    pub accommodation_kind: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The free-text part of a report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Report {
+    pub last_seen_place: Option<String>,
+    pub last_seen_by: Option<String>,
+    pub circumstances: Option<String>,
+    pub clothing: Option<String>,
+    pub belongings: Option<String>,
+    pub search_actions: Option<String>,
+    pub possible_whereabouts: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FoundDetails {
+    pub found_place: Option<String>,
+    pub found_by: Option<String>,
+    pub condition: Option<String>,
+}
+
+impl EpisodeRow {
+    pub fn report(&self) -> Report {
+        serde_json::from_str(&self.report).unwrap_or_default()
+    }
+    pub fn found(&self) -> FoundDetails {
+        self.found_details.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
+    }
+    pub fn indicators(&self) -> Vec<String> {
+        super::children::json_list(&self.risk_indicators)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = episode_steps)]
+pub struct StepRow {
+    pub id: i64,
+    pub episode_id: i64,
+    pub key: String,
+    pub position: i32,
+    pub title_sv: String,
+    pub title_en: String,
+    pub responsible: String,
+    pub phase: String,
+    pub required: bool,
+    pub due_at: NaiveDateTime,
+    pub status: String,
+    pub completed_at: Option<NaiveDateTime>,
+    pub completed_by: Option<i64>,
+    pub note: Option<String>,
+}
+
+/// API.md STEP.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StepView {
+    pub key: String,
+    pub title: String,
+    pub responsible: String,
+    pub phase: String,
+    pub required: bool,
+    pub due_at: DateTime<Utc>,
+    pub status: String,
+    pub overdue: bool,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+impl StepRow {
+    pub fn overdue(&self, now: DateTime<Utc>) -> bool {
+        self.status == "pending" && utc(self.due_at) < now
+    }
+
+    pub fn view(&self, lang: &str, now: DateTime<Utc>, pseudonymised: bool) -> StepView {
+        StepView {
+            key: self.key.clone(),
+            title: if lang == "en" { self.title_en.clone() } else { self.title_sv.clone() },
+            responsible: self.responsible.clone(),
+            phase: self.phase.clone(),
+            required: self.required,
+            due_at: utc(self.due_at),
+            status: self.status.clone(),
+            overdue: self.overdue(now),
+            completed_at: self.completed_at.map(utc),
+            note: if pseudonymised { None } else { self.note.clone() },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = episode_events)]
+pub struct EventRow {
+    pub id: i64,
+    pub episode_id: i64,
+    pub at: NaiveDateTime,
+    pub kind: String,
+    pub actor_user_id: Option<i64>,
+    pub actor_role: Option<String>,
+    pub actor_name: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub actor_user_id: Option<i64>,
+    pub actor_role: Option<String>,
+    pub actor_name: Option<String>,
+    #[schema(value_type = Object)]
+    pub detail: Value,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RiskAssessmentView {
+    pub id: i64,
+    pub level: String,
+    pub suggested_level: String,
+    pub indicators: Vec<String>,
+    pub note: Option<String>,
+    pub assessed_by: Option<i64>,
+    pub assessed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChildSummary {
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: NaiveDate,
+}
+
+/// The episode as the API returns it. Fields that are personal are absent from the pseudonymised form.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseView {
+    pub id: i64,
+    pub reference: String,
+    pub status: String,
+    pub risk_level: String,
+    pub risk_assessed: bool,
+    pub county_code: String,
+    pub municipality_code: String,
+    pub routine_version: i32,
+    pub discovered_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub found_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closure_reason: Option<String>,
+    pub steps: Vec<StepView>,
+    pub notifications: Vec<NoteView>,
+    #[serde(flatten)]
+    pub personal: Option<CasePersonal>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CasePersonal {
+    pub child_id: i64,
+    pub child: Option<ChildSummary>,
+    pub responsible_municipality_code: String,
+    pub accommodation_id: Option<i64>,
+    pub risk_indicators: Vec<String>,
+    pub last_seen_place: Option<String>,
+    pub last_seen_by: Option<String>,
+    pub circumstances: Option<String>,
+    pub clothing: Option<String>,
+    pub belongings: Option<String>,
+    pub search_actions: Option<String>,
+    pub possible_whereabouts: Option<String>,
+    pub whereabouts_known: bool,
+    pub police_reference: Option<String>,
+    pub found_place: Option<String>,
+    pub found_by: Option<String>,
+    pub found_condition: Option<String>,
+    pub closure_note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Vec<EventView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_assessments: Option<Vec<RiskAssessmentView>>,
+}
+
+/// The episodes a scope may see.
+pub fn visible(scope: &Scope) -> episodes::BoxedQuery<'static, MultiBackend> {
+    let q = episodes::table.into_boxed();
+    match scope {
+        Scope::Accommodation(a) => q.filter(episodes::accommodation_id.eq(*a)),
+        Scope::Municipality(m) => q.filter(
+            episodes::responsible_municipality_code.eq(m.clone()).or(episodes::municipality_code.eq(m.clone())),
+        ),
+        Scope::County(c) => q.filter(episodes::county_code.eq(c.clone())),
+        Scope::Nothing => q.filter(episodes::id.eq(-1)),
+    }
+}
+
+pub fn find(conn: &mut AnyConnection, scope: &Scope, id: i64) -> QueryResult<Option<EpisodeRow>> {
+    visible(scope).filter(episodes::id.eq(id)).select(EpisodeRow::as_select()).first(conn).optional()
+}
+
+pub fn steps_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<StepRow>> {
+    episode_steps::table
+        .filter(episode_steps::episode_id.eq_any(ids))
+        .order((episode_steps::episode_id.asc(), episode_steps::position.asc(), episode_steps::id.asc()))
+        .select(StepRow::as_select())
+        .load(conn)
+}
+
+/// Which episodes to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    All,
+    Open,
+    Is(&'static str),
+}
+
+pub fn list(conn: &mut AnyConnection, scope: &Scope, filter: StatusFilter) -> QueryResult<Vec<EpisodeRow>> {
+    let mut q = visible(scope);
+    q = match filter {
+        StatusFilter::All => q,
+        StatusFilter::Open => q.filter(episodes::status.ne("closed")),
+        StatusFilter::Is(s) => q.filter(episodes::status.eq(s)),
+    };
+    q.order(episodes::discovered_at.desc()).select(EpisodeRow::as_select()).limit(1000).load(conn)
+}
+
+/// Builds views for episodes already loaded in scope, with their steps and notifications in two queries.
+pub fn views(
+    conn: &mut AnyConnection,
+    rows: &[EpisodeRow],
+    scope: &Scope,
+    lang: &str,
+    now: DateTime<Utc>,
+    with_timeline: bool,
+) -> QueryResult<Vec<CaseView>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let steps = steps_of(conn, &ids)?;
+    let notes = outbox::for_episodes(conn, &ids)?;
+    let pseudo = scope.pseudonymised();
+    let versions: Vec<(i64, i32)> = routine_versions::table
+        .filter(routine_versions::id.eq_any(rows.iter().map(|r| r.routine_version_id).collect::<Vec<_>>()))
+        .select((routine_versions::id, routine_versions::version))
+        .load(conn)?;
+    let kids: Vec<(i64, String, String, NaiveDate)> = if pseudo {
+        Vec::new()
+    } else {
+        children::table
+            .filter(children::id.eq_any(rows.iter().map(|r| r.child_id).collect::<Vec<_>>()))
+            .select((children::id, children::given_name, children::family_name, children::date_of_birth))
+            .load(conn)?
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let personal = if pseudo {
+            None
+        } else {
+            let rep = r.report();
+            let f = r.found();
+            let (timeline, risk) = if with_timeline {
+                (Some(timeline(conn, r.id)?), Some(risk_history(conn, r.id)?))
+            } else {
+                (None, None)
+            };
+            Some(CasePersonal {
+                child_id: r.child_id,
+                child: kids.iter().find(|k| k.0 == r.child_id).map(|k| ChildSummary {
+                    given_name: k.1.clone(),
+                    family_name: k.2.clone(),
+                    date_of_birth: k.3,
+                }),
+                responsible_municipality_code: r.responsible_municipality_code.clone(),
+                accommodation_id: r.accommodation_id,
+                risk_indicators: r.indicators(),
+                last_seen_place: rep.last_seen_place,
+                last_seen_by: rep.last_seen_by,
+                circumstances: rep.circumstances,
+                clothing: rep.clothing,
+                belongings: rep.belongings,
+                search_actions: rep.search_actions,
+                possible_whereabouts: rep.possible_whereabouts,
+                whereabouts_known: r.whereabouts_known,
+                police_reference: r.police_reference.clone(),
+                found_place: f.found_place,
+                found_by: f.found_by,
+                found_condition: f.condition,
+                closure_note: r.closure_note.clone(),
+                timeline,
+                risk_assessments: risk,
+            })
+        };
+        out.push(CaseView {
+            id: r.id,
+            reference: r.reference.clone(),
+            status: r.status.clone(),
+            risk_level: r.risk_level.clone(),
+            risk_assessed: r.risk_assessed,
+            county_code: r.county_code.clone(),
+            municipality_code: r.municipality_code.clone(),
+            routine_version: versions.iter().find(|v| v.0 == r.routine_version_id).map(|v| v.1).unwrap_or(0),
+            discovered_at: utc(r.discovered_at),
+            last_seen_at: utc(r.last_seen_at),
+            found_at: r.found_at.map(utc),
+            closed_at: r.closed_at.map(utc),
+            closure_reason: r.closure_reason.clone(),
+            steps: steps.iter().filter(|s| s.episode_id == r.id).map(|s| s.view(lang, now, pseudo)).collect(),
+            notifications: notes.iter().filter(|n| n.episode_id == r.id).map(|n| n.view(pseudo)).collect(),
+            personal,
+        });
+    }
+    Ok(out)
+}
+
+pub fn timeline(conn: &mut AnyConnection, episode: i64) -> QueryResult<Vec<EventView>> {
+    let rows: Vec<EventRow> = episode_events::table
+        .filter(episode_events::episode_id.eq(episode))
+        .order((episode_events::at.asc(), episode_events::id.asc()))
+        .select(EventRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|e| EventView {
+            at: utc(e.at),
+            kind: e.kind,
+            actor_user_id: e.actor_user_id,
+            actor_role: e.actor_role,
+            actor_name: e.actor_name,
+            detail: serde_json::from_str(&e.detail).unwrap_or(Value::Null),
+        })
+        .collect())
+}
+
+pub fn risk_history(conn: &mut AnyConnection, episode: i64) -> QueryResult<Vec<RiskAssessmentView>> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i64, String, String, String, Option<String>, Option<i64>, NaiveDateTime)> = risk_assessments::table
+        .filter(risk_assessments::episode_id.eq(episode))
+        .order(risk_assessments::id.asc())
+        .select((
+            risk_assessments::id,
+            risk_assessments::level,
+            risk_assessments::suggested_level,
+            risk_assessments::indicators,
+            risk_assessments::note,
+            risk_assessments::assessed_by,
+            risk_assessments::assessed_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, level, suggested_level, ind, note, by, at)| RiskAssessmentView {
+            id,
+            level,
+            suggested_level,
+            indicators: super::children::json_list(&ind),
+            note,
+            assessed_by: by,
+            assessed_at: utc(at),
+        })
+        .collect())
+}
+
+/// Who acted, for the timeline.
+pub struct TimelineActor<'a> {
+    pub user_id: Option<i64>,
+    pub role: Option<&'a str>,
+    pub name: Option<&'a str>,
+}
+
+impl<'a> From<&'a crate::auth::AuthUser> for TimelineActor<'a> {
+    fn from(u: &'a crate::auth::AuthUser) -> Self {
+        TimelineActor { user_id: Some(u.id), role: Some(u.role.as_str()), name: Some(&u.name) }
+    }
+}
+
+pub fn event(
+    conn: &mut AnyConnection,
+    episode: i64,
+    at: DateTime<Utc>,
+    kind: &str,
+    who: &TimelineActor,
+    detail: Value,
+) -> QueryResult<()> {
+    diesel::insert_into(episode_events::table)
+        .values((
+            episode_events::episode_id.eq(episode),
+            episode_events::at.eq(at.naive_utc()),
+            episode_events::kind.eq(kind),
+            episode_events::actor_user_id.eq(who.user_id),
+            episode_events::actor_role.eq(who.role),
+            episode_events::actor_name.eq(who.name),
+            episode_events::detail.eq(detail.to_string()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}

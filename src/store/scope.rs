@@ -1,0 +1,39 @@
+//! What part of the data a user may see (SPEC §1), applied inside every query that touches children or
+//! episodes, so that an out-of-scope record is indistinguishable from a missing one.
+
+use crate::domain::role::Role;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Staff: children placed at, and episodes reported from, one accommodation.
+    Accommodation(i64),
+    /// Social worker: children the municipality is responsible for, and episodes it is responsible for or
+    /// that happen at its accommodations.
+    Municipality(String),
+    /// County officer: the county's episodes, pseudonymised; never children.
+    County(String),
+    /// Admin, national analyst, or a user whose scope field is missing: nothing personal.
+    Nothing,
+}
+
+impl Scope {
+    pub fn new(role: Role, county: Option<&str>, municipality: Option<&str>, accommodation: Option<i64>) -> Scope {
+        match (role, county, municipality, accommodation) {
+            (Role::Staff, _, _, Some(a)) => Scope::Accommodation(a),
+            (Role::SocialWorker, _, Some(m), _) => Scope::Municipality(m.to_string()),
+            (Role::CountyOfficer, Some(c), _, _) => Scope::County(c.to_string()),
+            _ => Scope::Nothing,
+        }
+    }
+
+    /// County officers see pseudonymised records only.
+    pub fn pseudonymised(&self) -> bool {
+        matches!(self, Scope::County(_))
+    }
+}
+
+impl From<&crate::auth::AuthUser> for Scope {
+    fn from(u: &crate::auth::AuthUser) -> Scope {
+        Scope::new(u.role, u.county_code.as_deref(), u.municipality_code.as_deref(), u.accommodation_id)
+    }
+}
