@@ -228,3 +228,110 @@ pub fn code(v: &Value) -> &str {
 pub fn field<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
     v["error"]["fields"][name].as_str()
 }
+
+/// A county set up for episode tests: contacts, two accommodations in two municipalities of Stockholms
+/// län, one user per role (and a second one out of scope), and a child placed at the first accommodation.
+pub struct World {
+    pub admin: String,
+    pub staff: String,
+    pub staff_other: String,
+    pub sw: String,
+    pub sw_other: String,
+    pub co: String,
+    pub co_other: String,
+    pub analyst: String,
+    pub acc: i64,
+    pub acc_other: i64,
+    pub child: i64,
+}
+
+pub fn child_body(acc: i64) -> Value {
+    serde_json::json!({
+        "given_name": "Amir", "family_name": "Rahimi", "aliases": ["Ami"],
+        "date_of_birth": "2010-03-14", "date_of_birth_estimated": true, "sex": "male",
+        "nationality": "AF", "languages": ["prs", "sv"], "dossier_number": "12-345678",
+        "assigning_municipality_code": "0180", "accommodation_id": acc,
+        "guardian": {"name": "Greta Godman", "email": "greta@godman.se", "phone": "070-123 45 67", "language": "sv"},
+        "preparedness": {"height": "165 cm", "hair": "black, short", "phone_numbers": "070-111 22 33",
+                          "health_and_medication": "asthma inhaler"}
+    })
+}
+
+impl World {
+    pub async fn new(app: &TestApp) -> World {
+        let admin = app.admin().await;
+        let (s, _) = app
+            .put(
+                "/api/v1/counties/01/contacts",
+                Some(&admin),
+                serde_json::json!({"police_email": "polis@polisen.se", "police_fallback_email": "vakthavande@polisen.se",
+                    "migrationsverket_email": "mottagning@migrationsverket.se", "trafficking_coordinator_email": "nmt@lst.se",
+                    "county_email": "lst@lst.se"}),
+            )
+            .await;
+        assert_eq!(s, Status::Ok);
+        let (s, _) = app
+            .put(
+                "/api/v1/municipalities/0180/contacts",
+                Some(&admin),
+                serde_json::json!({"social_services_email": "soc@stockholm.se", "on_call_email": "jour@stockholm.se"}),
+            )
+            .await;
+        assert_eq!(s, Status::Ok);
+        let acc = |name: &'static str, muni: &'static str| {
+            let admin = admin.clone();
+            async move {
+                let (s, v) = app
+                    .post(
+                        "/api/v1/accommodations",
+                        Some(&admin),
+                        serde_json::json!({"name": name, "kind": "hvb", "municipality_code": muni, "phone": "08-123 456", "email": "hvb@x.se"}),
+                    )
+                    .await;
+                assert_eq!(s, Status::Created);
+                v["id"].as_i64().unwrap_or(0)
+            }
+        };
+        let a = acc("HVB A", "0180").await;
+        let b = acc("HVB B", "0184").await;
+        app.user("staff@x.se", Role::Staff, Some("01"), Some("0180"), Some(a));
+        app.user("staff.b@x.se", Role::Staff, Some("01"), Some("0184"), Some(b));
+        app.user("sw@x.se", Role::SocialWorker, Some("01"), Some("0180"), None);
+        app.user("sw.b@x.se", Role::SocialWorker, Some("01"), Some("0184"), None);
+        app.user("co@x.se", Role::CountyOfficer, Some("01"), None, None);
+        app.user("co.c@x.se", Role::CountyOfficer, Some("03"), None, None);
+        app.user("na@x.se", Role::NationalAnalyst, None, None, None);
+        let sw = app.login("sw@x.se").await;
+        let (s, child) = app.post("/api/v1/children", Some(&sw), child_body(a)).await;
+        assert_eq!(s, Status::Created, "{child}");
+        World {
+            admin,
+            staff: app.login("staff@x.se").await,
+            staff_other: app.login("staff.b@x.se").await,
+            sw,
+            sw_other: app.login("sw.b@x.se").await,
+            co: app.login("co@x.se").await,
+            co_other: app.login("co.c@x.se").await,
+            analyst: app.login("na@x.se").await,
+            acc: a,
+            acc_other: b,
+            child: child["id"].as_i64().unwrap_or(0),
+        }
+    }
+}
+
+/// A valid report body for `child`, discovered `minutes_ago` minutes before the app's now.
+pub fn report(app: &TestApp, child: i64, minutes_ago: i64) -> Value {
+    let now = app.clock().now();
+    let d = now - chrono::Duration::minutes(minutes_ago);
+    serde_json::json!({
+        "child_id": child,
+        "discovered_at": d.to_rfc3339(),
+        "last_seen_at": (d - chrono::Duration::hours(2)).to_rfc3339(),
+        "last_seen_place": "Centralstationen", "last_seen_by": "a resident",
+        "circumstances": "did not come back from school", "clothing": "red jacket, blue jeans",
+        "belongings": "phone, 200 kr", "search_actions": "searched the house, called his phone",
+        "possible_whereabouts": "a friend in Solna", "whereabouts_known": false,
+        "risk_indicators": ["substance_misuse"]
+    })
+}

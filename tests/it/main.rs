@@ -6,5 +6,8 @@ mod common;
 mod api_errors;
 mod audit_log;
 mod auth;
+mod authz_matrix;
+mod cases;
+mod children;
 mod cli;
 mod organisation;

@@ -1,0 +1,152 @@
+//! The authorisation matrix for personal data: every children and cases endpoint × every role × in and
+//! out of scope. The rule table is checked against Rocket's route list, so an endpoint added without a
+//! rule here fails this test.
+
+use crate::common::*;
+use crate::db_test;
+use rocket::http::{Method, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    /// Allowed: the request reaches the domain (2xx, or 409/422 because of the episode's state).
+    A,
+    /// 403: the role may never do this.
+    F,
+    /// 404: out of scope, answered like a missing record.
+    N,
+    /// 422 on the referenced child: out of scope in a body reference.
+    R,
+}
+use Expect::*;
+
+const LABELS: [&str; 8] = ["staff", "staff_other", "sw", "sw_other", "co", "co_other", "admin", "analyst"];
+
+struct Rule {
+    method: Method,
+    path: &'static str,
+    body: Option<&'static str>,
+    expect: [Expect; 8],
+}
+
+fn rules() -> Vec<Rule> {
+    let r = |method, path, body, expect| Rule { method, path, body, expect };
+    vec![
+        r(Method::Get, "/api/v1/children", None, [A, A, A, A, F, F, F, F]),
+        r(Method::Post, "/api/v1/children", Some("child"), [F, F, A, A, F, F, F, F]),
+        r(Method::Get, "/api/v1/children/<id>", None, [A, N, A, N, F, F, F, F]),
+        r(
+            Method::Patch,
+            "/api/v1/children/<id>",
+            Some(r#"{"preparedness":{"eyes":"brown"}}"#),
+            [A, N, A, N, F, F, F, F],
+        ),
+        r(Method::Put, "/api/v1/children/<id>/photo", Some("png"), [A, N, A, N, F, F, F, F]),
+        r(Method::Get, "/api/v1/children/<id>/photo", None, [A, N, A, N, F, F, F, F]),
+        r(Method::Delete, "/api/v1/children/<id>/photo", None, [A, N, A, N, F, F, F, F]),
+        r(Method::Post, "/api/v1/cases", Some("report"), [A, R, A, R, F, F, F, F]),
+        r(Method::Get, "/api/v1/cases", None, [A, A, A, A, A, A, F, F]),
+        r(Method::Get, "/api/v1/cases/<id>", None, [A, N, A, N, A, N, F, F]),
+        r(
+            Method::Post,
+            "/api/v1/cases/<id>/steps/<key>/complete",
+            Some(r#"{"police_reference":"5000-K1-26"}"#),
+            [A, N, A, N, F, F, F, F],
+        ),
+        r(
+            Method::Post,
+            "/api/v1/cases/<id>/steps/<key>/skip",
+            Some(r#"{"reason":"handled"}"#),
+            [F, N, A, N, F, F, F, F],
+        ),
+        r(
+            Method::Post,
+            "/api/v1/cases/<id>/risk-assessments",
+            Some(r#"{"level":"high","note":"why"}"#),
+            [F, N, A, N, F, F, F, F],
+        ),
+        r(Method::Post, "/api/v1/cases/<id>/found", Some("{}"), [A, N, A, N, F, F, F, F]),
+        r(
+            Method::Post,
+            "/api/v1/cases/<id>/close",
+            Some(r#"{"reason":"withdrawn","note":"error"}"#),
+            [F, N, A, N, F, F, F, F],
+        ),
+    ]
+}
+
+const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0];
+
+db_test!(every_personal_data_endpoint_by_role_and_scope, |app| {
+    app.clock().set(crate::cases::monday_10());
+    let w = World::new(&app).await;
+    let (s, case) = app.post("/api/v1/cases", Some(&w.staff), report(&app, w.child, 10)).await;
+    assert_eq!(s, Status::Created);
+    let case_id = case["id"].as_i64().unwrap_or(0);
+    let rules = rules();
+    // Every mounted children/cases route has a rule.
+    for route in app.client.rocket().routes() {
+        let p = route.uri.path().to_string();
+        if p.starts_with("/api/v1/children") || p.starts_with("/api/v1/cases") {
+            assert!(
+                rules.iter().any(|r| r.method == route.method && r.path == p),
+                "no authorisation rule for {} {p}",
+                route.method
+            );
+        }
+    }
+    let tokens = [&w.staff, &w.staff_other, &w.sw, &w.sw_other, &w.co, &w.co_other, &w.admin, &w.analyst];
+    for rule in &rules {
+        let key = if rule.path.ends_with("skip") { "review_7d" } else { "police_report" };
+        let path = rule
+            .path
+            .replace("/children/<id>", &format!("/children/{}", w.child))
+            .replace("<id>", &case_id.to_string())
+            .replace("<key>", key);
+        for (i, token) in tokens.iter().enumerate() {
+            if rule.method == Method::Delete || (rule.method == Method::Get && rule.path.ends_with("photo")) {
+                let put = app
+                    .client
+                    .put(format!("/api/v1/children/{}/photo", w.child))
+                    .header(rocket::http::Header::new("Authorization", format!("Bearer {}", w.sw)))
+                    .body(PNG)
+                    .dispatch()
+                    .await;
+                assert_eq!(put.status(), Status::NoContent);
+            }
+            let body = match rule.body {
+                Some("child") => Some(child_body(w.acc).to_string()),
+                Some("report") => Some(report(&app, w.child, 5).to_string()),
+                Some("png") => None,
+                Some(b) => Some(b.to_string()),
+                None => None,
+            };
+            let (status, v) = if rule.body == Some("png") {
+                let resp = app
+                    .client
+                    .put(path.clone())
+                    .header(rocket::http::Header::new("Authorization", format!("Bearer {token}")))
+                    .body(PNG)
+                    .dispatch()
+                    .await;
+                read(resp).await
+            } else {
+                app.send(rule.method, &path, Some(token), body, &[]).await
+            };
+            let label = LABELS[i];
+            let ok = match rule.expect[i] {
+                A => ![401, 403, 404].contains(&status.code) && status.code < 500,
+                F => status == Status::Forbidden,
+                N => status == Status::NotFound,
+                R => status == Status::UnprocessableEntity && field(&v, "child_id") == Some("no such child"),
+            };
+            assert!(ok, "{} {} as {label}: expected {:?}, got {status} {v}", rule.method, rule.path, rule.expect[i]);
+            // Without a token nothing is ever served.
+            if i == 0 {
+                let (s, _) = app
+                    .send(rule.method, &path, None, rule.body.filter(|b| b.starts_with('{')).map(String::from), &[])
+                    .await;
+                assert_eq!(s, Status::Unauthorized, "{} {} without a token", rule.method, rule.path);
+            }
+        }
+    }
+});

@@ -1,0 +1,510 @@
+use crate::common::*;
+use crate::db_test;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use rocket::http::Status;
+use serde_json::{json, Value};
+
+/// Monday 30 November 2026, 10:00 in Stockholm: office hours.
+pub fn monday_10() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).single().unwrap_or_default()
+}
+
+fn step<'a>(case: &'a Value, key: &str) -> &'a Value {
+    case["steps"].as_array().and_then(|s| s.iter().find(|x| x["key"] == key)).unwrap_or(&Value::Null)
+}
+
+fn keys(case: &Value) -> Vec<String> {
+    case["steps"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|x| x["key"].as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
+
+fn ts(v: &Value) -> DateTime<Utc> {
+    v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+}
+
+async fn setup(app: &TestApp) -> World {
+    app.clock().set(monday_10());
+    World::new(app).await
+}
+
+async fn open_case(app: &TestApp, w: &World) -> Value {
+    let (s, c) = app.post("/api/v1/cases", Some(&w.staff), report(app, w.child, 10)).await;
+    assert_eq!(s, Status::Created, "{c}");
+    c
+}
+
+db_test!(staff_report_in_one_request_returns_steps_due_times_and_queued_notifications, |app| {
+    let w = setup(&app).await;
+    let c = open_case(&app, &w).await;
+    let reference = c["reference"].as_str().unwrap_or("");
+    assert_eq!(reference, "AB-2026-0001");
+    assert_eq!((c["status"].as_str(), c["risk_level"].as_str()), (Some("missing"), Some("low")));
+    assert_eq!(c["child_id"].as_i64(), Some(w.child));
+    assert_eq!(
+        keys(&c),
+        [
+            "search_and_contact",
+            "police_report",
+            "notify_social_services",
+            "notify_guardian",
+            "notify_migrationsverket",
+            "risk_assessment",
+            "lvu_assessment",
+            "review_72h",
+            "review_7d",
+            "review_3w",
+            "migrationsverket_eservice"
+        ]
+    );
+    let discovered = ts(&c["discovered_at"]);
+    assert_eq!(ts(&step(&c, "police_report")["due_at"]), discovered + Duration::hours(1));
+    assert_eq!(ts(&step(&c, "notify_guardian")["due_at"]), discovered + Duration::hours(24));
+    assert_eq!(ts(&step(&c, "lvu_assessment")["due_at"]), discovered + Duration::days(3));
+    // Monday + 1 working day = Tuesday, same wall-clock time.
+    assert_eq!(ts(&step(&c, "notify_migrationsverket")["due_at"]), discovered + Duration::days(1));
+    assert_eq!(step(&c, "migrationsverket_eservice")["due_at"], "2026-12-07T22:59:59Z");
+    assert_eq!(step(&c, "search_and_contact")["status"], "done");
+    assert_eq!(step(&c, "police_report")["status"], "pending");
+    assert_eq!(step(&c, "police_report")["overdue"], false);
+    let notes: Vec<(String, String, String)> = c["notifications"]
+        .as_array()
+        .map(|n| {
+            n.iter()
+                .map(|x| {
+                    (
+                        x["recipient_kind"].as_str().unwrap_or("").into(),
+                        x["address"].as_str().unwrap_or("").into(),
+                        x["status"].as_str().unwrap_or("").into(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let expect = [
+        ("police", "polis@polisen.se"),
+        ("guardian", "greta@godman.se"),
+        ("social_services", "sw@x.se"),
+        ("social_services", "soc@stockholm.se"),
+        ("migrationsverket", "mottagning@migrationsverket.se"),
+    ];
+    assert_eq!(notes.len(), expect.len(), "{notes:?}");
+    for ((k, a, s), (ek, ea)) in notes.iter().zip(expect) {
+        assert_eq!((k.as_str(), a.as_str(), s.as_str()), (ek, ea, "queued"));
+    }
+    let (s, got) = app.get(&format!("/api/v1/cases/{}", c["id"]), Some(&w.staff)).await;
+    assert_eq!(s, Status::Ok);
+    assert_eq!(got["reference"], reference);
+    assert!(got["timeline"]
+        .as_array()
+        .is_some_and(|t| t.iter().any(|e| e["kind"] == "reported" && e["actor_role"] == "staff")));
+    assert!(got["police_reference"].is_null());
+    // Two hours later the police report is overdue.
+    app.clock().advance(Duration::hours(2));
+    let (_, got) = app.get(&format!("/api/v1/cases/{}", c["id"]), Some(&w.sw)).await;
+    assert_eq!(step(&got, "police_report")["overdue"], true);
+    assert_eq!(step(&got, "search_and_contact")["overdue"], false);
+});
+
+db_test!(outside_office_hours_socialjour_is_told_and_high_risk_adds_the_coordinator, |app| {
+    app.clock().set(Utc.with_ymd_and_hms(2026, 11, 29, 1, 0, 0).single().unwrap_or_default()); // Sunday 02:00
+    let w = World::new(&app).await;
+    let mut r = report(&app, w.child, 5);
+    r["risk_indicators"] = json!(["trafficking_suspected", "under_15"]);
+    let (s, c) = app.post("/api/v1/cases", Some(&w.staff), r).await;
+    assert_eq!(s, Status::Created, "{c}");
+    assert_eq!(c["risk_level"], "high");
+    // Reported under_15 is ignored: the child is 16.
+    assert_eq!(c["risk_indicators"], json!(["trafficking_suspected"]));
+    let kinds: Vec<&str> = c["notifications"]
+        .as_array()
+        .map(|n| n.iter().filter_map(|x| x["recipient_kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(kinds, ["police", "guardian", "on_call", "migrationsverket", "trafficking_coordinator"]);
+    assert!(keys(&c).contains(&"contact_trafficking_coordinator".to_string()));
+    let d = ts(&c["discovered_at"]);
+    assert_eq!(ts(&step(&c, "police_report")["due_at"]), d + Duration::minutes(15));
+    assert_eq!(ts(&step(&c, "risk_assessment")["due_at"]), d + Duration::hours(4));
+    // Sunday + 1 working day = Monday.
+    assert_eq!(ts(&step(&c, "notify_migrationsverket")["due_at"]), d + Duration::days(1));
+});
+
+db_test!(every_report_validation_rule_names_its_field, |app| {
+    let w = setup(&app).await;
+    let (s, v) = app.post("/api/v1/cases", Some(&w.staff), json!({})).await;
+    assert_eq!(s, Status::UnprocessableEntity);
+    for f in ["child_id", "discovered_at", "last_seen_at"] {
+        assert_eq!(field(&v, f), Some("required"), "{f}");
+    }
+    let now = app.clock().now();
+    let (s, v) = app
+        .post(
+            "/api/v1/cases",
+            Some(&w.staff),
+            json!({"child_id": w.child, "discovered_at": (now + Duration::hours(1)).to_rfc3339(),
+                   "last_seen_at": (now + Duration::hours(2)).to_rfc3339(), "risk_indicators": ["aliens"], "clothing": 7,
+                   "whereabouts_known": "yes"}),
+        )
+        .await;
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert_eq!(field(&v, "discovered_at"), Some("may not be in the future"));
+    assert_eq!(field(&v, "last_seen_at"), Some("may not be after discovered_at"));
+    assert_eq!(field(&v, "risk_indicators"), Some("unknown indicator: aliens"));
+    assert_eq!(field(&v, "clothing"), Some("must be a string"));
+    assert_eq!(field(&v, "whereabouts_known"), Some("must be true or false"));
+    let (s, v) = app
+        .post(
+            "/api/v1/cases",
+            Some(&w.staff),
+            json!({"child_id": "abc", "discovered_at": "yesterday", "last_seen_at": "2026-13-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert!(
+        field(&v, "child_id").is_some() && field(&v, "discovered_at").is_some() && field(&v, "last_seen_at").is_some()
+    );
+    let mut r = report(&app, 999_999, 5);
+    r["child_id"] = json!(999_999);
+    let (s, v) = app.post("/api/v1/cases", Some(&w.staff), r).await;
+    assert_eq!((s, field(&v, "child_id")), (Status::UnprocessableEntity, Some("no such child")));
+    // Staff of another accommodation cannot report this child; the answer is the same as for no child.
+    let (s, v) = app.post("/api/v1/cases", Some(&w.staff_other), report(&app, w.child, 5)).await;
+    assert_eq!((s, field(&v, "child_id")), (Status::UnprocessableEntity, Some("no such child")));
+    let (_, list) = app.get("/api/v1/cases", Some(&w.sw)).await;
+    assert_eq!(list, json!([]), "refused reports wrote nothing");
+});
+
+db_test!(a_second_open_episode_is_a_conflict, |app| {
+    let w = setup(&app).await;
+    open_case(&app, &w).await;
+    let (s, v) = app.post("/api/v1/cases", Some(&w.sw), report(&app, w.child, 1)).await;
+    assert_eq!((s, code(&v)), (Status::Conflict, "case_already_open"));
+});
+
+db_test!(two_concurrent_reports_give_one_episode, |app| {
+    let w = setup(&app).await;
+    let body = report(&app, w.child, 3).to_string();
+    let send = |token: String, body: String| {
+        let app = &app;
+        async move { app.send(rocket::http::Method::Post, "/api/v1/cases", Some(&token), Some(body), &[]).await }
+    };
+    let (a, b) = rocket::tokio::join!(send(w.staff.clone(), body.clone()), send(w.sw.clone(), body.clone()));
+    let mut statuses = vec![a.0, b.0];
+    statuses.sort_by_key(|s| s.code);
+    assert_eq!(statuses, [Status::Created, Status::Conflict], "{a:?} {b:?}");
+    let conflict = if a.0 == Status::Conflict { &a.1 } else { &b.1 };
+    assert_eq!(code(conflict), "case_already_open");
+    let (_, list) = app.get("/api/v1/cases", Some(&w.sw)).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+});
+
+db_test!(idempotency_key_replays_and_refuses_a_different_body, |app| {
+    let w = setup(&app).await;
+    let body = report(&app, w.child, 3);
+    let post = |b: &Value, key: &str| {
+        let (app, b, key, token) = (&app, b.to_string(), key.to_string(), w.staff.clone());
+        async move {
+            app.send(rocket::http::Method::Post, "/api/v1/cases", Some(&token), Some(b), &[("Idempotency-Key", &key)])
+                .await
+        }
+    };
+    let (s1, c1) = post(&body, "k-1").await;
+    assert_eq!(s1, Status::Created);
+    let (s2, c2) = post(&body, "k-1").await;
+    assert_eq!((s2, &c2), (Status::Created, &c1));
+    let mut other = body.clone();
+    other["clothing"] = json!("green coat");
+    let (s3, v3) = post(&other, "k-1").await;
+    assert_eq!(s3, Status::UnprocessableEntity);
+    assert!(field(&v3, "Idempotency-Key").is_some());
+    // Keys belong to a user: the social worker's same key is a new request (and meets the open episode).
+    let (s4, v4) = app
+        .send(
+            rocket::http::Method::Post,
+            "/api/v1/cases",
+            Some(&w.sw),
+            Some(body.to_string()),
+            &[("Idempotency-Key", "k-1")],
+        )
+        .await;
+    assert_eq!((s4, code(&v4)), (Status::Conflict, "case_already_open"));
+    let (_, list) = app.get("/api/v1/cases", Some(&w.sw)).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+});
+
+db_test!(steps_are_completed_and_skipped_by_the_right_role, |app| {
+    let w = setup(&app).await;
+    let c = open_case(&app, &w).await;
+    let base = format!("/api/v1/cases/{}/steps", c["id"]);
+    let (s, v) =
+        app.post(&format!("{base}/police_report/complete"), Some(&w.staff), json!({"note": "called 114 14"})).await;
+    assert_eq!(
+        (s, field(&v, "police_reference")),
+        (Status::UnprocessableEntity, Some("required to complete police_report"))
+    );
+    let (s, st) = app
+        .post(&format!("{base}/police_report/complete"), Some(&w.staff), json!({"police_reference": "5000-K123456-26"}))
+        .await;
+    assert_eq!((s, st["status"].as_str()), (Status::Ok, Some("done")));
+    assert!(st["completed_at"].is_string());
+    let (s, _) =
+        app.post(&format!("{base}/police_report/complete"), Some(&w.sw), json!({"police_reference": "x"})).await;
+    assert_eq!(s, Status::Conflict);
+    assert_eq!(
+        app.post(&format!("{base}/lvu_assessment/complete"), Some(&w.staff), json!({})).await.0,
+        Status::Forbidden
+    );
+    assert_eq!(
+        app.post(&format!("{base}/lvu_assessment/complete"), Some(&w.staff_other), json!({})).await.0,
+        Status::NotFound
+    );
+    assert_eq!(app.post(&format!("{base}/lvu_assessment/complete"), Some(&w.co), json!({})).await.0, Status::Forbidden);
+    assert_eq!(
+        app.post(&format!("{base}/lvu_assessment/complete"), Some(&w.sw), json!({"note": "not needed"})).await.0,
+        Status::Ok
+    );
+    assert_eq!(app.post(&format!("{base}/no_such_step/complete"), Some(&w.sw), json!({})).await.0, Status::NotFound);
+    let (s, v) = app.post(&format!("{base}/review_72h/skip"), Some(&w.sw), json!({})).await;
+    assert_eq!((s, field(&v, "reason")), (Status::UnprocessableEntity, Some("required")));
+    assert_eq!(
+        app.post(&format!("{base}/review_72h/skip"), Some(&w.staff), json!({"reason": "x"})).await.0,
+        Status::Forbidden
+    );
+    let (s, st) = app
+        .post(&format!("{base}/notify_guardian/skip"), Some(&w.sw), json!({"reason": "guardian informed by phone"}))
+        .await;
+    assert_eq!(
+        (s, st["status"].as_str(), st["note"].as_str()),
+        (Status::Ok, Some("skipped"), Some("guardian informed by phone"))
+    );
+    let (_, got) = app.get(&format!("/api/v1/cases/{}", c["id"]), Some(&w.sw)).await;
+    assert_eq!(got["police_reference"], "5000-K123456-26");
+    let kinds: Vec<&str> =
+        got["timeline"].as_array().map(|t| t.iter().filter_map(|e| e["kind"].as_str()).collect()).unwrap_or_default();
+    assert_eq!(kinds.iter().filter(|k| **k == "step_done").count(), 3, "{kinds:?}");
+    assert!(kinds.contains(&"step_skipped"));
+});
+
+db_test!(risk_assessment_changes_level_deadlines_and_steps, |app| {
+    let w = setup(&app).await;
+    let c = open_case(&app, &w).await;
+    let id = c["id"].clone();
+    let path = format!("/api/v1/cases/{id}/risk-assessments");
+    let (s, v) = app.post(&path, Some(&w.sw), json!({"level": "extreme", "indicators": ["nope"]})).await;
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert!(field(&v, "level").is_some() && field(&v, "indicators").is_some() && field(&v, "note").is_some());
+    assert_eq!(app.post(&path, Some(&w.staff), json!({"level": "high", "note": "x"})).await.0, Status::Forbidden);
+    let (s, a) = app
+        .post(&path, Some(&w.sw), json!({"level": "high", "indicators": ["trafficking_suspected", "controlled_by_others"], "note": "older man picked him up"}))
+        .await;
+    assert_eq!(s, Status::Created, "{a}");
+    assert_eq!((a["level"].as_str(), a["suggested_level"].as_str()), (Some("high"), Some("high")));
+    let (_, got) = app.get(&format!("/api/v1/cases/{id}"), Some(&w.sw)).await;
+    assert_eq!((got["risk_level"].as_str(), got["risk_assessed"].as_bool()), (Some("high"), Some(true)));
+    assert_eq!(step(&got, "risk_assessment")["status"], "done");
+    let d = ts(&got["discovered_at"]);
+    assert_eq!(ts(&step(&got, "lvu_assessment")["due_at"]), d + Duration::hours(24), "high risk shortens the deadline");
+    assert_eq!(ts(&step(&got, "police_report")["due_at"]), d + Duration::minutes(15));
+    assert_eq!(step(&got, "contact_trafficking_coordinator")["status"], "pending");
+    let timeline = got["timeline"].as_array().cloned().unwrap_or_default();
+    assert!(timeline
+        .iter()
+        .any(|e| e["kind"] == "risk_changed" && e["detail"]["from"] == "low" && e["detail"]["to"] == "high"));
+    assert_eq!(got["risk_assessments"].as_array().map(Vec::len), Some(1));
+    // Lowering again is recorded too, and the history keeps both.
+    let (s, _) = app.post(&path, Some(&w.sw), json!({"level": "medium", "note": "located with family"})).await;
+    assert_eq!(s, Status::Created);
+    let (_, got) = app.get(&format!("/api/v1/cases/{id}"), Some(&w.sw)).await;
+    assert_eq!(got["risk_assessments"].as_array().map(Vec::len), Some(2));
+    assert_eq!(ts(&step(&got, "lvu_assessment")["due_at"]), d + Duration::days(3));
+});
+
+db_test!(found_then_closed_as_returned_after_the_required_steps, |app| {
+    let w = setup(&app).await;
+    let c = open_case(&app, &w).await;
+    let id = c["id"].clone();
+    app.clock().advance(Duration::hours(5));
+    let last_seen = ts(&c["last_seen_at"]);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/cases/{id}/found"),
+            Some(&w.staff),
+            json!({"found_at": (last_seen - Duration::minutes(1)).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!((s, field(&v, "found_at")), (Status::UnprocessableEntity, Some("may not be before last_seen_at")));
+    let (s, v) = app.post(&format!("/api/v1/cases/{id}/close"), Some(&w.sw), json!({"reason": "returned"})).await;
+    assert_eq!((s, code(&v)), (Status::Conflict, "conflict"), "a missing child cannot be closed as returned");
+    let found_at = app.clock().now() - Duration::minutes(30);
+    let (s, f) = app
+        .post(&format!("/api/v1/cases/{id}/found"), Some(&w.staff), json!({"found_at": found_at.to_rfc3339(), "found_place": "home", "found_by": "staff", "condition": "tired"}))
+        .await;
+    assert_eq!(s, Status::Ok, "{f}");
+    assert_eq!((f["status"].as_str(), f["found_place"].as_str()), (Some("found"), Some("home")));
+    for k in [
+        "notify_found",
+        "safe_and_well_check",
+        "return_conversation",
+        "post_return_risk_assessment",
+        "update_care_plan",
+    ] {
+        assert_eq!(step(&f, k)["status"], "pending", "{k}");
+    }
+    assert_eq!(ts(&step(&f, "return_conversation")["due_at"]), found_at + Duration::hours(72));
+    let found_notes: Vec<&str> = f["notifications"]
+        .as_array()
+        .map(|n| n.iter().filter(|x| x["kind"] == "case_found").filter_map(|x| x["recipient_kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(found_notes.first(), Some(&"police"));
+    assert_eq!(found_notes.len(), 5);
+    let (s, v) = app.post(&format!("/api/v1/cases/{id}/found"), Some(&w.sw), json!({})).await;
+    assert_eq!((s, code(&v)), (Status::Conflict, "conflict"));
+    let (s, v) = app.post(&format!("/api/v1/cases/{id}/close"), Some(&w.sw), json!({"reason": "returned"})).await;
+    assert_eq!((s, code(&v)), (Status::Conflict, "required_steps_pending"));
+    let pending = v["error"]["fields"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+    for k in ["police_report", "risk_assessment", "return_conversation", "safe_and_well_check"] {
+        assert!(pending.contains(&k.to_string()), "{k} in {pending:?}");
+    }
+    assert!(!pending.contains(&"update_care_plan".to_string()), "optional steps do not block");
+    for k in pending {
+        let (s, _) = app
+            .post(&format!("/api/v1/cases/{id}/steps/{k}/skip"), Some(&w.sw), json!({"reason": "handled elsewhere"}))
+            .await;
+        assert_eq!(s, Status::Ok, "{k}");
+    }
+    assert_eq!(
+        app.post(&format!("/api/v1/cases/{id}/close"), Some(&w.staff), json!({"reason": "returned"})).await.0,
+        Status::Forbidden
+    );
+    let (s, closed) = app
+        .post(&format!("/api/v1/cases/{id}/close"), Some(&w.sw), json!({"reason": "returned", "note": "back home"}))
+        .await;
+    assert_eq!(s, Status::Ok, "{closed}");
+    assert_eq!((closed["status"].as_str(), closed["closure_reason"].as_str()), (Some("closed"), Some("returned")));
+    assert_eq!(step(&closed, "update_care_plan")["status"], "skipped");
+    assert!(step(&closed, "update_care_plan")["note"].as_str().is_some_and(|n| n.contains("returned")));
+    assert_eq!(
+        app.post(&format!("/api/v1/cases/{id}/close"), Some(&w.sw), json!({"reason": "returned"})).await.0,
+        Status::Conflict
+    );
+    assert_eq!(
+        app.post(&format!("/api/v1/cases/{id}/steps/review_7d/complete"), Some(&w.sw), json!({})).await.0,
+        Status::Conflict
+    );
+    // A new episode for the same child is allowed now, gets the next reference and counts the previous one.
+    let (s, c2) = app.post("/api/v1/cases", Some(&w.staff), report(&app, w.child, 1)).await;
+    assert_eq!(s, Status::Created, "{c2}");
+    assert_eq!(c2["reference"], "AB-2026-0002");
+    assert_eq!(c2["risk_level"], "medium", "previous episode within 90 days");
+    assert_eq!(c2["risk_indicators"], json!(["previous_episodes", "substance_misuse"]));
+    let (_, open) = app.get("/api/v1/cases?status=open", Some(&w.sw)).await;
+    assert_eq!(open.as_array().map(Vec::len), Some(1));
+    let (_, closed_list) = app.get("/api/v1/cases?status=closed", Some(&w.sw)).await;
+    assert_eq!(closed_list.as_array().map(Vec::len), Some(1));
+    assert_eq!(app.get("/api/v1/cases?status=lost", Some(&w.sw)).await.0, Status::UnprocessableEntity);
+});
+
+db_test!(other_closures_cancel_pending_steps_and_withdrawn_needs_a_note, |app| {
+    let w = setup(&app).await;
+    let c = open_case(&app, &w).await;
+    let id = c["id"].clone();
+    let (s, v) = app.post(&format!("/api/v1/cases/{id}/close"), Some(&w.sw), json!({"reason": "withdrawn"})).await;
+    assert_eq!((s, field(&v, "note")), (Status::UnprocessableEntity, Some("required when the report is withdrawn")));
+    let (s, v) = app.post(&format!("/api/v1/cases/{id}/close"), Some(&w.sw), json!({"reason": "gone"})).await;
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert!(field(&v, "reason").is_some());
+    let (s, closed) = app
+        .post(
+            &format!("/api/v1/cases/{id}/close"),
+            Some(&w.sw),
+            json!({"reason": "withdrawn", "note": "the child was at school"}),
+        )
+        .await;
+    assert_eq!(s, Status::Ok);
+    let pending = closed["steps"].as_array().map(|s| s.iter().filter(|x| x["status"] == "pending").count());
+    assert_eq!(pending, Some(0));
+    assert!(step(&closed, "police_report")["note"].as_str().is_some_and(|n| n.contains("withdrawn")));
+    let closed_notes =
+        closed["notifications"].as_array().map(|n| n.iter().filter(|x| x["kind"] == "case_closed").count());
+    assert_eq!(closed_notes, Some(5));
+});
+
+db_test!(derived_indicators_raise_the_suggestion, |app| {
+    let w = setup(&app).await;
+    let mut young = child_body(w.acc);
+    young["date_of_birth"] = json!("2013-01-01");
+    young["assigning_municipality_code"] = json!("0184");
+    let (_, kid) = app.post("/api/v1/children", Some(&w.sw), young).await;
+    let mut r = report(&app, kid["id"].as_i64().unwrap_or(0), 5);
+    r["risk_indicators"] = json!([]);
+    let (s, c) = app.post("/api/v1/cases", Some(&w.staff), r).await;
+    assert_eq!(s, Status::Created);
+    assert_eq!((c["risk_level"].as_str(), c["risk_indicators"].clone()), (Some("medium"), json!(["under_15"])));
+    assert!(keys(&c).contains(&"notify_assigning_municipality".to_string()));
+    // Turning 18 within 30 days is derived too.
+    let mut old = child_body(w.acc);
+    old["date_of_birth"] = json!("2008-12-15");
+    let (_, kid) = app.post("/api/v1/children", Some(&w.sw), old).await;
+    let (_, c) = app.post("/api/v1/cases", Some(&w.staff), report(&app, kid["id"].as_i64().unwrap_or(0), 5)).await;
+    assert_eq!(c["risk_indicators"], json!(["turning_18_soon", "substance_misuse"]));
+});
+
+db_test!(county_officers_see_pseudonymised_episodes_of_their_county_only, |app| {
+    let w = setup(&app).await;
+    let c = open_case(&app, &w).await;
+    let id = c["id"].clone();
+    let (s, got) = app.get(&format!("/api/v1/cases/{id}"), Some(&w.co)).await;
+    assert_eq!(s, Status::Ok);
+    assert_eq!((got["reference"].as_str(), got["municipality_code"].as_str()), (Some("AB-2026-0001"), Some("0180")));
+    assert!(got["steps"].as_array().is_some_and(|s| !s.is_empty()));
+    let (s, list) = app.get("/api/v1/cases", Some(&w.co)).await;
+    assert_eq!((s, list.as_array().map(Vec::len)), (Status::Ok, Some(1)));
+    for body in [got.to_string(), list.to_string()] {
+        for secret in [
+            "Amir",
+            "Rahimi",
+            "Ami\"",
+            "2010-03-14",
+            "red jacket",
+            "Centralstationen",
+            "resident",
+            "Solna",
+            "greta",
+            "polis@",
+            "searched",
+            "child_id",
+            "timeline",
+        ] {
+            assert!(!body.contains(secret), "county officer sees {secret}: {body}");
+        }
+    }
+    assert_eq!(app.get(&format!("/api/v1/cases/{id}"), Some(&w.co_other)).await.0, Status::NotFound);
+    let (_, other_list) = app.get("/api/v1/cases", Some(&w.co_other)).await;
+    assert_eq!(other_list, json!([]));
+    assert_eq!(app.get(&format!("/api/v1/cases/{id}"), Some(&w.admin)).await.0, Status::Forbidden);
+    assert_eq!(app.get(&format!("/api/v1/cases/{id}"), Some(&w.analyst)).await.0, Status::Forbidden);
+    assert_eq!(app.get("/api/v1/children", Some(&w.co)).await.0, Status::Forbidden);
+});
+
+db_test!(every_read_and_change_is_in_the_access_log, |app| {
+    use diesel::prelude::*;
+    use saknad::db::schema::access_log;
+    let w = setup(&app).await;
+    let c = open_case(&app, &w).await;
+    app.get(&format!("/api/v1/cases/{}", c["id"]), Some(&w.sw)).await;
+    app.get("/api/v1/cases", Some(&w.co)).await;
+    let rows: Vec<(String, Option<String>, Option<String>)> = access_log::table
+        .order(access_log::seq)
+        .select((access_log::action, access_log::object_id, access_log::county_code))
+        .load(&mut *app.conn())
+        .unwrap_or_default();
+    let id = c["id"].to_string();
+    assert!(rows
+        .iter()
+        .any(|r| r.0 == "case_created" && r.1.as_deref() == Some(id.as_str()) && r.2.as_deref() == Some("01")));
+    assert!(rows.iter().any(|r| r.0 == "case_read" && r.1.as_deref() == Some(id.as_str())));
+    assert!(rows.iter().any(|r| r.0 == "case_list"));
+    let (_, v) = app.get("/api/v1/audit/verify", Some(&w.admin)).await;
+    assert_eq!(v["ok"], true);
+});

@@ -1,0 +1,174 @@
+use crate::common::*;
+use crate::db_test;
+use diesel::prelude::*;
+use rocket::http::{ContentType, Method, Status};
+use saknad::db::schema::access_log;
+use serde_json::json;
+
+fn log_actions(app: &TestApp) -> Vec<String> {
+    access_log::table.order(access_log::seq).select(access_log::action).load(&mut *app.conn()).unwrap_or_default()
+}
+
+db_test!(a_social_worker_registers_a_child_with_every_field, |app| {
+    let w = World::new(&app).await;
+    let (s, c) = app.get(&format!("/api/v1/children/{}", w.child), Some(&w.sw)).await;
+    assert_eq!(s, Status::Ok);
+    assert_eq!((c["given_name"].as_str(), c["family_name"].as_str()), (Some("Amir"), Some("Rahimi")));
+    assert_eq!(c["aliases"], json!(["Ami"]));
+    assert_eq!((c["date_of_birth"].as_str(), c["date_of_birth_estimated"].as_bool()), (Some("2010-03-14"), Some(true)));
+    assert_eq!(c["turns_18_on"], "2028-03-14");
+    assert_eq!((c["nationality"].as_str(), c["languages"].clone()), (Some("AF"), json!(["prs", "sv"])));
+    assert_eq!(c["dossier_number"], "12-345678");
+    assert_eq!(
+        (c["responsible_municipality_code"].as_str(), c["accommodation_id"].as_i64()),
+        (Some("0180"), Some(w.acc))
+    );
+    assert_eq!(c["guardian"]["email"], "greta@godman.se");
+    assert_eq!(c["preparedness"]["height"], "165 cm");
+    assert_eq!(c["social_worker"]["email"], "sw@x.se");
+    assert_eq!(c["placements"].as_array().map(Vec::len), Some(1));
+    assert_eq!((c["has_photo"].as_bool(), c["previous_episodes"].as_i64()), (Some(false), Some(0)));
+    assert!(log_actions(&app).iter().any(|a| a == "child_read"));
+    let (s, list) = app.get("/api/v1/children", Some(&w.staff)).await;
+    assert_eq!((s, list.as_array().map(Vec::len)), (Status::Ok, Some(1)));
+    let (_, list) = app.get("/api/v1/children", Some(&w.staff_other)).await;
+    assert_eq!(list, json!([]));
+});
+
+db_test!(every_child_validation_rule_names_its_field, |app| {
+    let w = World::new(&app).await;
+    let (s, v) = app.post("/api/v1/children", Some(&w.sw), json!({})).await;
+    assert_eq!(s, Status::UnprocessableEntity);
+    for f in ["given_name", "family_name", "date_of_birth", "sex"] {
+        assert_eq!(field(&v, f), Some("required"), "{f}");
+    }
+    let bad = json!({
+        "given_name": 5, "family_name": "x".repeat(101), "date_of_birth": "2030-01-01", "sex": "boy",
+        "nationality": "Afghanistan", "languages": ["Dari"], "responsible_municipality_code": "0184",
+        "assigning_municipality_code": "9999", "aliases": "Ami",
+        "guardian": {"email": "not-an-email", "language": "Swedish"}, "preparedness": {"height": 165}
+    });
+    let (s, v) = app.post("/api/v1/children", Some(&w.sw), bad).await;
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert_eq!(field(&v, "given_name"), Some("must be a string"));
+    assert_eq!(field(&v, "family_name"), Some("at most 100 characters"));
+    assert_eq!(field(&v, "date_of_birth"), Some("may not be in the future"));
+    assert!(field(&v, "sex").is_some_and(|r| r.starts_with("must be one of")));
+    assert!(field(&v, "nationality").is_some());
+    assert!(field(&v, "languages").is_some());
+    assert_eq!(field(&v, "aliases"), Some("must be a list"));
+    assert_eq!(field(&v, "responsible_municipality_code"), Some("must be your own municipality"));
+    assert!(
+        field(&v, "assigning_municipality_code").is_none(),
+        "format is fine, existence is checked once the rest is valid"
+    );
+    assert_eq!(field(&v, "guardian.email"), Some("not a valid email address"));
+    assert!(field(&v, "guardian.language").is_some());
+    assert!(field(&v, "preparedness.height").is_some());
+    let mut adult = child_body(w.acc);
+    adult["date_of_birth"] = json!("2000-01-01");
+    let (s, v) = app.post("/api/v1/children", Some(&w.sw), adult).await;
+    assert_eq!((s, field(&v, "date_of_birth")), (Status::UnprocessableEntity, Some("the child must be under 18")));
+    let mut b = child_body(w.acc);
+    b["assigning_municipality_code"] = json!("9999");
+    b["accommodation_id"] = json!(99999);
+    let (s, v) = app.post("/api/v1/children", Some(&w.sw), b).await;
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert_eq!(field(&v, "assigning_municipality_code"), Some("no such municipality"));
+    // Nothing was written by the refused requests.
+    let (_, list) = app.get("/api/v1/children", Some(&w.sw)).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+});
+
+db_test!(staff_edit_only_the_preparedness_sheet, |app| {
+    let w = World::new(&app).await;
+    let path = format!("/api/v1/children/{}", w.child);
+    let (s, c) = app
+        .patch(&path, Some(&w.staff), json!({"preparedness": {"hair": "shaved", "height": null, "eyes": "brown"}}))
+        .await;
+    assert_eq!(s, Status::Ok, "{c}");
+    assert_eq!(c["preparedness"]["hair"], "shaved");
+    assert_eq!(c["preparedness"]["eyes"], "brown");
+    assert!(c["preparedness"].get("height").is_none());
+    assert_eq!(c["preparedness"]["phone_numbers"], "070-111 22 33");
+    let (s, _) = app.patch(&path, Some(&w.staff), json!({"given_name": "X", "preparedness": {}})).await;
+    assert_eq!(s, Status::Forbidden);
+    assert_eq!(
+        app.patch(&path, Some(&w.staff_other), json!({"preparedness": {"hair": "x"}})).await.0,
+        Status::NotFound
+    );
+    let (s, c) = app.patch(&path, Some(&w.sw), json!({"given_name": "Amin", "guardian": {"phone": "070-000"}})).await;
+    assert_eq!(
+        (s, c["given_name"].as_str(), c["guardian"]["phone"].as_str()),
+        (Status::Ok, Some("Amin"), Some("070-000"))
+    );
+    assert_eq!(c["guardian"]["email"], "greta@godman.se");
+    assert!(log_actions(&app).iter().any(|a| a == "preparedness_changed"));
+});
+
+db_test!(moving_a_child_closes_the_old_placement, |app| {
+    let w = World::new(&app).await;
+    let path = format!("/api/v1/children/{}", w.child);
+    let (s, c) = app.patch(&path, Some(&w.sw), json!({"accommodation_id": w.acc_other})).await;
+    assert_eq!(s, Status::Ok);
+    assert_eq!(c["accommodation_id"].as_i64(), Some(w.acc_other));
+    let placements = c["placements"].as_array().cloned().unwrap_or_default();
+    assert_eq!(placements.len(), 2);
+    assert!(placements.iter().filter(|p| p["to"].is_null()).count() == 1);
+    assert!(placements.iter().any(|p| p["accommodation_id"].as_i64() == Some(w.acc) && !p["to"].is_null()));
+    assert_eq!(app.get(&path, Some(&w.staff)).await.0, Status::NotFound);
+    assert_eq!(app.get(&path, Some(&w.staff_other)).await.0, Status::Ok);
+    let (s, v) = app.patch(&path, Some(&w.sw), json!({"accommodation_id": 424242})).await;
+    assert_eq!((s, field(&v, "accommodation_id")), (Status::UnprocessableEntity, Some("no such accommodation")));
+});
+
+const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1];
+
+async fn put_photo(app: &TestApp, token: &str, child: i64, bytes: Vec<u8>, ct: ContentType) -> Status {
+    app.client
+        .put(format!("/api/v1/children/{child}/photo"))
+        .header(rocket::http::Header::new("Authorization", format!("Bearer {token}")))
+        .header(ct)
+        .body(bytes)
+        .dispatch()
+        .await
+        .status()
+}
+
+db_test!(photos_are_checked_by_content_and_every_view_is_logged, |app| {
+    let w = World::new(&app).await;
+    // A text file that claims to be a JPEG.
+    let fake = b"GIF89a not really a jpeg".to_vec();
+    assert_eq!(put_photo(&app, &w.staff, w.child, fake, ContentType::JPEG).await, Status::UnprocessableEntity);
+    assert_eq!(put_photo(&app, &w.staff, w.child, PNG.to_vec(), ContentType::JPEG).await, Status::NoContent);
+    assert_eq!(put_photo(&app, &w.staff_other, w.child, PNG.to_vec(), ContentType::PNG).await, Status::NotFound);
+    let big = [PNG.to_vec(), vec![0u8; 5 * 1024 * 1024]].concat();
+    assert_eq!(put_photo(&app, &w.sw, w.child, big, ContentType::PNG).await, Status::PayloadTooLarge);
+    let resp = app
+        .client
+        .get(format!("/api/v1/children/{}/photo", w.child))
+        .header(rocket::http::Header::new("Authorization", format!("Bearer {}", w.sw)))
+        .dispatch()
+        .await;
+    assert_eq!((resp.status(), resp.content_type()), (Status::Ok, Some(ContentType::PNG)));
+    assert_eq!(resp.headers().get_one("Cache-Control"), Some("no-store"));
+    assert_eq!(resp.into_bytes().await.unwrap_or_default(), PNG);
+    assert_eq!(log_actions(&app).iter().filter(|a| *a == "photo_viewed").count(), 1);
+    for t in [&w.staff_other, &w.sw_other] {
+        assert_eq!(app.get(&format!("/api/v1/children/{}/photo", w.child), Some(t)).await.0, Status::NotFound);
+    }
+    for t in [&w.co, &w.admin, &w.analyst] {
+        assert_eq!(app.get(&format!("/api/v1/children/{}/photo", w.child), Some(t)).await.0, Status::Forbidden);
+    }
+    // Path traversal and junk ids are just "not found".
+    for p in
+        ["/api/v1/children/..%2F..%2Fetc%2Fpasswd/photo", "/api/v1/children/1%00/photo", "/api/v1/children/-1/photo"]
+    {
+        assert_eq!(app.get(p, Some(&w.sw)).await.0, Status::NotFound, "{p}");
+    }
+    let (_, c) = app.get(&format!("/api/v1/children/{}", w.child), Some(&w.sw)).await;
+    assert_eq!(c["has_photo"], true);
+    let s = app.send(Method::Delete, &format!("/api/v1/children/{}/photo", w.child), Some(&w.sw), None, &[]).await.0;
+    assert_eq!(s, Status::NoContent);
+    assert_eq!(app.get(&format!("/api/v1/children/{}/photo", w.child), Some(&w.sw)).await.0, Status::NotFound);
+});
