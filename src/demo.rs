@@ -9,6 +9,7 @@ use crate::store::org::{self, CountyContacts, MunicipalityContacts, NewAccommoda
 use crate::store::users::{self, NewUser};
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;
+use serde_json::json;
 
 pub const DEMO_PASSWORD: &str = "saknad-demo-2026";
 
@@ -77,6 +78,7 @@ pub fn seed(conn: &mut AnyConnection, now: DateTime<Utc>) -> QueryResult<Option<
             ("lansstyrelsen@demo.saknad.se", "Leo Länsstyrelsen", Role::CountyOfficer, Some("01"), None, None),
             ("analytiker@demo.saknad.se", "Nora Analytiker", Role::NationalAnalyst, None, None, None),
         ];
+        let mut social_worker = None;
         let mut table = String::from("Demo logins (password for all: ");
         table.push_str(DEMO_PASSWORD);
         table.push_str(")\n");
@@ -96,8 +98,92 @@ pub fn seed(conn: &mut AnyConnection, now: DateTime<Utc>) -> QueryResult<Option<
                 now,
             )?;
             audit::append(c, &Actor::system(), &Event::new("user_created").on("user", u.id).detail("demo"), now)?;
+            if role == Role::SocialWorker {
+                social_worker = Some(u.id);
+            }
             table.push_str(&format!("  {:<18} {}\n", role.as_str(), email));
         }
+        seed_children(c, hvb.id, social_worker, now)?;
         Ok(Some(table))
     })
+}
+
+/// Three children placed at HVB Linden, with guardians and preparedness sheets (invented people).
+fn seed_children(
+    c: &mut AnyConnection,
+    accommodation: i64,
+    social_worker: Option<i64>,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    use crate::store::children::{self, ChildFields};
+    use chrono::NaiveDate;
+    let kids = [
+        (
+            "Amir",
+            "Rahimi",
+            "2010-03-14",
+            "male",
+            "AF",
+            ["prs", "sv"],
+            "Greta Godman",
+            "god.man.greta@demo.saknad.se",
+            "sv",
+            json!({"height": "165 cm", "build": "slim", "hair": "black, short", "eyes": "brown", "distinguishing_marks": "scar above the left eyebrow",
+                "phone_numbers": "070-111 22 33", "social_media": "Snapchat: amir_r10", "known_contacts": "a cousin in Malmö",
+                "known_places": "Centralstationen, Kungsträdgården", "health_and_medication": "asthma, inhaler daily"}),
+        ),
+        (
+            "Yonas",
+            "Tesfay",
+            "2011-07-02",
+            "male",
+            "ER",
+            ["ti", "en"],
+            "Bo Berg",
+            "bo.berg@demo.saknad.se",
+            "en",
+            json!({"height": "158 cm", "hair": "curly, black", "phone_numbers": "070-222 33 44", "vulnerabilities": "recently rejected asylum application"}),
+        ),
+        (
+            "Samira",
+            "Haidari",
+            "2009-11-20",
+            "female",
+            "AF",
+            ["fa", "sv"],
+            "Karin Lind",
+            "karin.lind@demo.saknad.se",
+            "sv",
+            json!({"height": "160 cm", "hair": "long, dark brown", "known_contacts": "older friends she met online"}),
+        ),
+    ];
+    for (given, family, dob, sex, nat, langs, gname, gemail, glang, prep) in kids {
+        let f = ChildFields {
+            given_name: Some(given.into()),
+            family_name: Some(family.into()),
+            aliases: Some(vec![]),
+            date_of_birth: NaiveDate::parse_from_str(dob, "%Y-%m-%d").ok(),
+            date_of_birth_estimated: Some(true),
+            sex: Some(sex.into()),
+            nationality: Some(Some(nat.into())),
+            languages: Some(langs.iter().map(|l| l.to_string()).collect()),
+            dossier_number: Some(Some(format!("{}-{}", &dob[2..4], &dob[5..7]))),
+            asylum_status: Some(Some("asylum seeker".into())),
+            assigning_municipality_code: Some(Some("0180".into())),
+            guardian_name: Some(Some(gname.into())),
+            guardian_email: Some(Some(gemail.into())),
+            guardian_phone: Some(Some("070-555 00 00".into())),
+            guardian_language: Some(Some(glang.into())),
+        };
+        let serde_json::Value::Object(sheet) = prep else { continue };
+        let id = children::insert(c, &f, "0180", social_worker, &sheet, now)?;
+        children::place(c, id, accommodation, social_worker.unwrap_or(0), now)?;
+        audit::append(
+            c,
+            &Actor::system(),
+            &Event::new("child_created").on("child", id).county(Some("01")).detail("demo"),
+            now,
+        )?;
+    }
+    Ok(())
 }

@@ -10,4 +10,5 @@ mod authz_matrix;
 mod cases;
 mod children;
 mod cli;
+mod demo;
 mod organisation;
