@@ -18,6 +18,9 @@ pub struct Settings {
     pub demo: bool,
     pub data_dir: PathBuf,
     pub db_pool_size: u32,
+    /// Run the delivery worker in this process (tests drive it by hand).
+    pub worker: bool,
+    pub worker_poll: std::time::Duration,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -30,6 +33,8 @@ struct Raw {
     demo: Option<Flag>,
     data_dir: Option<String>,
     db_pool_size: Option<u32>,
+    worker: Option<Flag>,
+    worker_poll_ms: Option<u64>,
 }
 
 /// `SAKNAD_DEMO=1`, `=true` and `=yes` all mean on.
@@ -88,6 +93,8 @@ impl Settings {
             demo,
             data_dir,
             db_pool_size: raw.db_pool_size.unwrap_or(8).clamp(1, 64),
+            worker: raw.worker.map(|f| f.on()).unwrap_or(true),
+            worker_poll: std::time::Duration::from_millis(raw.worker_poll_ms.unwrap_or(2000).clamp(50, 60_000)),
         })
     }
 

@@ -10,20 +10,28 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod i18n;
 pub mod input;
 pub mod notify;
 pub mod routes;
 pub mod state;
 pub mod store;
+pub mod web;
 
 use crate::auth::limiter::LoginLimiter;
 use crate::auth::token::Keys;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::notify::mailer::Mailer;
+use crate::notify::render::Renderer;
+use crate::notify::worker::Outbox;
 use crate::state::AppState;
+use rocket::fairing::{Fairing, Info, Kind};
 use rocket::figment::Figment;
-use rocket::{Build, Rocket};
+use rocket::tokio::sync::Notify;
+use rocket::{Build, Orbit, Rocket};
+use std::sync::Arc;
 
 /// Opens and migrates the database and seeds the geography; the first half of start-up, also used by
 /// `saknad migrate` and `saknad create-admin`.
@@ -51,18 +59,82 @@ pub fn build_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>,
             println!("{logins}");
         }
     }
+    let outbox = Arc::new(Outbox {
+        wake: Notify::new(),
+        renderer: Renderer::new()?,
+        mailer: Mailer::from_settings(settings.smtp_url.as_deref(), &settings.data_dir)?,
+        mail_from: settings.mail_from.clone(),
+        public_url: settings.public_url.clone(),
+        secret: settings.jwt_secret.clone().into_bytes(),
+    });
+    let worker = settings.worker.then(|| WorkerFairing {
+        db: db.clone(),
+        outbox: Arc::clone(&outbox),
+        clock: clock.clone(),
+        poll: settings.worker_poll,
+        stop: Arc::new(Notify::new()),
+        handle: std::sync::Mutex::new(None),
+    });
     let state = AppState {
         keys: Keys::new(&settings.jwt_secret),
         db,
         clock,
         limiter: LoginLimiter::default(),
         settings: settings.clone(),
+        outbox,
+        pages: web::Pages::new()?,
     };
     let rocket = rocket::custom(settings.rocket_figment(figment))
         .manage(state)
-        .mount("/", rocket::routes![routes::health::get_health])
+        .attach(web::SecurityHeaders)
+        .mount(
+            "/",
+            rocket::routes![routes::health::get_health, web::get_app_css, web::ack::get_ack, web::ack::post_ack],
+        )
         .mount("/api/v1", routes::api::routes())
         .register("/api", rocket::catchers![error::catchers::api_default])
         .register("/", rocket::catchers![error::catchers::html_default]);
-    Ok(rocket)
+    Ok(match worker {
+        Some(w) => rocket.attach(w),
+        None => rocket,
+    })
+}
+
+/// Starts the delivery worker at liftoff and, at shutdown, lets it finish the send in flight.
+struct WorkerFairing {
+    db: Db,
+    outbox: Arc<Outbox>,
+    clock: Clock,
+    poll: std::time::Duration,
+    stop: Arc<Notify>,
+    handle: std::sync::Mutex<Option<rocket::tokio::task::JoinHandle<()>>>,
+}
+
+#[rocket::async_trait]
+impl Fairing for WorkerFairing {
+    fn info(&self) -> Info {
+        Info { name: "outbox worker", kind: Kind::Liftoff | Kind::Shutdown }
+    }
+
+    async fn on_liftoff(&self, _: &Rocket<Orbit>) {
+        let task = notify::worker::run(
+            self.db.clone(),
+            Arc::clone(&self.outbox),
+            self.clock.clone(),
+            Arc::clone(&self.stop),
+            self.poll,
+        );
+        if let Ok(mut h) = self.handle.lock() {
+            *h = Some(rocket::tokio::spawn(task));
+        }
+    }
+
+    async fn on_shutdown(&self, _: &Rocket<Orbit>) {
+        self.stop.notify_one();
+        let handle = self.handle.lock().ok().and_then(|mut h| h.take());
+        if let Some(h) = handle {
+            // A send in flight gets up to 20 seconds (the SMTP timeout is 15).
+            let _ = rocket::tokio::time::timeout(std::time::Duration::from_secs(20), h).await;
+        }
+    }
 }

@@ -5,6 +5,8 @@ use crate::auth::token::Keys;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::notify::worker::Outbox;
+use std::sync::Arc;
 
 pub struct AppState {
     pub db: Db,
@@ -12,4 +14,6 @@ pub struct AppState {
     pub clock: Clock,
     pub settings: Settings,
     pub limiter: LoginLimiter,
+    pub outbox: Arc<Outbox>,
+    pub pages: crate::web::Pages,
 }

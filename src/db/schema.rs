@@ -258,6 +258,9 @@ diesel::table! {
         last_error -> Nullable<Text>,
         message_id -> Text,
         created_at -> Timestamp,
+        lock_owner -> Nullable<Text>,
+        gave_up_at -> Nullable<Timestamp>,
+        escalation_level -> Integer,
     }
 }
 

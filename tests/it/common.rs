@@ -24,6 +24,7 @@ pub struct TestApp {
     pub client: Client,
     pub backend: Backend,
     pub _dir: tempfile::TempDir,
+    pub db_url: String,
     pg_admin: Option<(String, String)>,
 }
 
@@ -62,10 +63,16 @@ pub fn test_figment(db_url: &str, data_dir: &std::path::Path) -> Figment {
         .merge(("data_dir", data_dir.display().to_string()))
         .merge(("db_pool_size", 4))
         .merge(("public_url", "http://saknad.test"))
+        .merge(("worker", false))
 }
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |f| f).await
+    }
+
+    /// Spawns with extra configuration (e.g. `smtp_url`).
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(Figment) -> Figment) -> Option<TestApp> {
         let dir = tempfile::tempdir().expect("temp dir");
         let (db_url, pg_admin) = match backend {
             Backend::Sqlite => (format!("sqlite://{}", dir.path().join("t.sqlite").display()), None),
@@ -87,10 +94,10 @@ impl TestApp {
                 (pg_url_with_db(&base, &name), Some((base, name)))
             }
         };
-        let figment = test_figment(&db_url, dir.path());
+        let figment = configure(test_figment(&db_url, dir.path()));
         let rocket = saknad::build_with_clock(figment, Clock::system()).expect("build app");
         let client = Client::untracked(rocket).await.expect("client");
-        Some(TestApp { client, backend, _dir: dir, pg_admin })
+        Some(TestApp { client, backend, _dir: dir, db_url, pg_admin })
     }
 
     pub fn state(&self) -> &AppState {
@@ -99,6 +106,25 @@ impl TestApp {
 
     pub fn clock(&self) -> &Clock {
         &self.state().clock
+    }
+
+    /// Runs the delivery worker once (escalations, then every due message); returns messages sent.
+    pub async fn drain(&self) -> usize {
+        let st = self.state();
+        saknad::notify::worker::run_once(&st.db, &st.outbox, &st.clock).await.expect("worker pass")
+    }
+
+    /// Uploads a small PNG as the child's photo.
+    pub async fn put_photo(&self, token: &str, child: i64) {
+        const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+        let resp = self
+            .client
+            .put(format!("/api/v1/children/{child}/photo"))
+            .header(Header::new("Authorization", format!("Bearer {token}")))
+            .body(PNG)
+            .dispatch()
+            .await;
+        assert_eq!(resp.status(), Status::NoContent);
     }
 
     pub fn conn(&self) -> r2d2::PooledConnection<saknad::db::Manager> {
@@ -194,6 +220,35 @@ impl Drop for TestApp {
             }
         }
     }
+}
+
+/// Runs a test body once per backend with a loopback SMTP sink: `smtp_test!(name, |app, smtp| { ... });`
+#[macro_export]
+macro_rules! smtp_test {
+    ($name:ident, |$app:ident, $smtp:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run(backend: $crate::common::Backend) {
+                let $smtp = $crate::smtp::SmtpSink::start().await;
+                let url = $smtp.url();
+                let Some($app) =
+                    $crate::common::TestApp::spawn_with(backend, move |f| f.merge(("smtp_url", url))).await
+                else {
+                    return;
+                };
+                $body
+            }
+            #[rocket::async_test]
+            async fn sqlite() {
+                run($crate::common::Backend::Sqlite).await
+            }
+            #[rocket::async_test]
+            async fn postgres() {
+                run($crate::common::Backend::Postgres).await
+            }
+        }
+    };
 }
 
 /// Runs a test body once per backend: `db_test!(name, |app| { ... });`

@@ -2,6 +2,7 @@
 //! `TEST_DATABASE_URL` is set, on PostgreSQL too.
 
 mod common;
+mod smtp;
 
 mod api_errors;
 mod audit_log;
@@ -11,4 +12,5 @@ mod cases;
 mod children;
 mod cli;
 mod demo;
+mod notifications;
 mod organisation;

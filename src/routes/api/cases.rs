@@ -159,6 +159,11 @@ pub async fn post_case(st: &State<AppState>, user: AuthUser, key: IdempotencyKey
             }
         })
         .await
+        .inspect(|r| {
+            if r.0 == Status::Created {
+                st.outbox.poke();
+            }
+        })
 }
 
 fn replay(hit: idempotency::Stored, hash: &str) -> ApiResult<RawJson> {
@@ -389,6 +394,7 @@ pub async fn post_case_found(st: &State<AppState>, user: AuthUser, id: &str, dat
             })
         })
         .await
+        .inspect(|_| st.outbox.poke())
         .map(Json)
 }
 
@@ -424,5 +430,6 @@ pub async fn post_case_close(st: &State<AppState>, user: AuthUser, id: &str, dat
             })
         })
         .await
+        .inspect(|_| st.outbox.poke())
         .map(Json)
 }

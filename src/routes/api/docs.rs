@@ -72,6 +72,7 @@ impl Modify for Bearer {
         super::cases::post_case_found,
         super::cases::post_case_close,
         get_openapi,
+        crate::web::ack::post_api_ack,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Bearer)

@@ -48,5 +48,6 @@ pub fn routes() -> Vec<Route> {
         cases::post_case_found,
         cases::post_case_close,
         docs::get_openapi,
+        crate::web::ack::post_api_ack,
     ]
 }

@@ -1,0 +1,260 @@
+//! Rendering a notification at send time from the episode as it is then.
+//!
+//! Data minimisation is done here, by construction: the template context for a recipient only ever holds
+//! the data that recipient may get (SPEC §4), so no template mistake can leak more.
+//! - full (police, guardian, social services, on-call): the whole structured report and the photo;
+//! - identity (Migrationsverket, assigning municipality): identity, dossier number and dates;
+//! - coordinator (trafficking coordinator): reference, municipality, risk and the social worker's contact;
+//! - county (the county mailbox): reference, municipality and what went wrong — nothing about the child.
+
+use super::ack;
+use crate::db::schema::{accommodations, children, episodes, municipalities, notifications, users};
+use crate::db::AnyConnection;
+use crate::domain::calendar::to_local;
+use crate::i18n;
+use crate::store::children::{age_on, json_list, json_object, utc, ChildRow};
+use crate::store::episodes::EpisodeRow;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use tera::{Context, Tera};
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("email/base.txt", include_str!("../../templates/email/base.txt.tera")),
+    ("email/base.html", include_str!("../../templates/email/base.html.tera")),
+    ("email/case_reported/subject.txt", include_str!("../../templates/email/case_reported/subject.txt.tera")),
+    ("email/case_reported/body.txt", include_str!("../../templates/email/case_reported/body.txt.tera")),
+    ("email/case_reported/body.html", include_str!("../../templates/email/case_reported/body.html.tera")),
+    ("email/case_found/subject.txt", include_str!("../../templates/email/case_found/subject.txt.tera")),
+    ("email/case_found/body.txt", include_str!("../../templates/email/case_found/body.txt.tera")),
+    ("email/case_found/body.html", include_str!("../../templates/email/case_found/body.html.tera")),
+    ("email/case_closed/subject.txt", include_str!("../../templates/email/case_closed/subject.txt.tera")),
+    ("email/case_closed/body.txt", include_str!("../../templates/email/case_closed/body.txt.tera")),
+    ("email/case_closed/body.html", include_str!("../../templates/email/case_closed/body.html.tera")),
+    ("email/escalation/subject.txt", include_str!("../../templates/email/escalation/subject.txt.tera")),
+    ("email/escalation/body.txt", include_str!("../../templates/email/escalation/body.txt.tera")),
+    ("email/escalation/body.html", include_str!("../../templates/email/escalation/body.html.tera")),
+    ("email/delivery_failed/subject.txt", include_str!("../../templates/email/delivery_failed/subject.txt.tera")),
+    ("email/delivery_failed/body.txt", include_str!("../../templates/email/delivery_failed/body.txt.tera")),
+    ("email/delivery_failed/body.html", include_str!("../../templates/email/delivery_failed/body.html.tera")),
+];
+
+pub const KINDS: [&str; 5] = ["case_reported", "case_found", "case_closed", "escalation", "delivery_failed"];
+
+pub struct Renderer {
+    tera: Tera,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// (content type, bytes) of the child's photo, for full-report recipients.
+    pub photo: Option<(String, Vec<u8>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    Full,
+    Identity,
+    Coordinator,
+    County,
+}
+
+pub fn audience(recipient_kind: &str) -> Audience {
+    match recipient_kind {
+        "police" | "guardian" | "social_services" | "on_call" => Audience::Full,
+        "migrationsverket" | "assigning_municipality" => Audience::Identity,
+        "trafficking_coordinator" => Audience::Coordinator,
+        _ => Audience::County,
+    }
+}
+
+#[derive(Serialize)]
+struct ChildCtx {
+    name: String,
+    aliases: Vec<String>,
+    date_of_birth: String,
+    estimated: bool,
+    age: i32,
+    sex: &'static str,
+    nationality: Option<String>,
+    languages: String,
+    dossier_number: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Line {
+    label: &'static str,
+    value: String,
+}
+
+/// What the renderer needs of one notification row.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notifications)]
+pub struct ToRender {
+    pub id: i64,
+    pub episode_id: i64,
+    pub kind: String,
+    pub recipient_kind: String,
+    pub address: String,
+    pub language: String,
+    pub ack_required: bool,
+    pub ack_nonce: Option<String>,
+    pub escalation_of: Option<i64>,
+    pub message_id: String,
+}
+
+fn local(t: NaiveDateTime) -> String {
+    to_local(utc(t)).format("%Y-%m-%d %H:%M").to_string()
+}
+
+impl Renderer {
+    pub fn new() -> Result<Renderer, String> {
+        let mut tera = Tera::default();
+        tera.add_raw_templates(TEMPLATES.to_vec()).map_err(|e| format!("email templates do not parse: {e}"))?;
+        Ok(Renderer { tera })
+    }
+
+    pub fn render(
+        &self,
+        conn: &mut AnyConnection,
+        n: &ToRender,
+        secret: &[u8],
+        public_url: &str,
+    ) -> Result<Rendered, String> {
+        let db = |e: diesel::result::Error| format!("loading the notification's episode failed: {e}");
+        let e: EpisodeRow =
+            episodes::table.find(n.episode_id).select(EpisodeRow::as_select()).first(conn).map_err(db)?;
+        let child: ChildRow = children::table.find(e.child_id).select(ChildRow::as_select()).first(conn).map_err(db)?;
+        let lang = i18n::lang_of(Some(&n.language));
+        let aud = audience(&n.recipient_kind);
+        let mut ctx = Context::new();
+        ctx.insert("t", &i18n::table(lang));
+        ctx.insert("lang", lang);
+        ctx.insert("kind", &n.kind);
+        ctx.insert("audience", &aud);
+        ctx.insert("reference", &e.reference);
+        ctx.insert("is_police", &(n.recipient_kind == "police"));
+        let muni: String = municipalities::table
+            .find(&e.municipality_code)
+            .select(municipalities::name)
+            .first(conn)
+            .unwrap_or_else(|_| e.municipality_code.clone());
+        ctx.insert("municipality", &muni);
+        ctx.insert("discovered_at", &local(e.discovered_at));
+        ctx.insert("last_seen_at", &local(e.last_seen_at));
+        ctx.insert("found_at", &e.found_at.map(local));
+        ctx.insert("closed_at", &e.closed_at.map(local));
+        ctx.insert("closure_reason", &e.closure_reason.as_ref().map(|r| i18n::t(lang, &format!("reason_{r}"))));
+        let ack_url = match (&n.ack_nonce, n.ack_required) {
+            (Some(nonce), true) => Some(format!("{public_url}/ack/{}", ack::token(secret, nonce))),
+            _ => None,
+        };
+        ctx.insert("ack_url", &ack_url);
+        let risk_label = i18n::t(lang, &format!("risk_{}", e.risk_level));
+        ctx.insert("risk_level", risk_label);
+        ctx.insert("indicators", &e.indicators().join(", "));
+        let social_worker: Option<(String, String)> = match child.social_worker_id {
+            Some(id) => users::table.find(id).select((users::name, users::email)).first(conn).optional().map_err(db)?,
+            None => None,
+        };
+        ctx.insert("social_worker", &social_worker.as_ref().map(|(n, e)| format!("{n} <{e}>")));
+        let related: Option<&str> = match n.escalation_of {
+            Some(of) => notifications::table
+                .find(of)
+                .select(notifications::recipient_kind)
+                .first::<String>(conn)
+                .optional()
+                .map_err(db)?
+                .map(|k| i18n::t(lang, &format!("recipient_{k}"))),
+            None => None,
+        };
+        let failed = n.kind == "delivery_failed";
+        ctx.insert("escalated_from", &related.filter(|_| !failed));
+        ctx.insert("failed_recipient", &related.filter(|_| failed));
+        let mut photo = None;
+        if matches!(aud, Audience::Full | Audience::Identity) {
+            let day = crate::domain::calendar::local_date(utc(e.discovered_at));
+            ctx.insert(
+                "child",
+                &ChildCtx {
+                    name: format!("{} {}", child.given_name, child.family_name),
+                    aliases: json_list(&child.aliases),
+                    date_of_birth: child.date_of_birth.to_string(),
+                    estimated: child.date_of_birth_estimated,
+                    age: age_on(child.date_of_birth, day),
+                    sex: i18n::t(lang, &format!("sex_{}", child.sex)),
+                    nationality: child.nationality.clone(),
+                    languages: json_list(&child.languages).join(", "),
+                    dossier_number: child.dossier_number.clone(),
+                },
+            );
+        }
+        if aud == Audience::Full {
+            let rep = e.report();
+            let sheet = json_object(&child.preparedness);
+            let field = |k: &str| sheet.get(k).and_then(|v| v.as_str()).map(String::from);
+            let description: Vec<String> =
+                ["height", "build", "hair", "eyes", "distinguishing_marks"].iter().filter_map(|k| field(k)).collect();
+            ctx.insert("description", &description.join(", "));
+            let mut lines: Vec<Line> = Vec::new();
+            let mut push = |key: &'static str, v: Option<String>| {
+                if let Some(value) = v.filter(|s| !s.trim().is_empty()) {
+                    lines.push(Line { label: i18n::t(lang, key), value });
+                }
+            };
+            push("clothing", rep.clothing);
+            push("belongings", rep.belongings);
+            push("phone_numbers", field("phone_numbers"));
+            push("social_media", field("social_media"));
+            push("known_contacts", field("known_contacts"));
+            push("known_places", field("known_places"));
+            push("last_seen_place", rep.last_seen_place);
+            push("last_seen_by", rep.last_seen_by);
+            push("circumstances", rep.circumstances);
+            push("search_actions", rep.search_actions);
+            push("possible_whereabouts", rep.possible_whereabouts);
+            push("health", field("health_and_medication"));
+            push("vulnerabilities", field("vulnerabilities"));
+            ctx.insert("lines", &lines);
+            ctx.insert("whereabouts_known", &e.whereabouts_known);
+            ctx.insert("police_reference", &e.police_reference);
+            let found = e.found();
+            ctx.insert("found_place", &found.found_place);
+            let acc: Option<(String, String)> = match e.accommodation_id {
+                Some(a) => accommodations::table
+                    .find(a)
+                    .select((accommodations::name, accommodations::phone))
+                    .first(conn)
+                    .optional()
+                    .map_err(db)?,
+                None => None,
+            };
+            ctx.insert("accommodation", &acc.as_ref().map(|a| a.0.clone()));
+            ctx.insert("accommodation_phone", &acc.as_ref().map(|a| a.1.clone()));
+            if n.kind == "case_reported" || n.kind == "escalation" {
+                photo = crate::store::children::photo(conn, child.id).map_err(db)?;
+            }
+        }
+        ctx.insert("has_photo", &photo.is_some());
+        let kind = if KINDS.contains(&n.kind.as_str()) { n.kind.as_str() } else { "case_reported" };
+        let r = |name: &str| {
+            self.tera
+                .render(&format!("email/{kind}/{name}"), &ctx)
+                .map_err(|e| format!("rendering {kind}/{name}: {e:?}"))
+        };
+        Ok(Rendered {
+            subject: r("subject.txt")?.trim().to_string(),
+            text: r("body.txt")?,
+            html: r("body.html")?,
+            photo,
+        })
+    }
+}
+
+pub fn load(conn: &mut AnyConnection, id: i64) -> QueryResult<ToRender> {
+    notifications::table.find(id).select(ToRender::as_select()).first(conn)
+}

@@ -1,0 +1,671 @@
+//! The delivery worker.
+//!
+//! Policy:
+//! - Started with the server; woken at once when a change queues messages, and every few seconds for
+//!   retries and escalations.
+//! - Rows are claimed with a lease (at most 5 minutes) under a fresh claim token; on PostgreSQL with
+//!   `FOR UPDATE SKIP LOCKED`, so several server instances never claim the same row. A row whose claimer
+//!   died is claimed again when its lease runs out. A result is recorded only while the lease is still ours.
+//! - Messages are rendered at send time. A failed attempt is retried with exponential backoff (10 s,
+//!   doubling, at most 10 minutes); 48 hours after it was queued the notification has failed for good,
+//!   which is recorded on the episode and reported to the county mailbox.
+//! - Delivery is at least once; the Message-ID is fixed per notification so receivers can drop repeats.
+//! - Escalation: an acknowledgeable message not acknowledged within its window is sent again and the next
+//!   recipient in the chain is told (police → police fallback; guardian → social worker; social services →
+//!   socialjour; then the county mailbox), unless the step is done or the episode closed.
+
+use super::mailer::{self, Mailer};
+use super::outbox::{self, Outgoing};
+use super::render::{self, Renderer};
+use crate::clock::Clock;
+use crate::db::schema::{children, counties, episode_steps, episodes, municipalities, notifications, users};
+use crate::db::{write_tx, AnyConnection, Db, DbError};
+use crate::domain::recipients::Recipient;
+use crate::store::audit::{self, Actor, Event};
+use crate::store::children::utc;
+use crate::store::episodes::{event, TimelineActor};
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+use rocket::tokio::sync::Notify;
+use serde_json::json;
+use std::sync::Arc;
+
+pub const LEASE_SECONDS: i64 = 300;
+pub const GIVE_UP_HOURS: i64 = 48;
+const BATCH: i64 = 32;
+
+/// Exponential backoff after `attempts` failed attempts: 10 s, 20 s, 40 s, … at most 10 minutes.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = attempts.clamp(1, 10) - 1;
+    Duration::seconds((10_i64 << exp).min(600))
+}
+
+/// What the worker shares with the handlers.
+pub struct Outbox {
+    pub wake: Notify,
+    pub renderer: Renderer,
+    pub mailer: Mailer,
+    pub mail_from: String,
+    pub public_url: String,
+    pub secret: Vec<u8>,
+}
+
+impl Outbox {
+    /// Tells the worker that new rows are committed.
+    pub fn poke(&self) {
+        self.wake.notify_one();
+    }
+}
+
+#[derive(QueryableByName)]
+struct ClaimedId {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    episode_id: i64,
+}
+
+/// Claims up to `limit` due rows for this attempt; returns the claim token and (id, episode) pairs.
+pub fn claim(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> QueryResult<(String, Vec<(i64, i64)>)> {
+    let token = crate::auth::random_token(12);
+    let until = (now + Duration::seconds(LEASE_SECONDS)).naive_utc();
+    let n = now.naive_utc();
+    let ids = match conn {
+        AnyConnection::Postgresql(_) => diesel::sql_query(
+            "UPDATE notifications SET lock_owner = $1, locked_until = $2 WHERE id IN (\
+               SELECT id FROM notifications WHERE status IN ('queued', 'failed') AND gave_up_at IS NULL \
+               AND next_attempt_at <= $3 AND (locked_until IS NULL OR locked_until < $3) \
+               ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING id, episode_id",
+        )
+        .bind::<Text, _>(&token)
+        .bind::<Timestamp, _>(until)
+        .bind::<Timestamp, _>(n)
+        .bind::<BigInt, _>(limit)
+        .load::<ClaimedId>(conn)?,
+        AnyConnection::Sqlite(_) => write_tx(conn, |c| {
+            diesel::sql_query(
+                "UPDATE notifications SET lock_owner = ?, locked_until = ? WHERE id IN (\
+                   SELECT id FROM notifications WHERE status IN ('queued', 'failed') AND gave_up_at IS NULL \
+                   AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?) \
+                   ORDER BY next_attempt_at, id LIMIT ?) RETURNING id, episode_id",
+            )
+            .bind::<Text, _>(&token)
+            .bind::<Timestamp, _>(until)
+            .bind::<Timestamp, _>(n)
+            .bind::<Timestamp, _>(n)
+            .bind::<BigInt, _>(limit)
+            .load::<ClaimedId>(c)
+        })?,
+    };
+    let mut ids: Vec<(i64, i64)> = ids.into_iter().map(|c| (c.id, c.episode_id)).collect();
+    ids.sort_unstable();
+    Ok((token, ids))
+}
+
+fn system() -> TimelineActor<'static> {
+    TimelineActor { user_id: None, role: Some("system"), name: None }
+}
+
+/// Marks a system step done (when its message is delivered or acknowledged) if it is still pending.
+pub fn complete_system_step(
+    conn: &mut AnyConnection,
+    episode: i64,
+    key: &str,
+    note: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        episode_steps::table
+            .filter(episode_steps::episode_id.eq(episode))
+            .filter(episode_steps::key.eq(key))
+            .filter(episode_steps::status.eq("pending")),
+    )
+    .set((
+        episode_steps::status.eq("done"),
+        episode_steps::completed_at.eq(now.naive_utc()),
+        episode_steps::note.eq(note),
+    ))
+    .execute(conn)?;
+    if n > 0 {
+        event(conn, episode, now, "step_done", &system(), json!({"key": key}))?;
+    }
+    Ok(n > 0)
+}
+
+/// Records a delivered message (only while our lease holds).
+fn record_sent(conn: &mut AnyConnection, id: i64, token: &str, reply: &str, now: DateTime<Utc>) -> QueryResult<()> {
+    write_tx(conn, |c| {
+        let n = diesel::update(notifications::table.find(id).filter(notifications::lock_owner.eq(token)))
+            .set((
+                notifications::status.eq("sent"),
+                notifications::sent_at.eq(now.naive_utc()),
+                notifications::smtp_reply.eq(reply),
+                notifications::attempts.eq(notifications::attempts + 1),
+                notifications::locked_until.eq(None::<chrono::NaiveDateTime>),
+                notifications::last_error.eq(None::<String>),
+            ))
+            .execute(c)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let (episode, kind, step, ack): (i64, String, Option<String>, bool) = notifications::table
+            .find(id)
+            .select((
+                notifications::episode_id,
+                notifications::recipient_kind,
+                notifications::step_key,
+                notifications::ack_required,
+            ))
+            .first(c)?;
+        event(c, episode, now, "notification_sent", &system(), json!({"recipient_kind": kind, "notification_id": id}))?;
+        // Steps without acknowledgement are done when every message for them is delivered.
+        if let (Some(step), false) = (step, ack) {
+            let unsent: i64 = notifications::table
+                .filter(notifications::episode_id.eq(episode))
+                .filter(notifications::step_key.eq(&step))
+                .filter(notifications::status.ne("sent"))
+                .count()
+                .get_result(c)?;
+            if unsent == 0 && step != "contact_trafficking_coordinator" {
+                complete_system_step(c, episode, &step, "delivered", now)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Records a failed attempt; after 48 hours gives up and tells the county mailbox.
+fn record_failed(
+    conn: &mut AnyConnection,
+    ob: &Outbox,
+    id: i64,
+    token: &str,
+    error: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    write_tx(conn, |c| {
+        let row: Option<(i64, i32, chrono::NaiveDateTime, String, String)> = notifications::table
+            .find(id)
+            .filter(notifications::lock_owner.eq(token))
+            .select((
+                notifications::episode_id,
+                notifications::attempts,
+                notifications::created_at,
+                notifications::recipient_kind,
+                notifications::kind,
+            ))
+            .first(c)
+            .optional()?;
+        let Some((episode, attempts, created, recipient_kind, kind)) = row else { return Ok(()) };
+        let attempts = attempts + 1;
+        let give_up = now - utc(created) >= Duration::hours(GIVE_UP_HOURS);
+        diesel::update(notifications::table.find(id))
+            .set((
+                notifications::status.eq("failed"),
+                notifications::attempts.eq(attempts),
+                notifications::last_error.eq(error),
+                notifications::next_attempt_at.eq((now + backoff(attempts)).naive_utc()),
+                notifications::locked_until.eq(None::<chrono::NaiveDateTime>),
+                notifications::gave_up_at.eq(give_up.then_some(now.naive_utc())),
+            ))
+            .execute(c)?;
+        if attempts == 1 || give_up {
+            let what = if give_up { "notification_gave_up" } else { "notification_failed" };
+            event(c, episode, now, what, &system(), json!({"recipient_kind": recipient_kind, "notification_id": id}))?;
+        }
+        if give_up && kind != "delivery_failed" {
+            if let Some(address) = county_mailbox(c, episode)? {
+                let r = Recipient { kind: "county", address, language: "sv".into(), ack: false, step_key: "" };
+                let m = Outgoing {
+                    episode_id: episode,
+                    kind: "delivery_failed",
+                    recipient: &r,
+                    ack_window: None,
+                    escalation_of: Some(id),
+                };
+                outbox::enqueue(c, &ob.secret, &m, now)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn county_mailbox(c: &mut AnyConnection, episode: i64) -> QueryResult<Option<String>> {
+    episodes::table
+        .inner_join(counties::table.on(counties::code.eq(episodes::county_code)))
+        .filter(episodes::id.eq(episode))
+        .select(counties::county_email)
+        .first::<Option<String>>(c)
+        .map(|o| o.filter(|s| !s.is_empty()))
+}
+
+/// Renders and sends one claimed row, then records the outcome.
+async fn deliver(db: &Db, ob: &Arc<Outbox>, clock: &Clock, id: i64, token: String) -> Result<bool, DbError> {
+    let ob2 = Arc::clone(ob);
+    let prepared = db
+        .run(move |c| -> Result<_, DbError> {
+            let n = render::load(c, id)?;
+            let rendered = ob2.renderer.render(c, &n, &ob2.secret, &ob2.public_url);
+            Ok((n, rendered))
+        })
+        .await?;
+    let (n, rendered) = prepared;
+    let outcome = match rendered.and_then(|r| mailer::build(&ob.mail_from, &n.address, &n.message_id, &r)) {
+        Ok(msg) => {
+            let stem = format!("{}-{}", clock.now().format("%Y%m%dT%H%M%S"), id);
+            ob.mailer.send(msg, &stem).await
+        }
+        Err(e) => Err(e),
+    };
+    let now = clock.now();
+    let ob3 = Arc::clone(ob);
+    let sent = outcome.is_ok();
+    db.run(move |c| -> Result<(), DbError> {
+        match outcome {
+            Ok(reply) => record_sent(c, id, &token, &reply, now)?,
+            Err(e) => {
+                log::warn!("notification {id}: delivery attempt failed: {e}");
+                record_failed(c, &ob3, id, &token, &e, now)?
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(sent)
+}
+
+/// One pass: escalate what is due, then claim and deliver until nothing is due. Returns messages sent.
+pub async fn run_once(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usize, DbError> {
+    let now = clock.now();
+    let ob2 = Arc::clone(ob);
+    let escalated = db.run(move |c| escalate(c, &ob2.secret, now).map_err(DbError::from)).await?;
+    if escalated > 0 {
+        log::info!("escalated {escalated} unacknowledged notifications");
+    }
+    let mut sent = 0;
+    loop {
+        let now = clock.now();
+        let (token, ids) = db.run(move |c| claim(c, now, BATCH).map_err(DbError::from)).await?;
+        if ids.is_empty() {
+            return Ok(sent);
+        }
+        // Episodes in parallel; within an episode in queue order, so the police hear first.
+        let mut groups: Vec<(i64, Vec<i64>)> = Vec::new();
+        for (id, episode) in ids {
+            match groups.iter_mut().find(|g| g.0 == episode) {
+                Some(g) => g.1.push(id),
+                None => groups.push((episode, vec![id])),
+            }
+        }
+        let results = rocket::futures::future::join_all(groups.into_iter().map(|(_, ids)| {
+            let token = token.clone();
+            async move {
+                let mut sent = 0usize;
+                for id in ids {
+                    if deliver(db, ob, clock, id, token.clone()).await? {
+                        sent += 1;
+                    }
+                }
+                Ok::<usize, DbError>(sent)
+            }
+        }))
+        .await;
+        let mut progress = false;
+        for r in results {
+            let n = r?;
+            sent += n;
+            progress |= n > 0;
+        }
+        if !progress {
+            // Everything failed (mail server down): wait for the backoff rather than spinning.
+            return Ok(sent);
+        }
+    }
+}
+
+/// Who hears of an unacknowledged message next.
+fn next_in_chain(
+    c: &mut AnyConnection,
+    episode: i64,
+    recipient_kind: &str,
+    level: i32,
+) -> QueryResult<Option<(&'static str, Option<String>)>> {
+    let (county, child, responsible): (String, i64, String) = episodes::table
+        .find(episode)
+        .select((episodes::county_code, episodes::child_id, episodes::responsible_municipality_code))
+        .first(c)?;
+    let county_mail =
+        |c: &mut AnyConnection| counties::table.find(&county).select(counties::county_email).first::<Option<String>>(c);
+    if level >= 1 {
+        return Ok(Some(("county", county_mail(c)?)));
+    }
+    Ok(Some(match recipient_kind {
+        "police" => (
+            "police",
+            counties::table.find(&county).select(counties::police_fallback_email).first::<Option<String>>(c)?,
+        ),
+        "guardian" => {
+            let sw: Option<String> = children::table
+                .inner_join(users::table.on(users::id.nullable().eq(children::social_worker_id)))
+                .filter(children::id.eq(child))
+                .filter(users::active.eq(true))
+                .select(users::email)
+                .first(c)
+                .optional()?;
+            let sw = match sw {
+                Some(s) => Some(s),
+                None => municipalities::table
+                    .find(&responsible)
+                    .select(municipalities::social_services_email)
+                    .first::<Option<String>>(c)?,
+            };
+            ("social_services", sw)
+        }
+        "social_services" => (
+            "on_call",
+            municipalities::table
+                .find(&responsible)
+                .select(municipalities::on_call_email)
+                .first::<Option<String>>(c)?,
+        ),
+        _ => ("county", county_mail(c)?),
+    }))
+}
+
+#[derive(Queryable)]
+struct DueAck {
+    id: i64,
+    episode_id: i64,
+    recipient_kind: String,
+    address: String,
+    language: String,
+    step_key: Option<String>,
+    escalation_level: i32,
+    ack_due_at: Option<chrono::NaiveDateTime>,
+    created_at: chrono::NaiveDateTime,
+}
+
+/// Escalates every acknowledgeable message whose window has passed; returns how many.
+pub fn escalate(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> QueryResult<usize> {
+    write_tx(conn, |c| {
+        let due: Vec<DueAck> = notifications::table
+            .inner_join(episodes::table)
+            .filter(notifications::ack_required.eq(true))
+            .filter(notifications::acknowledged_at.is_null())
+            .filter(notifications::escalated_at.is_null())
+            .filter(notifications::ack_due_at.le(now.naive_utc()))
+            .select((
+                notifications::id,
+                notifications::episode_id,
+                notifications::recipient_kind,
+                notifications::address,
+                notifications::language,
+                notifications::step_key,
+                notifications::escalation_level,
+                notifications::ack_due_at,
+                notifications::created_at,
+            ))
+            .load(c)?;
+        let mut count = 0;
+        for d in due {
+            diesel::update(notifications::table.find(d.id))
+                .set(notifications::escalated_at.eq(now.naive_utc()))
+                .execute(c)?;
+            let status: String = episodes::table.find(d.episode_id).select(episodes::status).first(c)?;
+            let step_open = match &d.step_key {
+                Some(k) => episode_steps::table
+                    .filter(episode_steps::episode_id.eq(d.episode_id))
+                    .filter(episode_steps::key.eq(k))
+                    .select(episode_steps::status)
+                    .first::<String>(c)
+                    .optional()?
+                    .is_some_and(|s| s == "pending"),
+                None => true,
+            };
+            let acked_elsewhere: bool = diesel::select(diesel::dsl::exists(
+                notifications::table
+                    .filter(notifications::episode_id.eq(d.episode_id))
+                    .filter(notifications::step_key.eq(&d.step_key))
+                    .filter(notifications::acknowledged_at.is_not_null()),
+            ))
+            .get_result(c)?;
+            if status == "closed" || !step_open || acked_elsewhere || d.escalation_level >= 2 {
+                continue;
+            }
+            // The same window again for the re-sent message and the next recipient.
+            let window = d.ack_due_at.map(|due| utc(due) - utc(d.created_at)).filter(|w| *w > Duration::zero());
+            let window = window.map(|w| crate::domain::deadline::IsoDuration {
+                seconds: w.num_seconds().clamp(60, 366 * 86_400) as u32,
+                ..Default::default()
+            });
+            let step: &'static str = crate::domain::routine::SYSTEM_NEEDS
+                .iter()
+                .chain(["notify_guardian", "notify_social_services"].iter())
+                .copied()
+                .find(|k| Some(*k) == d.step_key.as_deref())
+                .unwrap_or("");
+            let mut told = Vec::new();
+            if d.escalation_level == 0 {
+                let kind = crate::domain::recipients::KINDS
+                    .iter()
+                    .copied()
+                    .find(|k| *k == d.recipient_kind)
+                    .unwrap_or("county");
+                let again = Recipient {
+                    kind,
+                    address: d.address.clone(),
+                    language: d.language.clone(),
+                    ack: true,
+                    step_key: step,
+                };
+                let m = Outgoing {
+                    episode_id: d.episode_id,
+                    kind: "escalation",
+                    recipient: &again,
+                    ack_window: window,
+                    escalation_of: Some(d.id),
+                };
+                let nid = outbox::enqueue(c, secret, &m, now)?;
+                diesel::update(notifications::table.find(nid)).set(notifications::escalation_level.eq(1)).execute(c)?;
+                told.push(kind);
+            }
+            if let Some((kind, Some(address))) = next_in_chain(c, d.episode_id, &d.recipient_kind, d.escalation_level)?
+            {
+                let already: bool = diesel::select(diesel::dsl::exists(
+                    notifications::table
+                        .filter(notifications::episode_id.eq(d.episode_id))
+                        .filter(notifications::kind.eq("escalation"))
+                        .filter(notifications::address.eq(&address))
+                        .filter(notifications::step_key.eq(&d.step_key)),
+                ))
+                .get_result(c)?;
+                if !already && !address.eq_ignore_ascii_case(&d.address) {
+                    let to_county = kind == "county";
+                    let r = Recipient { kind, address, language: "sv".into(), ack: !to_county, step_key: step };
+                    let m = Outgoing {
+                        episode_id: d.episode_id,
+                        kind: "escalation",
+                        recipient: &r,
+                        ack_window: window,
+                        escalation_of: Some(d.id),
+                    };
+                    let nid = outbox::enqueue(c, secret, &m, now)?;
+                    let level = if to_county { 2 } else { d.escalation_level + 1 };
+                    diesel::update(notifications::table.find(nid))
+                        .set(notifications::escalation_level.eq(level))
+                        .execute(c)?;
+                    told.push(kind);
+                }
+            }
+            if !told.is_empty() {
+                event(
+                    c,
+                    d.episode_id,
+                    now,
+                    "escalated",
+                    &system(),
+                    json!({"from": d.recipient_kind, "notification_id": d.id, "to": told}),
+                )?;
+                count += 1;
+            }
+        }
+        Ok(count)
+    })
+}
+
+/// Outcome of an acknowledgement.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AckOutcome {
+    Recorded { reference: String },
+    Gone,
+    Unknown,
+}
+
+/// What the acknowledgement page shows before the recipient confirms.
+pub struct AckInfo {
+    pub reference: String,
+    pub recipient_kind: String,
+    pub acknowledged: bool,
+    pub expired: bool,
+}
+
+pub fn ack_info(conn: &mut AnyConnection, token: &str, now: DateTime<Utc>) -> QueryResult<Option<AckInfo>> {
+    if !super::ack::well_formed(token) {
+        return Ok(None);
+    }
+    let row: Option<(String, String, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>)> =
+        notifications::table
+            .inner_join(episodes::table)
+            .filter(notifications::ack_token_hash.eq(super::ack::hash(token)))
+            .select((
+                episodes::reference,
+                notifications::recipient_kind,
+                notifications::acknowledged_at,
+                notifications::ack_expires_at,
+            ))
+            .first(conn)
+            .optional()?;
+    Ok(row.map(|(reference, recipient_kind, acked, expires)| AckInfo {
+        reference,
+        recipient_kind,
+        acknowledged: acked.is_some(),
+        expired: expires.is_none_or(|e| utc(e) <= now),
+    }))
+}
+
+/// Records an acknowledgement: single use, within 14 days. A police reference sets the episode's and
+/// completes `police_report`; other acknowledgements complete their `notify_*` step.
+pub fn acknowledge(
+    conn: &mut AnyConnection,
+    token: &str,
+    name: &str,
+    reference: Option<&str>,
+    ip: Option<String>,
+    now: DateTime<Utc>,
+) -> QueryResult<AckOutcome> {
+    if !super::ack::well_formed(token) {
+        return Ok(AckOutcome::Unknown);
+    }
+    let hash = super::ack::hash(token);
+    write_tx(conn, |c| {
+        #[allow(clippy::type_complexity)]
+        let row: Option<(
+            i64,
+            i64,
+            String,
+            Option<String>,
+            Option<chrono::NaiveDateTime>,
+            Option<chrono::NaiveDateTime>,
+        )> = notifications::table
+            .filter(notifications::ack_token_hash.eq(&hash))
+            .select((
+                notifications::id,
+                notifications::episode_id,
+                notifications::recipient_kind,
+                notifications::step_key,
+                notifications::acknowledged_at,
+                notifications::ack_expires_at,
+            ))
+            .first(c)
+            .optional()?;
+        let Some((id, episode, kind, step, acked, expires)) = row else { return Ok(AckOutcome::Unknown) };
+        if acked.is_some() || expires.is_none_or(|e| utc(e) <= now) {
+            return Ok(AckOutcome::Gone);
+        }
+        // Only the first of two concurrent acknowledgements wins.
+        let n = diesel::update(notifications::table.find(id).filter(notifications::acknowledged_at.is_null()))
+            .set((
+                notifications::acknowledged_at.eq(now.naive_utc()),
+                notifications::acknowledged_by.eq(name),
+                notifications::ack_reference.eq(reference),
+            ))
+            .execute(c)?;
+        if n == 0 {
+            return Ok(AckOutcome::Gone);
+        }
+        let role = format!("recipient:{kind}");
+        event(
+            c,
+            episode,
+            now,
+            "acknowledged",
+            &TimelineActor { user_id: None, role: Some(&role), name: Some(name) },
+            json!({"recipient_kind": kind, "notification_id": id, "police_reference": reference}),
+        )?;
+        let (ep_ref, county, police_ref): (String, String, Option<String>) = episodes::table
+            .find(episode)
+            .select((episodes::reference, episodes::county_code, episodes::police_reference))
+            .first(c)?;
+        match (kind.as_str(), reference) {
+            ("police", Some(r)) => {
+                if police_ref.is_none() {
+                    diesel::update(episodes::table.find(episode)).set(episodes::police_reference.eq(r)).execute(c)?;
+                }
+                complete_system_step(c, episode, "police_report", "acknowledged by the police with a reference", now)?;
+            }
+            ("police", None) => {}
+            _ => {
+                if let Some(s) = step.as_deref().filter(|s| s.starts_with("notify_")) {
+                    complete_system_step(c, episode, s, "acknowledged", now)?;
+                }
+            }
+        }
+        let actor = Actor { user_id: None, role: Some(role.clone()), ip };
+        audit::append(
+            c,
+            &actor,
+            &Event::new("notification_acknowledged").on("case", episode).county(Some(county)),
+            now,
+        )?;
+        Ok(AckOutcome::Recorded { reference: ep_ref })
+    })
+}
+
+/// The background loop: runs until `stop` is notified, finishing the send in flight.
+pub async fn run(db: Db, ob: Arc<Outbox>, clock: Clock, stop: Arc<Notify>, poll: std::time::Duration) {
+    loop {
+        if let Err(e) = run_once(&db, &ob, &clock).await {
+            log::error!("outbox worker: {e}");
+        }
+        rocket::tokio::select! {
+            _ = ob.wake.notified() => {}
+            _ = rocket::tokio::time::sleep(poll) => {}
+            _ = stop.notified() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_starts_at_ten_seconds_and_is_capped() {
+        assert_eq!(backoff(1), Duration::seconds(10));
+        assert_eq!(backoff(2), Duration::seconds(20));
+        assert_eq!(backoff(6), Duration::seconds(320));
+        assert_eq!(backoff(7), Duration::seconds(600));
+        assert_eq!(backoff(50), Duration::seconds(600));
+    }
+}

@@ -1,0 +1,171 @@
+//! A real SMTP server on loopback for the tests: it speaks enough of RFC 5321 for lettre, stores what it
+//! receives, and can be switched to refuse connections or reject commands to simulate an outage.
+
+use rocket::tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use rocket::tokio::net::TcpListener;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub to: Vec<String>,
+    pub data: String,
+}
+
+impl Received {
+    pub fn parsed(&self) -> mailparse::ParsedMail<'_> {
+        mailparse::parse_mail(self.data.as_bytes()).expect("a parseable message")
+    }
+    pub fn header(&self, name: &str) -> String {
+        use mailparse::MailHeaderMap;
+        self.parsed().headers.get_first_value(name).unwrap_or_default()
+    }
+    fn part(&self, mime: &str) -> String {
+        fn walk(p: &mailparse::ParsedMail, mime: &str, out: &mut Vec<String>) {
+            if p.subparts.is_empty() {
+                if p.ctype.mimetype == mime {
+                    out.push(p.get_body().unwrap_or_default());
+                }
+            } else {
+                for s in &p.subparts {
+                    walk(s, mime, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.parsed(), mime, &mut out);
+        out.join("\n")
+    }
+    pub fn text(&self) -> String {
+        self.part("text/plain")
+    }
+    pub fn html(&self) -> String {
+        self.part("text/html")
+    }
+    pub fn attachments(&self) -> usize {
+        fn count(p: &mailparse::ParsedMail) -> usize {
+            let me = usize::from(p.get_content_disposition().disposition == mailparse::DispositionType::Attachment);
+            me + p.subparts.iter().map(count).sum::<usize>()
+        }
+        count(&self.parsed())
+    }
+    pub fn subject(&self) -> String {
+        self.header("Subject")
+    }
+}
+
+pub const ACCEPT: u8 = 0;
+/// Answer 451 to MAIL FROM on an open connection.
+pub const REJECT: u8 = 1;
+/// Close every connection at once, like a server that is down.
+pub const DOWN: u8 = 2;
+
+pub struct SmtpSink {
+    pub port: u16,
+    messages: Arc<Mutex<Vec<Received>>>,
+    mode: Arc<AtomicU8>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let mode = Arc::new(AtomicU8::new(ACCEPT));
+        let (m, md) = (Arc::clone(&messages), Arc::clone(&mode));
+        rocket::tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                let (m, md) = (Arc::clone(&m), Arc::clone(&md));
+                rocket::tokio::spawn(async move {
+                    if md.load(Ordering::SeqCst) == DOWN {
+                        return;
+                    }
+                    let _ = session(sock, m, md).await;
+                });
+            }
+        });
+        SmtpSink { port, messages, mode }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn set_mode(&self, mode: u8) {
+        self.mode.store(mode, Ordering::SeqCst);
+    }
+
+    pub fn messages(&self) -> Vec<Received> {
+        self.messages.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    pub fn to(&self, address: &str) -> Vec<Received> {
+        self.messages().into_iter().filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(address))).collect()
+    }
+}
+
+async fn session(
+    sock: rocket::tokio::net::TcpStream,
+    store: Arc<Mutex<Vec<Received>>>,
+    mode: Arc<AtomicU8>,
+) -> std::io::Result<()> {
+    let (r, mut w) = sock.into_split();
+    let mut lines = BufReader::new(r);
+    w.write_all(b"220 sink ESMTP\r\n").await?;
+    let mut to = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let cmd = line.trim_end().to_ascii_uppercase();
+        if mode.load(Ordering::SeqCst) == DOWN {
+            return Ok(());
+        }
+        if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
+            w.write_all(b"250-sink\r\n250 8BITMIME\r\n").await?;
+        } else if cmd.starts_with("MAIL FROM") {
+            if mode.load(Ordering::SeqCst) == REJECT {
+                w.write_all(b"451 4.3.0 try again later\r\n").await?;
+            } else {
+                to.clear();
+                w.write_all(b"250 OK\r\n").await?;
+            }
+        } else if cmd.starts_with("RCPT TO") {
+            let addr = line.trim_end()[8..]
+                .trim()
+                .trim_start_matches(':')
+                .trim()
+                .trim_matches(|c| c == '<' || c == '>')
+                .to_string();
+            to.push(addr);
+            w.write_all(b"250 OK\r\n").await?;
+        } else if cmd == "DATA" {
+            w.write_all(b"354 go ahead\r\n").await?;
+            let mut data = String::new();
+            loop {
+                line.clear();
+                if lines.read_line(&mut line).await? == 0 {
+                    return Ok(());
+                }
+                if line == ".\r\n" || line == ".\n" {
+                    break;
+                }
+                // Undo dot-stuffing.
+                data.push_str(line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line));
+            }
+            let n = {
+                let mut s = store.lock().map_err(|_| std::io::Error::other("poisoned"))?;
+                s.push(Received { to: to.clone(), data });
+                s.len()
+            };
+            w.write_all(format!("250 2.0.0 queued as {n}\r\n").as_bytes()).await?;
+        } else if cmd == "QUIT" {
+            w.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else {
+            w.write_all(b"250 OK\r\n").await?;
+        }
+    }
+}
