@@ -67,16 +67,19 @@ fn main() -> ExitCode {
 }
 
 fn serve(figment: rocket::figment::Figment) -> ExitCode {
-    let rocket = match saknad::build(figment) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
     let rt = match rocket::tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(format!("cannot start the runtime: {e}")),
     };
-    match rt.block_on(rocket.launch()) {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => fail(format!("cannot start the server: {e}")),
-    }
+    // Built inside the runtime: the SMTP connection pool needs it.
+    rt.block_on(async move {
+        let rocket = match saknad::build(figment) {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
+        match rocket.launch().await {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => fail(format!("cannot start the server: {e}")),
+        }
+    })
 }

@@ -2,7 +2,7 @@
 //! credentials in the URL), or `.eml` files in `data/outbox/` when no SMTP server is configured.
 
 use super::render::Rendered;
-use lettre::message::header::{ContentType, MessageId};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue, MessageId};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
@@ -82,6 +82,7 @@ pub fn build(from: &str, to: &str, message_id: &str, r: &Rendered) -> Result<Mes
         .to(to)
         .subject(r.subject.clone())
         .header(MessageId::from(message_id.to_string()))
+        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Saknad-Reference"), r.reference.clone()))
         .multipart(body)
         .map_err(|e| e.to_string())
 }

@@ -52,6 +52,8 @@ pub struct Rendered {
     pub html: String,
     /// (content type, bytes) of the child's photo, for full-report recipients.
     pub photo: Option<(String, Vec<u8>)>,
+    /// The episode reference, also sent as the `X-Saknad-Reference` header for receivers' filters.
+    pub reference: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -251,6 +253,7 @@ impl Renderer {
             text: r("body.txt")?,
             html: r("body.html")?,
             photo,
+            reference: e.reference.clone(),
         })
     }
 }
