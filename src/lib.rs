@@ -77,12 +77,13 @@ pub fn build_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>,
     });
     let state = AppState {
         keys: Keys::new(&settings.jwt_secret),
-        db,
+        db: db.clone(),
         clock,
         limiter: LoginLimiter::default(),
         settings: settings.clone(),
         outbox,
         pages: web::Pages::new()?,
+        audit: store::audit_sink::AuditSink::start(db.clone()),
     };
     let rocket = rocket::custom(settings.rocket_figment(figment))
         .manage(state)

@@ -16,4 +16,5 @@ pub struct AppState {
     pub limiter: LoginLimiter,
     pub outbox: Arc<Outbox>,
     pub pages: crate::web::Pages,
+    pub audit: crate::store::audit_sink::AuditSink,
 }

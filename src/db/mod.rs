@@ -61,8 +61,8 @@ pub fn establish(url: &DbUrl) -> ConnectionResult<AnyConnection> {
         Backend::Sqlite => {
             let mut conn = diesel::SqliteConnection::establish(&url.target)?;
             conn.batch_execute(
-                "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
-                 PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL;",
             )
             .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
             Ok(AnyConnection::Sqlite(conn))

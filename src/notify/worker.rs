@@ -14,7 +14,7 @@
 //!   recipient in the chain is told (police → police fallback; guardian → social worker; social services →
 //!   socialjour; then the county mailbox), unless the step is done or the episode closed.
 
-use super::mailer::{self, Mailer};
+use super::mailer::{self, Mailer, SendResult};
 use super::outbox::{self, Outgoing};
 use super::render::{self, Renderer};
 use crate::clock::Clock;
@@ -76,7 +76,7 @@ pub fn claim(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> QueryR
             "UPDATE notifications SET lock_owner = $1, locked_until = $2 WHERE id IN (\
                SELECT id FROM notifications WHERE status IN ('queued', 'failed') AND gave_up_at IS NULL \
                AND next_attempt_at <= $3 AND (locked_until IS NULL OR locked_until < $3) \
-               ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING id, episode_id",
+               ORDER BY (recipient_kind <> 'police'), next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING id, episode_id",
         )
         .bind::<Text, _>(&token)
         .bind::<Timestamp, _>(until)
@@ -88,7 +88,7 @@ pub fn claim(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> QueryR
                 "UPDATE notifications SET lock_owner = ?, locked_until = ? WHERE id IN (\
                    SELECT id FROM notifications WHERE status IN ('queued', 'failed') AND gave_up_at IS NULL \
                    AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?) \
-                   ORDER BY next_attempt_at, id LIMIT ?) RETURNING id, episode_id",
+                   ORDER BY (recipient_kind <> 'police'), next_attempt_at, id LIMIT ?) RETURNING id, episode_id",
             )
             .bind::<Text, _>(&token)
             .bind::<Timestamp, _>(until)
@@ -133,9 +133,9 @@ pub fn complete_system_step(
     Ok(n > 0)
 }
 
-/// Records a delivered message (only while our lease holds).
-fn record_sent(conn: &mut AnyConnection, id: i64, token: &str, reply: &str, now: DateTime<Utc>) -> QueryResult<()> {
-    write_tx(conn, |c| {
+/// Records a delivered message (only while our lease holds); inside the caller's transaction.
+fn record_sent(c: &mut AnyConnection, id: i64, token: &str, reply: &str, now: DateTime<Utc>) -> QueryResult<()> {
+    {
         let n = diesel::update(notifications::table.find(id).filter(notifications::lock_owner.eq(token)))
             .set((
                 notifications::status.eq("sent"),
@@ -172,19 +172,20 @@ fn record_sent(conn: &mut AnyConnection, id: i64, token: &str, reply: &str, now:
             }
         }
         Ok(())
-    })
+    }
 }
 
-/// Records a failed attempt; after 48 hours gives up and tells the county mailbox.
+/// Records a failed attempt; after 48 hours gives up and tells the county mailbox. Inside the caller's
+/// transaction.
 fn record_failed(
-    conn: &mut AnyConnection,
+    c: &mut AnyConnection,
     ob: &Outbox,
     id: i64,
     token: &str,
     error: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    write_tx(conn, |c| {
+    {
         let row: Option<(i64, i32, chrono::NaiveDateTime, String, String)> = notifications::table
             .find(id)
             .filter(notifications::lock_owner.eq(token))
@@ -228,7 +229,7 @@ fn record_failed(
             }
         }
         Ok(())
-    })
+    }
 }
 
 fn county_mailbox(c: &mut AnyConnection, episode: i64) -> QueryResult<Option<String>> {
@@ -240,39 +241,40 @@ fn county_mailbox(c: &mut AnyConnection, episode: i64) -> QueryResult<Option<Str
         .map(|o| o.filter(|s| !s.is_empty()))
 }
 
-/// Renders and sends one claimed row, then records the outcome.
-async fn deliver(db: &Db, ob: &Arc<Outbox>, clock: &Clock, id: i64, token: String) -> Result<bool, DbError> {
+/// Renders (in one database round trip) and sends the claimed rows of one episode, in order.
+async fn send_group(
+    db: &Db,
+    ob: &Arc<Outbox>,
+    clock: &Clock,
+    ids: Vec<i64>,
+) -> Result<Vec<(i64, SendResult)>, DbError> {
     let ob2 = Arc::clone(ob);
     let prepared = db
-        .run(move |c| -> Result<_, DbError> {
-            let n = render::load(c, id)?;
-            let rendered = ob2.renderer.render(c, &n, &ob2.secret, &ob2.public_url);
-            Ok((n, rendered))
+        .run(move |c| -> Result<Vec<_>, DbError> {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let n = render::load(c, id)?;
+                let rendered = ob2.renderer.render(c, &n, &ob2.secret, &ob2.public_url);
+                out.push((n, rendered));
+            }
+            Ok(out)
         })
         .await?;
-    let (n, rendered) = prepared;
-    let outcome = match rendered.and_then(|r| mailer::build(&ob.mail_from, &n.address, &n.message_id, &r)) {
-        Ok(msg) => {
-            let stem = format!("{}-{}", clock.now().format("%Y%m%dT%H%M%S"), id);
-            ob.mailer.send(msg, &stem).await
-        }
-        Err(e) => Err(e),
-    };
-    let now = clock.now();
-    let ob3 = Arc::clone(ob);
-    let sent = outcome.is_ok();
-    db.run(move |c| -> Result<(), DbError> {
-        match outcome {
-            Ok(reply) => record_sent(c, id, &token, &reply, now)?,
-            Err(e) => {
-                log::warn!("notification {id}: delivery attempt failed: {e}");
-                record_failed(c, &ob3, id, &token, &e, now)?
+    let mut results = Vec::with_capacity(prepared.len());
+    for (n, rendered) in prepared {
+        let outcome = match rendered.and_then(|r| mailer::build(&ob.mail_from, &n.address, &n.message_id, &r)) {
+            Ok(msg) => {
+                let stem = format!("{}-{}", clock.now().format("%Y%m%dT%H%M%S"), n.id);
+                ob.mailer.send(msg, &stem).await
             }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &outcome {
+            log::warn!("notification {}: delivery attempt failed: {e}", n.id);
         }
-        Ok(())
-    })
-    .await?;
-    Ok(sent)
+        results.push((n.id, outcome));
+    }
+    Ok(results)
 }
 
 /// One pass: escalate what is due, then claim and deliver until nothing is due. Returns messages sent.
@@ -298,26 +300,31 @@ pub async fn run_once(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usize,
                 None => groups.push((episode, vec![id])),
             }
         }
-        let results = rocket::futures::future::join_all(groups.into_iter().map(|(_, ids)| {
-            let token = token.clone();
-            async move {
-                let mut sent = 0usize;
-                for id in ids {
-                    if deliver(db, ob, clock, id, token.clone()).await? {
-                        sent += 1;
+        let results =
+            rocket::futures::future::join_all(groups.into_iter().map(|(_, ids)| send_group(db, ob, clock, ids))).await;
+        let mut outcomes = Vec::new();
+        for r in results {
+            outcomes.extend(r?);
+        }
+        let ok = outcomes.iter().filter(|o| o.1.is_ok()).count();
+        sent += ok;
+        // All outcomes of the batch in one transaction.
+        let now = clock.now();
+        let ob3 = Arc::clone(ob);
+        db.run(move |c| {
+            write_tx(c, |c| {
+                for (id, outcome) in &outcomes {
+                    match outcome {
+                        Ok(reply) => record_sent(c, *id, &token, reply, now)?,
+                        Err(e) => record_failed(c, &ob3, *id, &token, e, now)?,
                     }
                 }
-                Ok::<usize, DbError>(sent)
-            }
-        }))
-        .await;
-        let mut progress = false;
-        for r in results {
-            let n = r?;
-            sent += n;
-            progress |= n > 0;
-        }
-        if !progress {
+                Ok::<_, diesel::result::Error>(())
+            })
+            .map_err(DbError::from)
+        })
+        .await?;
+        if ok == 0 {
             // Everything failed (mail server down): wait for the backoff rather than spinning.
             return Ok(sent);
         }

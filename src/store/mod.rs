@@ -3,6 +3,7 @@
 //! transaction, so the log can never miss a change that happened.
 
 pub mod audit;
+pub mod audit_sink;
 pub mod children;
 pub mod episodes;
 pub mod idempotency;

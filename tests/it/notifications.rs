@@ -401,3 +401,29 @@ smtp_test!(unacknowledged_messages_escalate_along_the_chain_and_stop_after_ack_o
     app.drain().await;
     assert_eq!(smtp.messages().len(), before, "closed episodes never escalate");
 });
+
+crate::db_test!(without_an_smtp_server_messages_are_written_as_eml_files, |app| {
+    let (_w, _c) = reported(&app).await;
+    assert_eq!(app.drain().await, 5);
+    let dir = app.state().settings.data_dir.join("outbox");
+    let files: Vec<_> = std::fs::read_dir(&dir).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    let eml: Vec<_> = files.iter().filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+    assert_eq!(eml.len(), 5, "{files:?}");
+    let first = std::fs::read_to_string(eml[0]).unwrap_or_default();
+    assert!(first.contains("Message-ID:") && first.contains("X-Saknad-Reference: AB-2026-0001"));
+});
+
+#[rocket::async_test]
+async fn every_smtp_url_form_is_accepted_and_nonsense_is_refused() {
+    let dir = std::path::Path::new("/tmp");
+    for url in
+        ["smtp://127.0.0.1:2525", "smtp://user:secret@mail.kommun.se:587?tls=required", "smtps://mail.kommun.se:465"]
+    {
+        assert!(saknad::notify::mailer::Mailer::from_settings(Some(url), dir).is_ok(), "{url}");
+    }
+    assert!(saknad::notify::mailer::Mailer::from_settings(Some("smtp://"), dir).is_err());
+    assert!(matches!(
+        saknad::notify::mailer::Mailer::from_settings(None, dir),
+        Ok(saknad::notify::mailer::Mailer::Files(_))
+    ));
+}

@@ -268,17 +268,16 @@ pub async fn get_children(st: &State<AppState>, user: AuthUser) -> ApiResult<Jso
         .map(Json)
 }
 
+/// Loads a child in scope, with the county its access-log entry belongs to.
 fn read_child(
     c: &mut crate::db::AnyConnection,
     user: &AuthUser,
     id: i64,
     now: DateTime<Utc>,
-    action: &'static str,
-) -> ApiResult<ChildView> {
+) -> ApiResult<(ChildView, Option<String>)> {
     let row = children::find(c, &Scope::from(user), id)?.ok_or_else(ApiError::not_found)?;
     let county = org::municipality_county(c, &row.responsible_municipality_code)?;
-    audit::append(c, &user.actor(), &Event::new(action).on("child", id).county(county), now)?;
-    Ok(children::view(c, &row, crate::domain::calendar::local_date(now))?)
+    Ok((children::view(c, &row, crate::domain::calendar::local_date(now))?, county))
 }
 
 /// One child with the preparedness sheet (social worker of the responsible municipality, staff of the current
@@ -290,7 +289,10 @@ pub async fn get_child(st: &State<AppState>, user: AuthUser, id: &str) -> ApiRes
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
     let now = st.clock.now();
-    st.db.run(move |c| write_tx(c, |c| read_child(c, &user, id, now, "child_read"))).await.map(Json)
+    let actor = user.actor();
+    let (view, county) = st.db.run(move |c| read_child(c, &user, id, now)).await?;
+    st.audit.log(actor, Event::new("child_read").on("child", id).county(county), now).await?;
+    Ok(Json(view))
 }
 
 /// Change a child. Staff of the current accommodation may change only `preparedness`; the social worker may
@@ -371,17 +373,18 @@ pub async fn get_child_photo(st: &State<AppState>, user: AuthUser, id: &str) -> 
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
     let now = st.clock.now();
-    st.db
+    let actor = user.actor();
+    let (photo, county) = st
+        .db
         .run(move |c| {
-            write_tx(c, |c| {
-                let row = children::find(c, &Scope::from(&user), id)?.ok_or_else(ApiError::not_found)?;
-                let (ct, data) = children::photo(c, id)?.ok_or_else(ApiError::not_found)?;
-                let county = org::municipality_county(c, &row.responsible_municipality_code)?;
-                audit::append(c, &user.actor(), &Event::new("photo_viewed").on("child", id).county(county), now)?;
-                Ok(Photo { content_type: ct, data })
-            })
+            let row = children::find(c, &Scope::from(&user), id)?.ok_or_else(ApiError::not_found)?;
+            let (ct, data) = children::photo(c, id)?.ok_or_else(ApiError::not_found)?;
+            let county = org::municipality_county(c, &row.responsible_municipality_code)?;
+            Ok::<_, ApiError>((Photo { content_type: ct, data }, county))
         })
-        .await
+        .await?;
+    st.audit.log(actor, Event::new("photo_viewed").on("child", id).county(county), now).await?;
+    Ok(photo)
 }
 
 pub struct Photo {

@@ -272,14 +272,6 @@ pub fn create(
             escalation_of: None,
         };
         outbox::enqueue(conn, secret, &m, now)?;
-        event(
-            conn,
-            id,
-            now,
-            "notification_queued",
-            &TimelineActor { user_id: None, role: Some("system"), name: None },
-            json!({"recipient_kind": r.kind}),
-        )?;
     }
     for kind in missing {
         event(
