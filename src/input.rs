@@ -56,6 +56,11 @@ impl Input {
         Input { map, prefix: String::new(), errors: FieldErrors::new() }
     }
 
+    /// An object nested in a list, whose field errors are reported as `prefix` + field.
+    pub fn nested(map: Map<String, Value>, prefix: String) -> Self {
+        Input { map, prefix, errors: FieldErrors::new() }
+    }
+
     fn name(&self, key: &str) -> String {
         format!("{}{}", self.prefix, key)
     }

@@ -182,6 +182,8 @@ diesel::table! {
         accommodation_kind -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        review_due_at -> Nullable<Timestamp>,
+        turned_18_prompted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -201,6 +203,7 @@ diesel::table! {
         completed_at -> Nullable<Timestamp>,
         completed_by -> Nullable<BigInt>,
         note -> Nullable<Text>,
+        reminded_at -> Nullable<Timestamp>,
     }
 }
 
@@ -261,6 +264,15 @@ diesel::table! {
         lock_owner -> Nullable<Text>,
         gave_up_at -> Nullable<Timestamp>,
         escalation_level -> Integer,
+        payload -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reminder_digests (address, day) {
+        address -> Text,
+        day -> Date,
+        sent_at -> Timestamp,
     }
 }
 

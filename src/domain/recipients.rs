@@ -5,7 +5,7 @@
 //! guardian and social services acknowledge; Migrationsverket, the assigning municipality and the
 //! trafficking coordinator are informed only. One address gets one message.
 
-pub const KINDS: [&str; 8] = [
+pub const KINDS: [&str; 9] = [
     "police",
     "guardian",
     "social_services",
@@ -14,6 +14,7 @@ pub const KINDS: [&str; 8] = [
     "assigning_municipality",
     "trafficking_coordinator",
     "county",
+    "reminder",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

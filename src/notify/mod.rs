@@ -4,5 +4,6 @@
 pub mod ack;
 pub mod mailer;
 pub mod outbox;
+pub mod reminders;
 pub mod render;
 pub mod worker;

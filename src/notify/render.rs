@@ -37,9 +37,13 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("email/delivery_failed/subject.txt", include_str!("../../templates/email/delivery_failed/subject.txt.tera")),
     ("email/delivery_failed/body.txt", include_str!("../../templates/email/delivery_failed/body.txt.tera")),
     ("email/delivery_failed/body.html", include_str!("../../templates/email/delivery_failed/body.html.tera")),
+    ("email/reminder/subject.txt", include_str!("../../templates/email/reminder/subject.txt.tera")),
+    ("email/reminder/body.txt", include_str!("../../templates/email/reminder/body.txt.tera")),
+    ("email/reminder/body.html", include_str!("../../templates/email/reminder/body.html.tera")),
 ];
 
-pub const KINDS: [&str; 5] = ["case_reported", "case_found", "case_closed", "escalation", "delivery_failed"];
+pub const KINDS: [&str; 6] =
+    ["case_reported", "case_found", "case_closed", "escalation", "delivery_failed", "reminder"];
 
 pub struct Renderer {
     tera: Tera,
@@ -107,6 +111,7 @@ pub struct ToRender {
     pub ack_nonce: Option<String>,
     pub escalation_of: Option<i64>,
     pub message_id: String,
+    pub payload: Option<String>,
 }
 
 fn local(t: NaiveDateTime) -> String {
@@ -126,8 +131,12 @@ impl Renderer {
         n: &ToRender,
         secret: &[u8],
         public_url: &str,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Rendered, String> {
         let db = |e: diesel::result::Error| format!("loading the notification's episode failed: {e}");
+        if n.kind == "reminder" {
+            return self.render_reminder(conn, n, public_url, now).map_err(db);
+        }
         let e: EpisodeRow =
             episodes::table.find(n.episode_id).select(EpisodeRow::as_select()).first(conn).map_err(db)?;
         let child: ChildRow = children::table.find(e.child_id).select(ChildRow::as_select()).first(conn).map_err(db)?;
@@ -254,6 +263,82 @@ impl Renderer {
             html: r("body.html")?,
             photo,
             reference: e.reference.clone(),
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct ReminderItem {
+    reference: String,
+    title: String,
+    due: String,
+    overdue: String,
+    link: String,
+}
+
+fn span(lang: &str, minutes: i64) -> String {
+    let (d, h, m) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
+    match (d, h) {
+        (0, 0) => format!("{m} {}", i18n::t(lang, "minutes_short")),
+        (0, _) => format!("{h} {} {m} {}", i18n::t(lang, "hours_short"), i18n::t(lang, "minutes_short")),
+        _ => format!("{d} {} {h} {}", i18n::t(lang, "days_short"), i18n::t(lang, "hours_short")),
+    }
+}
+
+impl Renderer {
+    /// A reminder or daily digest: episode references and steps only, never the child.
+    fn render_reminder(
+        &self,
+        conn: &mut AnyConnection,
+        n: &ToRender,
+        public_url: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> QueryResult<Rendered> {
+        use crate::db::schema::episode_steps;
+        let lang = i18n::lang_of(Some(&n.language));
+        let payload: serde_json::Value =
+            n.payload.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
+        let ids: Vec<i64> =
+            payload["steps"].as_array().map(|a| a.iter().filter_map(|v| v.as_i64()).collect()).unwrap_or_default();
+        let rows: Vec<(i64, String, String, String, NaiveDateTime)> = episode_steps::table
+            .inner_join(episodes::table)
+            .filter(episode_steps::id.eq_any(&ids))
+            .order(episode_steps::due_at.asc())
+            .select((
+                episodes::id,
+                episodes::reference,
+                episode_steps::title_sv,
+                episode_steps::title_en,
+                episode_steps::due_at,
+            ))
+            .load(conn)?;
+        let items: Vec<ReminderItem> = rows
+            .into_iter()
+            .map(|(id, reference, sv, en, due)| ReminderItem {
+                reference,
+                title: if lang == "en" { en } else { sv },
+                due: local(due),
+                overdue: span(lang, (now - utc(due)).num_minutes().max(0)),
+                link: format!("{public_url}/cases/{id}"),
+            })
+            .collect();
+        let mut ctx = Context::new();
+        ctx.insert("t", &i18n::table(lang));
+        ctx.insert("lang", lang);
+        ctx.insert("digest", &payload["digest"].as_bool().unwrap_or(false));
+        ctx.insert("items", &items);
+        let r = |name: &str| {
+            self.tera.render(&format!("email/reminder/{name}"), &ctx).map_err(|e| {
+                diesel::result::Error::QueryBuilderError(format!("rendering reminder/{name}: {e:?}").into())
+            })
+        };
+        let reference = items.first().map(|i| i.reference.clone()).unwrap_or_default();
+        Ok(Rendered {
+            subject: r("subject.txt")?.trim().to_string(),
+            text: r("body.txt")?,
+            html: r("body.html")?,
+            photo: None,
+            reference,
         })
     }
 }

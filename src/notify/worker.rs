@@ -161,13 +161,16 @@ fn record_sent(c: &mut AnyConnection, id: i64, token: &str, reply: &str, now: Da
         event(c, episode, now, "notification_sent", &system(), json!({"recipient_kind": kind, "notification_id": id}))?;
         // Steps without acknowledgement are done when every message for them is delivered.
         if let (Some(step), false) = (step, ack) {
-            let unsent: i64 = notifications::table
+            let for_step = notifications::table
                 .filter(notifications::episode_id.eq(episode))
-                .filter(notifications::step_key.eq(&step))
-                .filter(notifications::status.ne("sent"))
-                .count()
-                .get_result(c)?;
-            if unsent == 0 && step != "contact_trafficking_coordinator" {
+                .filter(notifications::step_key.eq(&step));
+            let unsent: i64 = for_step.filter(notifications::status.ne("sent")).count().get_result(c)?;
+            // A step whose messages are acknowledged (police, guardian, social services) is done by the
+            // acknowledgement, not by the delivery of an escalation copy to the county.
+            let acknowledged_step: bool =
+                diesel::select(diesel::dsl::exists(for_step.filter(notifications::ack_required.eq(true))))
+                    .get_result(c)?;
+            if unsent == 0 && !acknowledged_step && step != "contact_trafficking_coordinator" {
                 complete_system_step(c, episode, &step, "delivered", now)?;
             }
         }
@@ -249,12 +252,13 @@ async fn send_group(
     ids: Vec<i64>,
 ) -> Result<Vec<(i64, SendResult)>, DbError> {
     let ob2 = Arc::clone(ob);
+    let now = clock.now();
     let prepared = db
         .run(move |c| -> Result<Vec<_>, DbError> {
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
                 let n = render::load(c, id)?;
-                let rendered = ob2.renderer.render(c, &n, &ob2.secret, &ob2.public_url);
+                let rendered = ob2.renderer.render(c, &n, &ob2.secret, &ob2.public_url, now);
                 out.push((n, rendered));
             }
             Ok(out)
@@ -285,6 +289,8 @@ pub async fn run_once(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usize,
     if escalated > 0 {
         log::info!("escalated {escalated} unacknowledged notifications");
     }
+    let ob2 = Arc::clone(ob);
+    db.run(move |c| super::reminders::run(c, &ob2.secret, now).map_err(DbError::from)).await?;
     let mut sent = 0;
     loop {
         let now = clock.now();

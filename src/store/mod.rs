@@ -11,3 +11,4 @@ pub mod org;
 pub mod routines;
 pub mod scope;
 pub mod users;
+pub mod worklist;

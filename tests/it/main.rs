@@ -14,3 +14,4 @@ mod cli;
 mod demo;
 mod notifications;
 mod organisation;
+mod routines;

@@ -6,7 +6,9 @@ pub mod cases;
 pub mod children;
 pub mod docs;
 pub mod org;
+pub mod routines;
 pub mod users;
+pub mod worklist;
 
 use rocket::Route;
 
@@ -47,6 +49,13 @@ pub fn routes() -> Vec<Route> {
         cases::post_risk_assessment,
         cases::post_case_found,
         cases::post_case_close,
+        worklist::get_worklist,
+        worklist::get_case_compliance,
+        worklist::post_case_extend,
+        routines::get_routine,
+        routines::put_routine,
+        routines::get_routine_versions,
+        routines::get_routine_version,
         docs::get_openapi,
         crate::web::ack::post_api_ack,
     ]

@@ -193,6 +193,9 @@ pub fn create(
     let routine_row = routines::current(conn, &county)?.ok_or_else(ApiError::internal)?;
     let routine = routine_row.routine();
     let reference = next_reference(conn, &county, &letter, to_local(input.discovered_at).year())?;
+    let review_due = crate::domain::deadline::IsoDuration::parse(&routine.review_period)
+        .map(|d| d.add_to(input.discovered_at))
+        .unwrap_or(input.discovered_at + Duration::days(91));
     let inserted = diesel::insert_into(episodes::table)
         .values((
             episodes::reference.eq(&reference),
@@ -217,6 +220,7 @@ pub fn create(
             episodes::accommodation_kind.eq(accommodation.as_ref().map(|a| a.kind.clone())),
             episodes::created_at.eq(now.naive_utc()),
             episodes::updated_at.eq(now.naive_utc()),
+            episodes::review_due_at.eq(review_due.naive_utc()),
         ))
         .returning(episodes::id)
         .get_result::<i64>(conn);

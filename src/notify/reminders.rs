@@ -1,0 +1,207 @@
+//! Reminders and prompts, driven by the clock in the worker's pass.
+//!
+//! Policy (issue #5):
+//! - When a staff or social-worker step becomes overdue, its owners are emailed once: for staff steps the
+//!   staff of the accommodation and the accommodation's address; for social-worker steps the social
+//!   workers of the responsible municipality and the municipality mailbox.
+//! - From 07:00 Europe/Stockholm each day, every address that still owns an overdue step gets one digest
+//!   of them (at most one per address and local day).
+//! - Nothing is sent for steps done or skipped, or for closed episodes.
+//! - A missing child's episode whose review period has ended, or whose child has turned 18, gets a
+//!   timeline prompt (once; extending the episode sets a new review date).
+//!
+//! Reminders name the episode reference and the step, never the child.
+
+use super::outbox::{self, Outgoing};
+use crate::db::schema::{accommodations, children, episode_steps, episodes, municipalities, reminder_digests, users};
+use crate::db::{write_tx, AnyConnection};
+use crate::domain::calendar::{local_date, to_local};
+use crate::domain::recipients::Recipient;
+use crate::store::children::eighteenth_birthday;
+use crate::store::episodes::{event, TimelineActor};
+use chrono::{DateTime, NaiveTime, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+
+pub const DIGEST_HOUR: u32 = 7;
+
+fn system() -> TimelineActor<'static> {
+    TimelineActor { user_id: None, role: Some("system"), name: None }
+}
+
+/// The owners of a step: (address, language).
+fn owners(c: &mut AnyConnection, episode: i64, responsible: &str) -> QueryResult<Vec<(String, String)>> {
+    let (muni, acc): (String, Option<i64>) = episodes::table
+        .find(episode)
+        .select((episodes::responsible_municipality_code, episodes::accommodation_id))
+        .first(c)?;
+    let mut out: Vec<(String, String)> = Vec::new();
+    if responsible == "staff" {
+        if let Some(a) = acc {
+            out.extend(
+                users::table
+                    .filter(users::role.eq("staff"))
+                    .filter(users::active.eq(true))
+                    .filter(users::accommodation_id.eq(a))
+                    .select((users::email, users::language))
+                    .load::<(String, String)>(c)?,
+            );
+            if let Some(mail) =
+                accommodations::table.find(a).select(accommodations::email).first::<String>(c).optional()?
+            {
+                out.push((mail, "sv".into()));
+            }
+        }
+    } else {
+        out.extend(
+            users::table
+                .filter(users::role.eq("social_worker"))
+                .filter(users::active.eq(true))
+                .filter(users::municipality_code.eq(&muni))
+                .select((users::email, users::language))
+                .load::<(String, String)>(c)?,
+        );
+        if let Some(Some(mail)) = municipalities::table
+            .find(&muni)
+            .select(municipalities::social_services_email)
+            .first::<Option<String>>(c)
+            .optional()?
+        {
+            out.push((mail, "sv".into()));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|(a, _)| seen.insert(a.to_ascii_lowercase()));
+    Ok(out)
+}
+
+/// Who gets a reminder, for which steps.
+struct Reminder<'a> {
+    episode: i64,
+    address: &'a str,
+    lang: &'a str,
+    steps: &'a [i64],
+    digest: bool,
+}
+
+fn queue(c: &mut AnyConnection, secret: &[u8], rem: &Reminder, now: DateTime<Utc>) -> QueryResult<()> {
+    let r = Recipient {
+        kind: "reminder",
+        address: rem.address.to_string(),
+        language: rem.lang.to_string(),
+        ack: false,
+        step_key: "",
+    };
+    let m =
+        Outgoing { episode_id: rem.episode, kind: "reminder", recipient: &r, ack_window: None, escalation_of: None };
+    let id = outbox::enqueue(c, secret, &m, now)?;
+    let payload = json!({"steps": rem.steps, "digest": rem.digest}).to_string();
+    diesel::update(crate::db::schema::notifications::table.find(id))
+        .set(crate::db::schema::notifications::payload.eq(payload))
+        .execute(c)?;
+    Ok(())
+}
+
+/// One pass; returns how many reminder messages were queued.
+pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> QueryResult<usize> {
+    write_tx(conn, |c| {
+        let mut queued = 0;
+        // 1. Newly overdue steps: one reminder per step and owner.
+        let due: Vec<(i64, i64, String)> = episode_steps::table
+            .inner_join(episodes::table)
+            .filter(episode_steps::status.eq("pending"))
+            .filter(episode_steps::responsible.eq_any(["staff", "social_worker"]))
+            .filter(episode_steps::due_at.le(now.naive_utc()))
+            .filter(episode_steps::reminded_at.is_null())
+            .filter(episodes::status.ne("closed"))
+            .select((episode_steps::id, episode_steps::episode_id, episode_steps::responsible))
+            .load(c)?;
+        for (step, episode, responsible) in &due {
+            for (address, lang) in owners(c, *episode, responsible)? {
+                let rem =
+                    Reminder { episode: *episode, address: &address, lang: &lang, steps: &[*step], digest: false };
+                queue(c, secret, &rem, now)?;
+                queued += 1;
+            }
+            diesel::update(episode_steps::table.find(step))
+                .set(episode_steps::reminded_at.eq(now.naive_utc()))
+                .execute(c)?;
+            event(c, *episode, now, "reminder_sent", &system(), json!({"step_id": step}))?;
+        }
+        // 2. The daily digest from 07:00 local time.
+        if to_local(now).time() >= NaiveTime::from_hms_opt(DIGEST_HOUR, 0, 0).unwrap_or_default() {
+            let today = local_date(now);
+            let overdue: Vec<(i64, i64, String)> = episode_steps::table
+                .inner_join(episodes::table)
+                .filter(episode_steps::status.eq("pending"))
+                .filter(episode_steps::responsible.eq_any(["staff", "social_worker"]))
+                .filter(episode_steps::due_at.le(now.naive_utc()))
+                .filter(episodes::status.ne("closed"))
+                .order(episode_steps::due_at.asc())
+                .select((episode_steps::id, episode_steps::episode_id, episode_steps::responsible))
+                .load(c)?;
+            let mut by_address: Vec<(String, String, i64, Vec<i64>)> = Vec::new();
+            for (step, episode, responsible) in overdue {
+                for (address, lang) in owners(c, episode, &responsible)? {
+                    match by_address.iter_mut().find(|x| x.0.eq_ignore_ascii_case(&address)) {
+                        Some(x) => x.3.push(step),
+                        None => by_address.push((address, lang, episode, vec![step])),
+                    }
+                }
+            }
+            for (address, lang, episode, steps) in by_address {
+                let already: bool = diesel::select(diesel::dsl::exists(
+                    reminder_digests::table
+                        .filter(reminder_digests::address.eq(&address))
+                        .filter(reminder_digests::day.eq(today)),
+                ))
+                .get_result(c)?;
+                if already {
+                    continue;
+                }
+                diesel::insert_into(reminder_digests::table)
+                    .values((
+                        reminder_digests::address.eq(&address),
+                        reminder_digests::day.eq(today),
+                        reminder_digests::sent_at.eq(now.naive_utc()),
+                    ))
+                    .execute(c)?;
+                queue(
+                    c,
+                    secret,
+                    &Reminder { episode, address: &address, lang: &lang, steps: &steps, digest: true },
+                    now,
+                )?;
+                queued += 1;
+            }
+        }
+        // 3. Long-running episodes: the review period has ended, or the child has turned 18.
+        let review: Vec<i64> = episodes::table
+            .filter(episodes::status.eq("missing"))
+            .filter(episodes::review_due_at.le(now.naive_utc()))
+            .select(episodes::id)
+            .load(c)?;
+        for id in review {
+            diesel::update(episodes::table.find(id))
+                .set(episodes::review_due_at.eq(None::<chrono::NaiveDateTime>))
+                .execute(c)?;
+            event(c, id, now, "review_period_ended", &system(), json!({"suggested_closure": "review_period_ended"}))?;
+        }
+        let missing: Vec<(i64, chrono::NaiveDate)> = episodes::table
+            .inner_join(children::table)
+            .filter(episodes::status.eq("missing"))
+            .filter(episodes::turned_18_prompted_at.is_null())
+            .select((episodes::id, children::date_of_birth))
+            .load(c)?;
+        let today = local_date(now);
+        for (id, dob) in missing {
+            if eighteenth_birthday(dob) <= today {
+                diesel::update(episodes::table.find(id))
+                    .set(episodes::turned_18_prompted_at.eq(now.naive_utc()))
+                    .execute(c)?;
+                event(c, id, now, "turned_18", &system(), json!({"suggested_closure": "turned_18"}))?;
+            }
+        }
+        Ok(queued)
+    })
+}

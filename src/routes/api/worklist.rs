@@ -1,0 +1,121 @@
+use crate::auth::AuthUser;
+use crate::db::write_tx;
+use crate::domain::role::Role;
+use crate::error::{ApiError, ApiResult};
+use crate::input::{body, path_id, Body};
+use crate::state::AppState;
+use crate::store::audit::{self, Event};
+use crate::store::episodes::{self as store, event, TimelineActor};
+use crate::store::scope::Scope;
+use crate::store::worklist::{self, Compliance, WorkItem};
+use rocket::serde::json::Json;
+use rocket::State;
+use serde::Deserialize;
+use serde_json::json;
+
+/// The caller's pending and overdue steps across all open episodes in scope, most urgent first: staff get
+/// staff steps; social workers get their own and the system's (which they may complete or skip).
+#[utoipa::path(get, path = "/api/v1/worklist", tag = "cases", security(("bearer" = [])),
+    responses((status = 200, body = [WorkItem]), (status = 403, body = super::docs::ErrorBody)))]
+#[rocket::get("/worklist")]
+pub async fn get_worklist(st: &State<AppState>, user: AuthUser) -> ApiResult<Json<Vec<WorkItem>>> {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let responsible: &'static [&'static str] =
+        if user.is(Role::Staff) { &["staff"] } else { &["social_worker", "system"] };
+    let now = st.clock.now();
+    let (scope, lang, actor, county) =
+        (Scope::from(&user), user.language.clone(), user.actor(), user.county_code.clone());
+    let items =
+        st.db.run(move |c| worklist::worklist(c, &scope, responsible, &lang, now).map_err(ApiError::from)).await?;
+    st.audit
+        .log(actor, Event::new("worklist_read").county(county).detail(format!("{} steps", items.len())), now)
+        .await?;
+    Ok(Json(items))
+}
+
+/// Each step of the episode against its deadline (on time, late by how much, skipped, overdue). County
+/// officers get it pseudonymised: no skip reasons.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/compliance", tag = "cases", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = Compliance), (status = 404, body = super::docs::ErrorBody)))]
+#[rocket::get("/cases/<id>/compliance")]
+pub async fn get_case_compliance(st: &State<AppState>, user: AuthUser, id: &str) -> ApiResult<Json<Compliance>> {
+    user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
+    let id = path_id(id)?;
+    let now = st.clock.now();
+    let (scope, lang, actor) = (Scope::from(&user), user.language.clone(), user.actor());
+    let (county, report) = st
+        .db
+        .run(move |c| {
+            let e = store::find(c, &scope, id)?.ok_or_else(ApiError::not_found)?;
+            Ok::<_, ApiError>((e.county_code.clone(), worklist::compliance(c, &e, scope.pseudonymised(), &lang, now)?))
+        })
+        .await?;
+    st.audit.log(actor, Event::new("compliance_read").on("case", id).county(Some(county)), now).await?;
+    Ok(Json(report))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ExtendInput {
+    pub reason: String,
+}
+
+/// Keep a long-running episode open for another review period (social worker), with a reason.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/extend", tag = "cases", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = ExtendInput,
+    responses((status = 200, body = store::CaseView), (status = 403, body = super::docs::ErrorBody),
+              (status = 404, body = super::docs::ErrorBody), (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::post("/cases/<id>/extend", data = "<data>")]
+pub async fn post_case_extend(
+    st: &State<AppState>,
+    user: AuthUser,
+    id: &str,
+    data: Body,
+) -> ApiResult<Json<store::CaseView>> {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let id = path_id(id)?;
+    let mut inp = body(data)?;
+    let reason = inp.req_str("reason", 4000);
+    inp.finish()?;
+    let now = st.clock.now();
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let e = store::actions::load_for_action(c, &user, id)?;
+                if !user.is(Role::SocialWorker) {
+                    return Err(ApiError::forbidden());
+                }
+                if e.status == "closed" {
+                    return Err(ApiError::conflict("conflict", "the episode is closed"));
+                }
+                let period = crate::store::routines::by_id(c, e.routine_version_id)?.routine().review_period;
+                let next = crate::domain::deadline::IsoDuration::parse(&period)
+                    .map(|d| d.add_to(now))
+                    .unwrap_or(now + chrono::Duration::days(91));
+                use crate::db::schema::episodes;
+                use diesel::prelude::*;
+                diesel::update(episodes::table.find(e.id))
+                    .set((episodes::review_due_at.eq(next.naive_utc()), episodes::updated_at.eq(now.naive_utc())))
+                    .execute(c)?;
+                event(
+                    c,
+                    e.id,
+                    now,
+                    "review_extended",
+                    &TimelineActor::from(&user),
+                    json!({"until": next, "reason": reason}),
+                )?;
+                audit::append(
+                    c,
+                    &user.actor(),
+                    &Event::new("case_extended").on("case", e.id).county(Some(e.county_code.clone())),
+                    now,
+                )?;
+                let row = store::create::load(c, e.id)?;
+                store::views(c, std::slice::from_ref(&row), &Scope::from(&user), &user.language, now, true)?
+                    .pop()
+                    .ok_or_else(ApiError::internal)
+            })
+        })
+        .await
+        .map(Json)
+}
