@@ -149,15 +149,19 @@ pub mod catchers {
         }
     }
 
+    /// Error pages outside `/api`, in the site's layout and the visitor's language.
     #[rocket::catch(default)]
-    pub fn html_default(status: Status, _req: &Request) -> (Status, rocket::response::content::RawHtml<String>) {
-        let reason = status.reason().unwrap_or("Fel");
-        let body = format!(
-            "<!doctype html><html lang=\"sv\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-             content=\"width=device-width, initial-scale=1\"><title>Saknad – {code}</title></head>\
-             <body><main><h1>{code} {reason}</h1><p><a href=\"/\">Till startsidan</a></p></main></body></html>",
-            code = status.code
-        );
-        (status, rocket::response::content::RawHtml(body))
+    pub fn html_default(status: Status, req: &Request) -> (Status, rocket::response::content::RawHtml<String>) {
+        let lang = crate::i18n::lang_of(req.cookies().get(crate::web::session::LANG_COOKIE).map(|c| c.value()));
+        let (h, t) = match status.code {
+            403 => ("forbidden_title", "forbidden_text"),
+            404 => ("not_found_title", "not_found_text"),
+            _ => ("error_title", "error_text"),
+        };
+        let html = match req.rocket().state::<crate::state::AppState>() {
+            Some(st) => st.pages.message(status, lang, h, t, None).html,
+            None => format!("<!doctype html><html lang=\"sv\"><title>Saknad</title><h1>{}</h1></html>", status.code),
+        };
+        (status, rocket::response::content::RawHtml(html))
     }
 }

@@ -92,9 +92,10 @@ pub fn build_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>,
             "/",
             rocket::routes![routes::health::get_health, web::get_app_css, web::ack::get_ack, web::ack::post_ack],
         )
+        .mount("/", web::pages::routes())
         .mount("/api/v1", routes::api::routes())
         .register("/api", rocket::catchers![error::catchers::api_default])
-        .register("/", rocket::catchers![error::catchers::html_default]);
+        .register("/", rocket::catchers![error::catchers::html_default, web::pages::to_login]);
     Ok(match worker {
         Some(w) => rocket.attach(w),
         None => rocket,

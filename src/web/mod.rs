@@ -2,6 +2,8 @@
 //! response, static files, and the recipients' acknowledgement pages.
 
 pub mod ack;
+pub mod pages;
+pub mod session;
 
 use crate::i18n;
 use rocket::fairing::{Fairing, Info, Kind};
@@ -15,6 +17,22 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("pages/base.html", include_str!("../../templates/pages/base.html.tera")),
     ("pages/ack.html", include_str!("../../templates/pages/ack.html.tera")),
     ("pages/message.html", include_str!("../../templates/pages/message.html.tera")),
+    ("pages/macros.html", include_str!("../../templates/pages/macros.html.tera")),
+    ("pages/login.html", include_str!("../../templates/pages/login.html.tera")),
+    ("pages/password.html", include_str!("../../templates/pages/password.html.tera")),
+    ("pages/staff_home.html", include_str!("../../templates/pages/staff_home.html.tera")),
+    ("pages/child.html", include_str!("../../templates/pages/child.html.tera")),
+    ("pages/report.html", include_str!("../../templates/pages/report.html.tera")),
+    ("pages/case.html", include_str!("../../templates/pages/case.html.tera")),
+    ("pages/cases_list.html", include_str!("../../templates/pages/cases_list.html.tera")),
+    ("pages/worklist.html", include_str!("../../templates/pages/worklist.html.tera")),
+    ("pages/children_list.html", include_str!("../../templates/pages/children_list.html.tera")),
+    ("pages/child_new.html", include_str!("../../templates/pages/child_new.html.tera")),
+    ("pages/routine.html", include_str!("../../templates/pages/routine.html.tera")),
+    ("pages/form.html", include_str!("../../templates/pages/form.html.tera")),
+    ("pages/admin_users.html", include_str!("../../templates/pages/admin_users.html.tera")),
+    ("pages/admin_accommodations.html", include_str!("../../templates/pages/admin_accommodations.html.tera")),
+    ("pages/admin_municipalities.html", include_str!("../../templates/pages/admin_municipalities.html.tera")),
 ];
 
 const APP_CSS: &str = include_str!("../../static/app.css");

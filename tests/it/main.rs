@@ -12,6 +12,7 @@ mod cases;
 mod children;
 mod cli;
 mod demo;
+mod e2e;
 mod notifications;
 mod organisation;
 mod routines;

@@ -45,12 +45,20 @@ pub async fn post_login(
     let email = inp.req_str("email", 254).to_lowercase();
     let pw = inp.req_str("password", 1024);
     inp.finish()?;
+    let resp = login(st, ip.0, email, pw).await?;
+    cookies.add(session_cookie(&resp.token, st.settings.public_url.starts_with("https://")));
+    Ok(Json(resp))
+}
+
+/// One login attempt (API and login page): limits, password check, access-log entry, token.
+pub async fn login(st: &AppState, ip: Option<String>, email: String, pw: String) -> ApiResult<LoginResponse> {
+    let email = email.trim().to_lowercase();
     let now = st.clock.now();
-    let address = ip.0.clone().unwrap_or_else(|| "unknown".into());
+    let address = ip.clone().unwrap_or_else(|| "unknown".into());
     if st.limiter.is_blocked(&email, &address, now) {
         return Err(ApiError::rate_limited());
     }
-    let ip_for_log = ip.0.clone();
+    let ip_for_log = ip;
     let account = email.clone();
     let outcome = st
         .db
@@ -80,8 +88,7 @@ pub async fn post_login(
                 log::error!("{e}");
                 ApiError::internal()
             })?;
-            cookies.add(session_cookie(&token, st.settings.public_url.starts_with("https://")));
-            Ok(Json(LoginResponse { token, expires_at, user }))
+            Ok(LoginResponse { token, expires_at, user })
         }
         LoginOutcome::Failed => {
             st.limiter.failed(&account, &address, now);

@@ -52,7 +52,7 @@ pub struct CaseInput {
     pub risk_indicators: Option<Vec<String>>,
 }
 
-fn read_indicators(inp: &mut Input, key: &str) -> Vec<String> {
+pub fn read_indicators(inp: &mut Input, key: &str) -> Vec<String> {
     let list = inp.str_list(key, 20, 64);
     if let Some(bad) = list.iter().find(|i| !risk::is_indicator(i)) {
         inp.error(key, &format!("unknown indicator: {bad}"));
@@ -60,7 +60,7 @@ fn read_indicators(inp: &mut Input, key: &str) -> Vec<String> {
     list
 }
 
-fn read_report(inp: &mut Input, now: DateTime<Utc>) -> NewReport {
+pub fn read_report(inp: &mut Input, now: DateTime<Utc>) -> NewReport {
     let child_id = inp.req_id("child_id");
     let discovered_at = inp.req_datetime("discovered_at");
     let last_seen_at = inp.req_datetime("last_seen_at");

@@ -74,7 +74,7 @@ fn clearable(inp: &mut Input, key: &str, max: usize) -> Option<Option<String>> {
 }
 
 /// Reads the child fields; `creating` makes the identity fields required.
-fn read_fields(inp: &mut Input, creating: bool, today: chrono::NaiveDate) -> ChildFields {
+pub fn read_fields(inp: &mut Input, creating: bool, today: chrono::NaiveDate) -> ChildFields {
     let mut f = ChildFields::default();
     let text = |inp: &mut Input, key: &str, max: usize| {
         if creating {
@@ -135,7 +135,7 @@ fn read_fields(inp: &mut Input, creating: bool, today: chrono::NaiveDate) -> Chi
 }
 
 /// Reads preparedness changes: string values set a field, `null` removes it.
-fn read_preparedness(inp: &mut Input) -> Option<Map<String, Value>> {
+pub fn read_preparedness(inp: &mut Input) -> Option<Map<String, Value>> {
     let raw = inp.raw("preparedness")?.clone();
     let Value::Object(m) = raw else {
         inp.error("preparedness", "must be an object of text fields");
@@ -164,7 +164,7 @@ fn read_preparedness(inp: &mut Input) -> Option<Map<String, Value>> {
     Some(m)
 }
 
-fn merge(into: &mut Map<String, Value>, changes: &Map<String, Value>) {
+pub fn merge(into: &mut Map<String, Value>, changes: &Map<String, Value>) {
     for (k, v) in changes {
         match v {
             Value::String(s) if !s.trim().is_empty() => {

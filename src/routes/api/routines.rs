@@ -60,7 +60,7 @@ pub struct RoutineInput {
 }
 
 /// Reads a routine from a body: type errors per field, then the domain's rules per field.
-fn read_routine(inp: &mut Input) -> Routine {
+pub fn read_routine(inp: &mut Input) -> Routine {
     let review_period = inp.opt_str("review_period", 32).unwrap_or_else(|| "P3M".into());
     let mut steps = Vec::new();
     match inp.raw("steps").cloned() {

@@ -1,0 +1,417 @@
+use super::{base, flash, page, put, PageResult};
+use crate::auth::{password, AuthUser};
+use crate::db::write_tx;
+use crate::domain::role::Role;
+use crate::error::{ApiError, FieldErrors};
+use crate::i18n;
+use crate::input::Input;
+use crate::routes::api::users::{create_user, read_user};
+use crate::state::AppState;
+use crate::store::audit::{self, Event};
+use crate::store::org::{self, MunicipalityContacts, NewAccommodation, ACCOMMODATION_KINDS};
+use crate::store::users::{self, UserChanges, UserView};
+use crate::web::session::{lang, CsrfChecked};
+use rocket::form::{Form, FromForm};
+use rocket::http::{CookieJar, Status};
+use rocket::request::FlashMessage;
+use rocket::State;
+use serde_json::{json, Map, Value};
+
+async fn users_page(
+    st: &AppState,
+    user: &AuthUser,
+    cookies: &CookieJar<'_>,
+    flash: Option<FlashMessage<'_>>,
+    f: Value,
+    errors: FieldErrors,
+) -> PageResult {
+    user.require(&[Role::Admin])?;
+    let (list, accs) = st
+        .db
+        .run(|c| {
+            Ok::<_, ApiError>((
+                users::list(c)?.iter().map(UserView::from).collect::<Vec<_>>(),
+                org::list_accommodations(c, None, None)?,
+            ))
+        })
+        .await?;
+    let (mut ctx, l) = base(st, Some(user), cookies, flash, "/admin/users");
+    let status = if errors.is_empty() { Status::Ok } else { Status::UnprocessableEntity };
+    super::set_errors(&mut ctx, &errors);
+    ctx.insert("users", &list);
+    ctx.insert("accommodations", &accs);
+    ctx.insert(
+        "roles",
+        &Role::NAMES.iter().map(|r| json!({"value": r, "label": i18n::t(l, &format!("role_{r}"))})).collect::<Vec<_>>(),
+    );
+    ctx.insert("f", &f);
+    page(st, status, "pages/admin_users.html", &ctx)
+}
+
+#[rocket::get("/admin/users")]
+pub async fn get_users_page(
+    st: &State<AppState>,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    flash: Option<FlashMessage<'_>>,
+) -> PageResult {
+    users_page(st, &user, cookies, flash, json!({"role": "staff"}), FieldErrors::new()).await
+}
+
+#[derive(FromForm, serde::Serialize)]
+pub struct UserForm {
+    email: Option<String>,
+    name: Option<String>,
+    #[serde(skip)]
+    password: Option<String>,
+    role: Option<String>,
+    county_code: Option<String>,
+    municipality_code: Option<String>,
+    accommodation_id: Option<i64>,
+}
+
+#[rocket::post("/admin/users", data = "<form>")]
+pub async fn post_user_page(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    form: Form<UserForm>,
+) -> PageResult {
+    user.require(&[Role::Admin])?;
+    let f = form.into_inner();
+    let mut body = Map::new();
+    for (k, v) in [
+        ("email", &f.email),
+        ("name", &f.name),
+        ("role", &f.role),
+        ("county_code", &f.county_code),
+        ("municipality_code", &f.municipality_code),
+    ] {
+        put(&mut body, k, v);
+    }
+    if let Some(p) = &f.password {
+        body.insert("password".into(), json!(p));
+    }
+    if let Some(a) = f.accommodation_id {
+        body.insert("accommodation_id".into(), json!(a));
+    }
+    let mut inp = Input::new(body);
+    let draft = read_user(&mut inp);
+    let (now, actor) = (st.clock.now(), user.actor());
+    match st.db.run(move |c| create_user(c, inp, draft, &actor, now)).await {
+        Ok(_) => flash("/admin/users".into(), i18n::t(lang(Some(&user), cookies), "saved")),
+        Err(e) if e.fields.is_some() => {
+            users_page(
+                st,
+                &user,
+                cookies,
+                None,
+                serde_json::to_value(&f).unwrap_or_default(),
+                e.fields.unwrap_or_default(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(FromForm)]
+pub struct ActiveForm {
+    active: Option<bool>,
+}
+
+#[rocket::post("/admin/users/<id>/active", data = "<form>")]
+pub async fn post_user_active_page(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    id: i64,
+    form: Form<ActiveForm>,
+) -> PageResult {
+    user.require(&[Role::Admin])?;
+    let active = form.active.unwrap_or(true);
+    if id == user.id && !active {
+        return flash("/admin/users".into(), "you cannot deactivate yourself");
+    }
+    let (now, actor) = (st.clock.now(), user.actor());
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                users::update(c, id, &UserChanges { name: None, active: Some(active), language: None }, now)?;
+                audit::append(
+                    c,
+                    &actor,
+                    &Event::new(if active { "user_activated" } else { "user_deactivated" }).on("user", id),
+                    now,
+                )?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await?;
+    flash("/admin/users".into(), i18n::t(lang(Some(&user), cookies), "saved"))
+}
+
+#[derive(FromForm)]
+pub struct ResetForm {
+    password: Option<String>,
+}
+
+#[rocket::post("/admin/users/<id>/password", data = "<form>")]
+pub async fn post_user_password_page(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    id: i64,
+    form: Form<ResetForm>,
+) -> PageResult {
+    user.require(&[Role::Admin])?;
+    let pw = form.into_inner().password.unwrap_or_default();
+    if pw.chars().count() < crate::auth::MIN_PASSWORD_CHARS {
+        return flash(
+            "/admin/users".into(),
+            &format!("{}: at least 12 characters", i18n::t(lang(Some(&user), cookies), "new_password")),
+        );
+    }
+    let hash = password::hash(&pw).map_err(|_| ApiError::internal())?;
+    let (now, actor) = (st.clock.now(), user.actor());
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                users::set_password(c, id, &hash, now)?;
+                audit::append(c, &actor, &Event::new("password_reset").on("user", id), now)?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await?;
+    flash("/admin/users".into(), i18n::t(lang(Some(&user), cookies), "saved"))
+}
+
+async fn accommodations_page(
+    st: &AppState,
+    user: &AuthUser,
+    cookies: &CookieJar<'_>,
+    flash: Option<FlashMessage<'_>>,
+    f: Value,
+    errors: FieldErrors,
+) -> PageResult {
+    user.require(&[Role::Admin])?;
+    let list = st.db.run(|c| org::list_accommodations(c, None, None).map_err(ApiError::from)).await?;
+    let (mut ctx, _) = base(st, Some(user), cookies, flash, "/admin/accommodations");
+    let status = if errors.is_empty() { Status::Ok } else { Status::UnprocessableEntity };
+    super::set_errors(&mut ctx, &errors);
+    ctx.insert("accommodations", &list);
+    ctx.insert("kinds", &ACCOMMODATION_KINDS);
+    ctx.insert("f", &f);
+    page(st, status, "pages/admin_accommodations.html", &ctx)
+}
+
+#[rocket::get("/admin/accommodations")]
+pub async fn get_accommodations_page(
+    st: &State<AppState>,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    flash: Option<FlashMessage<'_>>,
+) -> PageResult {
+    accommodations_page(st, &user, cookies, flash, json!({}), FieldErrors::new()).await
+}
+
+#[derive(FromForm, serde::Serialize)]
+pub struct AccommodationForm {
+    name: Option<String>,
+    kind: Option<String>,
+    municipality_code: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+}
+
+#[rocket::post("/admin/accommodations", data = "<form>")]
+pub async fn post_accommodation_page(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    form: Form<AccommodationForm>,
+) -> PageResult {
+    user.require(&[Role::Admin])?;
+    let f = form.into_inner();
+    let mut body = Map::new();
+    for (k, v) in [
+        ("name", &f.name),
+        ("kind", &f.kind),
+        ("municipality_code", &f.municipality_code),
+        ("phone", &f.phone),
+        ("email", &f.email),
+    ] {
+        put(&mut body, k, v);
+    }
+    let mut inp = Input::new(body);
+    let name = inp.req_str("name", 200);
+    let kind = inp.req_enum("kind", &ACCOMMODATION_KINDS);
+    let municipality_code = inp.req_str("municipality_code", 4);
+    let phone = inp.req_str("phone", 40);
+    if !phone.is_empty() && !crate::domain::validate::is_phone(&phone) {
+        inp.error("phone", "not a valid phone number");
+    }
+    let email = inp.req_email("email");
+    let (now, actor) = (st.clock.now(), user.actor());
+    let res = st
+        .db
+        .run(move |c| {
+            let county = org::municipality_county(c, &municipality_code)?;
+            if inp.ok() && county.is_none() {
+                inp.error("municipality_code", "no such municipality");
+            }
+            inp.finish()?;
+            write_tx(c, |c| {
+                let a = org::insert_accommodation(
+                    c,
+                    &NewAccommodation { name, kind, municipality_code, phone, email },
+                    now,
+                )?;
+                audit::append(
+                    c,
+                    &actor,
+                    &Event::new("accommodation_created").on("accommodation", a.id).county(county),
+                    now,
+                )?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await;
+    match res {
+        Ok(()) => flash("/admin/accommodations".into(), i18n::t(lang(Some(&user), cookies), "saved")),
+        Err(e) if e.fields.is_some() => {
+            accommodations_page(
+                st,
+                &user,
+                cookies,
+                None,
+                serde_json::to_value(&f).unwrap_or_default(),
+                e.fields.unwrap_or_default(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[rocket::get("/admin/municipalities?<county>")]
+pub async fn get_municipalities_page(
+    st: &State<AppState>,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    county: Option<&str>,
+    flash: Option<FlashMessage<'_>>,
+) -> PageResult {
+    user.require(&[Role::Admin])?;
+    let county = county.unwrap_or("01").to_string();
+    let list = st.db.run(move |c| org::municipalities_of(c, &county).map_err(ApiError::from)).await?;
+    let (mut ctx, l) = base(st, Some(&user), cookies, flash, "/admin/municipalities");
+    let fields: Vec<Value> = Vec::new();
+    ctx.insert("fields", &fields);
+    ctx.insert("heading", i18n::t(l, "nav_municipalities"));
+    ctx.insert("municipalities", &list);
+    page(st, Status::Ok, "pages/admin_municipalities.html", &ctx)
+}
+
+fn municipality_form(
+    st: &AppState,
+    user: &AuthUser,
+    cookies: &CookieJar<'_>,
+    flash: Option<FlashMessage<'_>>,
+    code: &str,
+    values: Value,
+    errors: FieldErrors,
+) -> PageResult {
+    let (mut ctx, l) = base(st, Some(user), cookies, flash, "/admin/municipalities");
+    let fields: Vec<Value> = ["social_services_email", "on_call_email"]
+        .iter()
+        .map(|f| json!({"name": f, "label": i18n::t(l, f), "value": values[*f].as_str().unwrap_or(""), "type": "email", "required": *f == "social_services_email"}))
+        .collect();
+    let status = if errors.is_empty() { Status::Ok } else { Status::UnprocessableEntity };
+    super::set_errors(&mut ctx, &errors);
+    ctx.insert("fields", &fields);
+    ctx.insert("heading", &format!("{} {code}", i18n::t(l, "nav_municipalities")));
+    ctx.insert("action", &format!("/admin/municipalities/{code}"));
+    page(st, status, "pages/form.html", &ctx)
+}
+
+#[rocket::get("/admin/municipalities/<code>")]
+pub async fn get_municipality_page(
+    st: &State<AppState>,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    code: &str,
+    flash: Option<FlashMessage<'_>>,
+) -> PageResult {
+    user.require(&[Role::Admin])?;
+    let c2 = code.to_string();
+    let contacts = st.db.run(move |c| org::municipality_contacts(c, &c2)?.ok_or_else(ApiError::not_found)).await?;
+    municipality_form(
+        st,
+        &user,
+        cookies,
+        flash,
+        code,
+        serde_json::to_value(&contacts).unwrap_or_default(),
+        FieldErrors::new(),
+    )
+}
+
+#[derive(FromForm, serde::Serialize)]
+pub struct MunicipalityForm {
+    social_services_email: Option<String>,
+    on_call_email: Option<String>,
+}
+
+#[rocket::post("/admin/municipalities/<code>", data = "<form>")]
+pub async fn post_municipality_page(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    code: &str,
+    form: Form<MunicipalityForm>,
+) -> PageResult {
+    user.require(&[Role::Admin])?;
+    let f = form.into_inner();
+    let mut body = Map::new();
+    put(&mut body, "social_services_email", &f.social_services_email);
+    put(&mut body, "on_call_email", &f.on_call_email);
+    let mut inp = Input::new(body);
+    let contacts = MunicipalityContacts {
+        social_services_email: Some(inp.req_email("social_services_email")),
+        on_call_email: inp.opt_email("on_call_email"),
+    };
+    if !inp.ok() {
+        return municipality_form(
+            st,
+            &user,
+            cookies,
+            None,
+            code,
+            serde_json::to_value(&f).unwrap_or_default(),
+            inp.errors,
+        );
+    }
+    let (now, actor, c2) = (st.clock.now(), user.actor(), code.to_string());
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let county = org::municipality_county(c, &c2)?.ok_or_else(ApiError::not_found)?;
+                org::set_municipality_contacts(c, &c2, &contacts)?;
+                audit::append(
+                    c,
+                    &actor,
+                    &Event::new("municipality_contacts_changed").on("municipality", &c2).county(Some(county)),
+                    now,
+                )?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await?;
+    flash(format!("/admin/municipalities/{code}"), i18n::t(lang(Some(&user), cookies), "saved"))
+}

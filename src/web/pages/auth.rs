@@ -1,0 +1,170 @@
+use super::{base, page, redirect, PageResult};
+use crate::auth::guard::ClientIp;
+use crate::auth::{AuthUser, SESSION_COOKIE};
+use crate::domain::role::Role;
+use crate::error::FieldErrors;
+use crate::i18n;
+use crate::routes::api::auth::{login, session_cookie};
+use crate::state::AppState;
+use crate::store::users::{self, UserChanges};
+use crate::web::session::{CsrfChecked, LANG_COOKIE};
+use rocket::form::{Form, FromForm};
+use rocket::http::{Cookie, CookieJar, SameSite, Status};
+use rocket::request::FlashMessage;
+use rocket::response::Redirect;
+use rocket::State;
+
+/// The start page of each role.
+#[rocket::get("/")]
+pub async fn get_index(user: Option<AuthUser>) -> Redirect {
+    match user.map(|u| u.role) {
+        None => Redirect::to("/login"),
+        Some(Role::Staff) => Redirect::to("/children"),
+        Some(Role::SocialWorker) => Redirect::to("/cases"),
+        Some(Role::CountyOfficer) => Redirect::to("/cases"),
+        Some(Role::NationalAnalyst) => Redirect::to("/stats"),
+        Some(Role::Admin) => Redirect::to("/admin/users"),
+    }
+}
+
+#[rocket::get("/login")]
+pub async fn get_login(st: &State<AppState>, cookies: &CookieJar<'_>, flash: Option<FlashMessage<'_>>) -> PageResult {
+    let (mut ctx, _) = base(st, None, cookies, flash, "/login");
+    ctx.insert("email", "");
+    page(st, Status::Ok, "pages/login.html", &ctx)
+}
+
+#[derive(FromForm)]
+pub struct LoginForm {
+    email: Option<String>,
+    password: Option<String>,
+}
+
+#[rocket::post("/login", data = "<form>")]
+pub async fn post_login(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    ip: ClientIp,
+    cookies: &CookieJar<'_>,
+    form: Form<LoginForm>,
+) -> PageResult {
+    let f = form.into_inner();
+    let email = f.email.unwrap_or_default();
+    match login(st, ip.0, email.clone(), f.password.unwrap_or_default()).await {
+        Ok(resp) => {
+            cookies.add(session_cookie(&resp.token, st.settings.public_url.starts_with("https://")));
+            redirect("/".into())
+        }
+        Err(e) => {
+            let (mut ctx, lang) = base(st, None, cookies, None, "/login");
+            let mut errors = FieldErrors::new();
+            let key = if e.status == Status::TooManyRequests { "login_rate_limited" } else { "login_failed" };
+            errors.insert("email".into(), i18n::t(lang, key).into());
+            super::set_errors(&mut ctx, &errors);
+            ctx.insert("email", &email);
+            let status = if e.status == Status::TooManyRequests { e.status } else { Status::Unauthorized };
+            page(st, status, "pages/login.html", &ctx)
+        }
+    }
+}
+
+#[rocket::post("/logout")]
+pub fn post_logout(_csrf: CsrfChecked, cookies: &CookieJar<'_>) -> Redirect {
+    cookies.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Redirect::to("/login")
+}
+
+#[derive(FromForm)]
+pub struct LangForm {
+    lang: Option<String>,
+}
+
+/// The language switch: remembered on the account, or in a cookie before login.
+#[rocket::post("/language", data = "<form>")]
+pub async fn post_language(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: Option<AuthUser>,
+    cookies: &CookieJar<'_>,
+    form: Form<LangForm>,
+) -> Redirect {
+    let lang = if form.lang.as_deref() == Some("en") { "en" } else { "sv" };
+    cookies.add(Cookie::build((LANG_COOKIE, lang)).same_site(SameSite::Strict).path("/").build());
+    if let Some(u) = user {
+        let now = st.clock.now();
+        let ch = UserChanges { name: None, active: None, language: Some(lang.to_string()) };
+        let _ = st
+            .db
+            .run(move |c| {
+                crate::db::write_tx(c, |c| users::update(c, u.id, &ch, now)).map_err(crate::error::ApiError::from)
+            })
+            .await;
+    }
+    Redirect::to("/")
+}
+
+#[rocket::get("/password")]
+pub async fn get_password(st: &State<AppState>, user: AuthUser, cookies: &CookieJar<'_>) -> PageResult {
+    let (ctx, _) = base(st, Some(&user), cookies, None, "/password");
+    page(st, Status::Ok, "pages/password.html", &ctx)
+}
+
+#[derive(FromForm)]
+pub struct PasswordForm {
+    current_password: Option<String>,
+    new_password: Option<String>,
+}
+
+#[rocket::post("/password", data = "<form>")]
+pub async fn post_password(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    form: Form<PasswordForm>,
+) -> PageResult {
+    let f = form.into_inner();
+    let (current, new) = (f.current_password.unwrap_or_default(), f.new_password.unwrap_or_default());
+    let now = st.clock.now();
+    let lang = crate::web::session::lang(Some(&user), cookies);
+    let id = user.id;
+    let actor = user.actor();
+    let result = st
+        .db
+        .run(move |c| -> Result<Result<(), FieldErrors>, crate::error::ApiError> {
+            let mut errors = FieldErrors::new();
+            let row = users::by_id(c, id).ok().flatten();
+            if !row.as_ref().is_some_and(|r| crate::auth::password::verify(&current, &r.password_hash)) {
+                errors.insert("current_password".into(), "wrong password".into());
+            }
+            if new.chars().count() < crate::auth::MIN_PASSWORD_CHARS {
+                errors.insert("new_password".into(), "at least 12 characters".into());
+            }
+            if !errors.is_empty() {
+                return Ok(Err(errors));
+            }
+            let hash = crate::auth::password::hash(&new).map_err(|_| crate::error::ApiError::internal())?;
+            crate::db::write_tx(c, |c| {
+                users::set_password(c, id, &hash, now)?;
+                crate::store::audit::append(
+                    c,
+                    &actor,
+                    &crate::store::audit::Event::new("password_changed").on("user", id),
+                    now,
+                )
+            })?;
+            Ok(Ok(()))
+        })
+        .await?;
+    match result {
+        Ok(()) => {
+            cookies.remove(Cookie::build(SESSION_COOKIE).path("/"));
+            super::flash("/login".into(), i18n::t(lang, "password_changed"))
+        }
+        Err(errors) => {
+            let (mut ctx, _) = base(st, Some(&user), cookies, None, "/password");
+            super::set_errors(&mut ctx, &errors);
+            page(st, Status::UnprocessableEntity, "pages/password.html", &ctx)
+        }
+    }
+}

@@ -1,0 +1,402 @@
+use super::{base, flash, local, page, put, PageError, PageResult};
+use crate::auth::AuthUser;
+use crate::db::write_tx;
+use crate::domain::episode::CLOSURE_REASONS;
+use crate::domain::risk::{self, RiskLevel};
+use crate::domain::role::Role;
+use crate::error::ApiError;
+use crate::i18n;
+use crate::input::Input;
+use crate::state::AppState;
+use crate::store::audit::Event;
+use crate::store::episodes::actions::{self, Assessment, Found};
+use crate::store::episodes::{self as store, create, FoundDetails, StatusFilter};
+use crate::store::scope::Scope;
+use crate::store::worklist;
+use crate::web::session::{lang, CsrfChecked};
+use diesel::prelude::*;
+use rocket::form::{Form, FromForm};
+use rocket::http::{CookieJar, Status};
+use rocket::request::FlashMessage;
+use rocket::State;
+use serde_json::{json, Value};
+
+fn status_label(l: &str, s: &str) -> &'static str {
+    i18n::t(l, &format!("status_{s}"))
+}
+
+/// The episode page: notifications and acknowledgements (refreshed while the child is missing), steps with
+/// their actions, risk, found and close forms, timeline. County officers see the pseudonymised form.
+#[rocket::get("/cases/<id>")]
+pub async fn get_case_page(
+    st: &State<AppState>,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    id: i64,
+    flash: Option<FlashMessage<'_>>,
+) -> PageResult {
+    user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
+    let now = st.clock.now();
+    let (scope, lang_code) = (Scope::from(&user), user.language.clone());
+    let (county, view, suggested) = st
+        .db
+        .run(move |c| {
+            let row = store::find(c, &scope, id)?.ok_or_else(ApiError::not_found)?;
+            let view = store::views(c, std::slice::from_ref(&row), &scope, &lang_code, now, true)?
+                .pop()
+                .ok_or_else(ApiError::internal)?;
+            let suggested = if scope.pseudonymised() {
+                None
+            } else {
+                let child = crate::db::schema::children::table
+                    .find(row.child_id)
+                    .select(crate::store::children::ChildRow::as_select())
+                    .first(c)?;
+                let d = create::derive(c, &child, crate::store::children::utc(row.discovered_at))?;
+                Some(risk::suggest(&row.indicators(), &d))
+            };
+            Ok::<_, ApiError>((row.county_code.clone(), view, suggested))
+        })
+        .await?;
+    st.audit.log(user.actor(), Event::new("case_read").on("case", id).county(Some(county)), now).await?;
+    let (mut ctx, l) = base(st, Some(&user), cookies, flash, if user.is(Role::Staff) { "/" } else { "/cases" });
+    let v = serde_json::to_value(&view).unwrap_or_default();
+    let open = view.status != "closed";
+    let sw = user.is(Role::SocialWorker);
+    let steps: Vec<Value> = view
+        .steps
+        .iter()
+        .map(|s| {
+            let can_complete =
+                open && s.status == "pending" && (sw || (user.is(Role::Staff) && s.responsible == "staff"));
+            json!({"key": s.key, "title": s.title, "required": s.required, "due": local(s.due_at), "overdue": s.overdue,
+                   "status_label": i18n::t(l, &format!("step_{}", s.status)), "note": s.note,
+                   "responsible_label": i18n::t(l, &format!("resp_{}", s.responsible)),
+                   "can_complete": can_complete, "can_skip": open && sw && s.status == "pending"})
+        })
+        .collect();
+    let notes: Vec<Value> = view
+        .notifications
+        .iter()
+        .filter(|n| n.kind != "reminder")
+        .map(|n| {
+            let status = match n.status.as_str() {
+                "sent" => i18n::t(l, "sent"),
+                "failed" => i18n::t(l, "failed"),
+                _ => i18n::t(l, "queued"),
+            };
+            json!({"recipient": i18n::t(l, &format!("recipient_{}", n.recipient_kind)), "address": n.address, "kind": n.kind, "status": n.status,
+                   "status_label": status, "sent_at": n.sent_at.map(local), "ack_required": n.ack_required,
+                   "acknowledged_at": n.acknowledged_at.map(local), "acknowledged_by": n.acknowledged_by})
+        })
+        .collect();
+    let timeline: Vec<Value> = v["timeline"]
+        .as_array()
+        .map(|t| {
+            t.iter()
+                .map(|e| {
+                    let at = e["at"]
+                        .as_str()
+                        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                        .map(|t| local(t.with_timezone(&chrono::Utc)));
+                    json!({"at": at, "kind": e["kind"], "actor": e["actor_name"]})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ctx.insert("c", &v);
+    ctx.insert("steps", &steps);
+    ctx.insert("notes", &notes);
+    ctx.insert("timeline", &timeline);
+    ctx.insert("risk_label", i18n::t(l, &format!("risk_{}", view.risk_level)));
+    ctx.insert("status_label", status_label(l, &view.status));
+    ctx.insert("discovered", &local(view.discovered_at));
+    ctx.insert("can_found", &(view.status == "missing" && !user.is(Role::CountyOfficer)));
+    ctx.insert("can_assess", &(open && sw));
+    ctx.insert("can_close", &(open && sw));
+    ctx.insert("suggested_label", &suggested.map(|s| i18n::t(l, &format!("risk_{}", s.as_str()))));
+    ctx.insert(
+        "levels",
+        &RiskLevel::NAMES
+            .iter()
+            .map(|n| json!({"value": n, "label": i18n::t(l, &format!("risk_{n}"))}))
+            .collect::<Vec<_>>(),
+    );
+    ctx.insert("indicators", &risk::REPORTED);
+    ctx.insert(
+        "reasons",
+        &CLOSURE_REASONS
+            .iter()
+            .map(|r| json!({"value": r, "label": i18n::t(l, &format!("reason_{r}"))}))
+            .collect::<Vec<_>>(),
+    );
+    if view.status == "missing" {
+        ctx.insert("refresh", &20);
+    }
+    page(st, Status::Ok, "pages/case.html", &ctx)
+}
+
+#[derive(FromForm, Default)]
+pub struct CaseFilter {
+    municipality: Option<String>,
+    status: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// Social workers: open episodes, overdue steps first. County officers: the county's episodes,
+/// pseudonymised, filterable by municipality, state and period.
+#[rocket::get("/cases?<filter..>")]
+pub async fn get_cases_page(
+    st: &State<AppState>,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    filter: CaseFilter,
+    flash: Option<FlashMessage<'_>>,
+) -> PageResult {
+    user.require(&[Role::SocialWorker, Role::CountyOfficer, Role::Staff])?;
+    let now = st.clock.now();
+    let scope = Scope::from(&user);
+    let pseudo = scope.pseudonymised();
+    let status = match filter.status.as_deref() {
+        Some("missing") => StatusFilter::Is("missing"),
+        Some("found") => StatusFilter::Is("found"),
+        Some("closed") => StatusFilter::Is("closed"),
+        _ if pseudo => StatusFilter::All,
+        _ => StatusFilter::Open,
+    };
+    let lang_code = user.language.clone();
+    let county = user.county_code.clone();
+    let (views, munis) = st
+        .db
+        .run(move |c| {
+            let rows = store::list(c, &scope, status)?;
+            let views = store::views(c, &rows, &scope, &lang_code, now, false)?;
+            let munis = match &county {
+                Some(cc) if scope.pseudonymised() => crate::store::org::municipalities_of(c, cc)?,
+                _ => Vec::new(),
+            };
+            Ok::<_, ApiError>((views, munis))
+        })
+        .await?;
+    st.audit
+        .log(
+            user.actor(),
+            Event::new("case_list").county(user.county_code.clone()).detail(format!("{} episodes", views.len())),
+            now,
+        )
+        .await?;
+    let (mut ctx, l) = base(st, Some(&user), cookies, flash, "/cases");
+    let from = filter.from.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let to = filter.to.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let mut cases: Vec<(bool, usize, Value)> = views
+        .iter()
+        .filter(|v| filter.municipality.as_deref().is_none_or(|m| m.is_empty() || v.municipality_code == m))
+        .filter(|v| {
+            let d = crate::domain::calendar::local_date(v.discovered_at);
+            from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t)
+        })
+        .map(|v| {
+            let overdue = v.steps.iter().filter(|s| s.overdue).count();
+            let next = v.steps.iter().filter(|s| s.status == "pending").map(|s| s.due_at).min();
+            let child = v.personal.as_ref().and_then(|p| p.child.as_ref()).map(|c| format!("{} {}", c.given_name, c.family_name));
+            let muni = munis.iter().find(|m| m.code == v.municipality_code).map(|m| m.name.clone()).unwrap_or_else(|| v.municipality_code.clone());
+            (
+                v.risk_level == "high",
+                overdue,
+                json!({"id": v.id, "reference": v.reference, "child": child, "municipality": muni, "status": status_label(l, &v.status),
+                       "risk_level": v.risk_level, "risk_label": i18n::t(l, &format!("risk_{}", v.risk_level)), "overdue": overdue,
+                       "next_due": next.map(local)}),
+            )
+        })
+        .collect();
+    // Overdue first, then high risk, then the rest in report order.
+    cases.sort_by(|a, b| (b.1 > 0).cmp(&(a.1 > 0)).then(b.0.cmp(&a.0)));
+    ctx.insert("cases", &cases.into_iter().map(|c| c.2).collect::<Vec<_>>());
+    ctx.insert("pseudonymised", &pseudo);
+    ctx.insert("municipalities", &munis);
+    ctx.insert(
+        "filter",
+        &json!({"municipality": filter.municipality, "status": filter.status, "from": filter.from, "to": filter.to}),
+    );
+    ctx.insert("heading", i18n::t(l, if pseudo { "nav_cases" } else { "open_cases" }));
+    page(st, Status::Ok, "pages/cases_list.html", &ctx)
+}
+
+#[rocket::get("/worklist")]
+pub async fn get_worklist_page(st: &State<AppState>, user: AuthUser, cookies: &CookieJar<'_>) -> PageResult {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let responsible: &'static [&'static str] =
+        if user.is(Role::Staff) { &["staff"] } else { &["social_worker", "system"] };
+    let now = st.clock.now();
+    let (scope, lang_code) = (Scope::from(&user), user.language.clone());
+    let items =
+        st.db.run(move |c| worklist::worklist(c, &scope, responsible, &lang_code, now).map_err(ApiError::from)).await?;
+    st.audit.log(user.actor(), Event::new("worklist_read").county(user.county_code.clone()), now).await?;
+    let (mut ctx, _) = base(st, Some(&user), cookies, None, "/worklist");
+    let items: Vec<Value> = items
+        .iter()
+        .map(|i| json!({"case_id": i.case_id, "reference": i.reference, "title": i.title, "due": local(i.due_at), "overdue": i.overdue}))
+        .collect();
+    ctx.insert("items", &items);
+    page(st, Status::Ok, "pages/worklist.html", &ctx)
+}
+
+/// Runs an episode action and returns to the episode page with its outcome as a message.
+async fn act<F>(st: &AppState, user: AuthUser, cookies: &CookieJar<'_>, id: i64, action: F) -> PageResult
+where
+    F: FnOnce(&mut crate::db::AnyConnection, &AuthUser, &[u8], chrono::DateTime<chrono::Utc>) -> Result<(), ApiError>
+        + Send
+        + 'static,
+{
+    let now = st.clock.now();
+    let l = lang(Some(&user), cookies);
+    let secret = st.settings.jwt_secret.clone().into_bytes();
+    let result = st.db.run(move |c| write_tx(c, |c| action(c, &user, &secret, now))).await;
+    st.outbox.poke();
+    match result {
+        Ok(()) => flash(format!("/cases/{id}"), i18n::t(l, "saved")),
+        Err(e) if matches!(e.status.code, 409 | 422) => {
+            let detail = match &e.fields {
+                Some(f) => f.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "),
+                None => e.message.clone(),
+            };
+            flash(format!("/cases/{id}"), &detail)
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(FromForm)]
+pub struct StepForm {
+    note: Option<String>,
+    police_reference: Option<String>,
+    reason: Option<String>,
+}
+
+#[rocket::post("/cases/<id>/steps/<key>/complete", data = "<form>")]
+pub async fn post_step_complete_page(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    id: i64,
+    key: &str,
+    form: Form<StepForm>,
+) -> PageResult {
+    let key = key.to_string();
+    let f = form.into_inner();
+    act(st, user, cookies, id, move |c, u, _, now| {
+        let note = f.note.filter(|n| !n.trim().is_empty());
+        let reference = f.police_reference.filter(|n| !n.trim().is_empty());
+        actions::complete_step(c, u, id, &key, note, reference, now).map(|_| ())
+    })
+    .await
+}
+
+#[rocket::post("/cases/<id>/steps/<key>/skip", data = "<form>")]
+pub async fn post_step_skip_page(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    id: i64,
+    key: &str,
+    form: Form<StepForm>,
+) -> PageResult {
+    let key = key.to_string();
+    let reason = form.into_inner().reason.unwrap_or_default();
+    act(st, user, cookies, id, move |c, u, _, now| {
+        if reason.trim().is_empty() {
+            return Err(ApiError::field("reason", "required"));
+        }
+        actions::skip_step(c, u, id, &key, reason.trim(), now).map(|_| ())
+    })
+    .await
+}
+
+#[derive(FromForm)]
+pub struct FoundForm {
+    found_place: Option<String>,
+    found_by: Option<String>,
+    condition: Option<String>,
+}
+
+#[rocket::post("/cases/<id>/found", data = "<form>")]
+pub async fn post_found_page(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    id: i64,
+    form: Form<FoundForm>,
+) -> PageResult {
+    let f = form.into_inner();
+    act(st, user, cookies, id, move |c, u, secret, now| {
+        let clean = |s: Option<String>| s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let details = FoundDetails {
+            found_place: clean(f.found_place),
+            found_by: clean(f.found_by),
+            condition: clean(f.condition),
+        };
+        actions::found(c, u, secret, id, &Found { found_at: now, details }, now)
+    })
+    .await
+}
+
+#[derive(FromForm)]
+pub struct RiskForm {
+    level: Option<String>,
+    indicators: Vec<String>,
+    note: Option<String>,
+}
+
+#[rocket::post("/cases/<id>/risk", data = "<form>")]
+pub async fn post_risk_page(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    id: i64,
+    form: Form<RiskForm>,
+) -> PageResult {
+    let f = form.into_inner();
+    let mut body = serde_json::Map::new();
+    put(&mut body, "level", &f.level);
+    put(&mut body, "note", &f.note);
+    body.insert("indicators".into(), json!(f.indicators));
+    act(st, user, cookies, id, move |c, u, _, now| {
+        let mut inp = Input::new(body);
+        let level = RiskLevel::parse(&inp.req_enum("level", &RiskLevel::NAMES));
+        let indicators = crate::routes::api::cases::read_indicators(&mut inp, "indicators");
+        let note = inp.req_str("note", 4000);
+        inp.finish()?;
+        let a = Assessment { level: level.unwrap_or(RiskLevel::Low), indicators, note };
+        actions::assess_risk(c, u, id, &a, now).map(|_| ())
+    })
+    .await
+}
+
+#[derive(FromForm)]
+pub struct CloseForm {
+    reason: Option<String>,
+    close_note: Option<String>,
+}
+
+#[rocket::post("/cases/<id>/close", data = "<form>")]
+pub async fn post_close_page(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    id: i64,
+    form: Form<CloseForm>,
+) -> PageResult {
+    let f = form.into_inner();
+    act(st, user, cookies, id, move |c, u, secret, now| {
+        let reason = f.reason.unwrap_or_default();
+        let note = f.close_note.filter(|n| !n.trim().is_empty());
+        actions::close(c, u, secret, id, &reason, note.as_deref(), now)
+    })
+    .await
+}

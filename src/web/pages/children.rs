@@ -1,0 +1,499 @@
+use super::{base, page, put, redirect, split_list, PageError, PageResult};
+use crate::auth::AuthUser;
+use crate::db::write_tx;
+use crate::domain::role::Role;
+use crate::error::ApiError;
+use crate::i18n;
+use crate::input::Input;
+use crate::routes::api::cases::read_report;
+use crate::routes::api::children::{merge, read_fields, read_preparedness};
+use crate::state::AppState;
+use crate::store::audit::{self, Event};
+use crate::store::children::{self, ChildView};
+use crate::store::episodes::create;
+use crate::store::org;
+use crate::store::scope::Scope;
+use crate::web::session::CsrfChecked;
+use chrono::NaiveDateTime;
+use rocket::form::{Form, FromForm};
+use rocket::fs::TempFile;
+use rocket::http::{CookieJar, Status};
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::State;
+use serde_json::{json, Map, Value};
+
+pub const SHEET_FIELDS: [&str; 11] = [
+    "height",
+    "build",
+    "hair",
+    "eyes",
+    "distinguishing_marks",
+    "phone_numbers",
+    "social_media",
+    "known_contacts",
+    "known_places",
+    "health_and_medication",
+    "vulnerabilities",
+];
+
+fn sheet_label(lang: &str, key: &str) -> &'static str {
+    match key {
+        "health_and_medication" => i18n::t(lang, "health"),
+        k => i18n::t(lang, k),
+    }
+}
+
+async fn load_child(st: &AppState, user: &AuthUser, id: i64) -> Result<ChildView, PageError> {
+    let now = st.clock.now();
+    let u = user.clone();
+    let (view, county) = st
+        .db
+        .run(move |c| {
+            let row = children::find(c, &Scope::from(&u), id)?.ok_or_else(ApiError::not_found)?;
+            let county = org::municipality_county(c, &row.responsible_municipality_code)?;
+            Ok::<_, ApiError>((children::view(c, &row, crate::domain::calendar::local_date(now))?, county))
+        })
+        .await?;
+    st.audit.log(user.actor(), Event::new("child_read").on("child", id).county(county), now).await?;
+    Ok(view)
+}
+
+/// Staff: the children placed at the accommodation. Social workers: the municipality's children.
+#[rocket::get("/children")]
+pub async fn get_children_page(
+    st: &State<AppState>,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    flash: Option<FlashMessage<'_>>,
+) -> PageResult {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let now = st.clock.now();
+    let scope = Scope::from(&user);
+    let list = st
+        .db
+        .run(move |c| {
+            let rows = children::list(c, &scope)?;
+            let today = crate::domain::calendar::local_date(now);
+            Ok::<_, ApiError>(rows.iter().map(|r| children::view(c, r, today)).collect::<Result<Vec<_>, _>>()?)
+        })
+        .await?;
+    st.audit
+        .log(
+            user.actor(),
+            Event::new("child_list").county(user.county_code.clone()).detail(format!("{} children", list.len())),
+            now,
+        )
+        .await?;
+    let current = if user.is(Role::Staff) { "/" } else { "/children" };
+    let (mut ctx, _) = base(st, Some(&user), cookies, flash, current);
+    ctx.insert("children", &list);
+    let template = if user.is(Role::Staff) { "pages/staff_home.html" } else { "pages/children_list.html" };
+    page(st, Status::Ok, template, &ctx)
+}
+
+#[rocket::get("/children/<id>", rank = 2)]
+pub async fn get_child_page(
+    st: &State<AppState>,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    id: i64,
+    flash: Option<FlashMessage<'_>>,
+) -> PageResult {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let child = load_child(st, &user, id).await?;
+    let (mut ctx, lang) = base(st, Some(&user), cookies, flash, "/children");
+    let fields: Vec<Value> = SHEET_FIELDS
+        .iter()
+        .map(|k| json!({"name": k, "label": sheet_label(lang, k), "value": child.preparedness.get(*k).and_then(|v| v.as_str()).unwrap_or("")}))
+        .collect();
+    ctx.insert("sheet_fields", &fields);
+    let can_move = user.is(Role::SocialWorker);
+    if can_move {
+        let accs = st.db.run(|c| org::list_accommodations(c, None, None).map_err(ApiError::from)).await?;
+        ctx.insert("accommodations", &accs);
+    }
+    ctx.insert("can_move", &can_move);
+    ctx.insert("child", &child);
+    page(st, Status::Ok, "pages/child.html", &ctx)
+}
+
+/// Applies a JSON change to a child with the API's rules; returns the field errors, if any.
+async fn change_child(
+    st: &AppState,
+    user: &AuthUser,
+    id: i64,
+    body: Map<String, Value>,
+) -> Result<Option<crate::error::FieldErrors>, PageError> {
+    let now = st.clock.now();
+    let today = crate::domain::calendar::local_date(now);
+    let staff = user.is(Role::Staff);
+    let mut inp = Input::new(body);
+    let fields = read_fields(&mut inp, false, today);
+    let accommodation = inp.opt_id("accommodation_id");
+    let prep = read_preparedness(&mut inp);
+    if !inp.ok() {
+        return Ok(Some(inp.errors));
+    }
+    let u = user.clone();
+    st.db
+        .run(move |c| {
+            let row = children::find(c, &Scope::from(&u), id)?.ok_or_else(ApiError::not_found)?;
+            if staff && (accommodation.is_some() || fields.given_name.is_some()) {
+                return Err(ApiError::forbidden());
+            }
+            if let Some(a) = accommodation {
+                if org::accommodation(c, a)?.is_none() {
+                    return Err(ApiError::field("accommodation_id", "no such accommodation"));
+                }
+            }
+            write_tx(c, |c| {
+                children::update(c, id, &fields, now)?;
+                if let Some(changes) = &prep {
+                    let mut sheet = children::json_object(&row.preparedness);
+                    merge(&mut sheet, changes);
+                    children::set_preparedness(c, id, &sheet, now)?;
+                }
+                let moved = match accommodation {
+                    Some(a) => children::place(c, id, a, u.id, now)?,
+                    None => false,
+                };
+                let county = org::municipality_county(c, &row.responsible_municipality_code)?;
+                let what = if moved { "child_moved" } else { "preparedness_changed" };
+                audit::append(c, &u.actor(), &Event::new(what).on("child", id).county(county), now)?;
+                Ok(None)
+            })
+        })
+        .await
+        .map_err(PageError::from)
+}
+
+#[rocket::post("/children/<id>/sheet", data = "<form>")]
+pub async fn post_child_sheet(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    id: i64,
+    form: Form<std::collections::HashMap<String, String>>,
+) -> Result<Flash<Redirect>, PageError> {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let mut sheet = Map::new();
+    for k in SHEET_FIELDS {
+        sheet.insert(k.to_string(), json!(form.get(k).map(|v| v.trim()).unwrap_or("")));
+    }
+    let errors =
+        change_child(st, &user, id, [("preparedness".to_string(), Value::Object(sheet))].into_iter().collect()).await?;
+    let lang = crate::web::session::lang(Some(&user), cookies);
+    let msg = match errors {
+        None => i18n::t(lang, "saved").to_string(),
+        Some(e) => e.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "),
+    };
+    Ok(Flash::success(Redirect::to(format!("/children/{id}")), msg))
+}
+
+#[derive(FromForm)]
+pub struct MoveForm {
+    accommodation_id: Option<i64>,
+}
+
+#[rocket::post("/children/<id>/move", data = "<form>")]
+pub async fn post_child_move(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    id: i64,
+    form: Form<MoveForm>,
+) -> Result<Flash<Redirect>, PageError> {
+    user.require(&[Role::SocialWorker])?;
+    let body: Map<String, Value> =
+        form.accommodation_id.map(|a| ("accommodation_id".to_string(), json!(a))).into_iter().collect();
+    change_child(st, &user, id, body).await?;
+    let lang = crate::web::session::lang(Some(&user), cookies);
+    Ok(Flash::success(Redirect::to(format!("/children/{id}")), i18n::t(lang, "saved")))
+}
+
+#[derive(FromForm)]
+pub struct PhotoForm<'r> {
+    photo: TempFile<'r>,
+}
+
+#[rocket::post("/children/<id>/photo", data = "<form>")]
+pub async fn post_child_photo(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    id: i64,
+    form: Form<PhotoForm<'_>>,
+) -> Result<Flash<Redirect>, PageError> {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let lang = crate::web::session::lang(Some(&user), cookies);
+    let mut bytes = Vec::new();
+    if let Ok(mut f) = form.into_inner().photo.open().await {
+        use rocket::tokio::io::AsyncReadExt;
+        let _ = (&mut f).take(crate::routes::api::children::PHOTO_LIMIT_BYTES + 1).read_to_end(&mut bytes).await;
+    }
+    if bytes.len() as u64 > crate::routes::api::children::PHOTO_LIMIT_BYTES {
+        return Ok(Flash::error(Redirect::to(format!("/children/{id}")), i18n::t(lang, "upload_photo")));
+    }
+    let now = st.clock.now();
+    let u = user.clone();
+    let res = st
+        .db
+        .run(move |c| {
+            let row = children::find(c, &Scope::from(&u), id)?.ok_or_else(ApiError::not_found)?;
+            let ct =
+                children::sniff_image(&bytes).ok_or_else(|| ApiError::field("photo", "must be a JPEG or PNG image"))?;
+            write_tx(c, |c| {
+                children::set_photo(c, id, ct, &bytes, u.id, now)?;
+                let county = org::municipality_county(c, &row.responsible_municipality_code)?;
+                audit::append(c, &u.actor(), &Event::new("photo_uploaded").on("child", id).county(county), now)?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await;
+    match res {
+        Ok(()) => Ok(Flash::success(Redirect::to(format!("/children/{id}")), i18n::t(lang, "saved"))),
+        Err(e) if e.status == Status::UnprocessableEntity => {
+            Ok(Flash::error(Redirect::to(format!("/children/{id}")), i18n::t(lang, "upload_photo")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn sex_options(lang: &str) -> Vec<Value> {
+    ["male", "female", "other", "unknown"]
+        .iter()
+        .map(|s| json!({"value": s, "label": i18n::t(lang, &format!("sex_{s}"))}))
+        .collect()
+}
+
+#[rocket::get("/children/new")]
+pub async fn get_child_new(st: &State<AppState>, user: AuthUser, cookies: &CookieJar<'_>) -> PageResult {
+    user.require(&[Role::SocialWorker])?;
+    let (mut ctx, lang) = base(st, Some(&user), cookies, None, "/children/new");
+    let muni = user.municipality_code.clone();
+    let accs = st.db.run(move |c| org::list_accommodations(c, muni.as_deref(), None).map_err(ApiError::from)).await?;
+    ctx.insert("accommodations", &accs);
+    ctx.insert("sexes", &sex_options(lang));
+    ctx.insert("f", &json!({"sex": "unknown"}));
+    page(st, Status::Ok, "pages/child_new.html", &ctx)
+}
+
+#[derive(FromForm, serde::Serialize)]
+pub struct ChildForm {
+    given_name: Option<String>,
+    family_name: Option<String>,
+    aliases: Option<String>,
+    date_of_birth: Option<String>,
+    date_of_birth_estimated: Option<bool>,
+    sex: Option<String>,
+    nationality: Option<String>,
+    languages: Option<String>,
+    dossier_number: Option<String>,
+    assigning_municipality_code: Option<String>,
+    accommodation_id: Option<i64>,
+    guardian_name: Option<String>,
+    guardian_email: Option<String>,
+    guardian_phone: Option<String>,
+    guardian_language: Option<String>,
+}
+
+#[rocket::post("/children/new", data = "<form>")]
+pub async fn post_child_new(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    form: Form<ChildForm>,
+) -> PageResult {
+    user.require(&[Role::SocialWorker])?;
+    let f = form.into_inner();
+    let mut body = Map::new();
+    for (k, v) in [
+        ("given_name", &f.given_name),
+        ("family_name", &f.family_name),
+        ("date_of_birth", &f.date_of_birth),
+        ("sex", &f.sex),
+        ("nationality", &f.nationality),
+        ("dossier_number", &f.dossier_number),
+        ("assigning_municipality_code", &f.assigning_municipality_code),
+    ] {
+        put(&mut body, k, v);
+    }
+    body.insert("aliases".into(), split_list(&f.aliases));
+    body.insert("languages".into(), split_list(&f.languages));
+    body.insert("date_of_birth_estimated".into(), json!(f.date_of_birth_estimated.unwrap_or(false)));
+    if let Some(a) = f.accommodation_id {
+        body.insert("accommodation_id".into(), json!(a));
+    }
+    let mut g = Map::new();
+    put(&mut g, "name", &f.guardian_name);
+    put(&mut g, "email", &f.guardian_email);
+    put(&mut g, "phone", &f.guardian_phone);
+    put(&mut g, "language", &f.guardian_language);
+    body.insert("guardian".into(), Value::Object(g));
+    let now = st.clock.now();
+    let today = crate::domain::calendar::local_date(now);
+    let mut inp = Input::new(body);
+    let fields = read_fields(&mut inp, true, today);
+    let responsible = user.municipality_code.clone().unwrap_or_default();
+    let accommodation = inp.opt_id("accommodation_id");
+    let u = user.clone();
+    let created = if inp.ok() {
+        st.db
+            .run(move |c| {
+                if let Some(Some(m)) = &fields.assigning_municipality_code {
+                    if org::municipality_county(c, m)?.is_none() {
+                        return Err(ApiError::field("assigning_municipality_code", "no such municipality"));
+                    }
+                }
+                write_tx(c, |c| {
+                    let id = children::insert(c, &fields, &responsible, Some(u.id), &Map::new(), now)?;
+                    if let Some(a) = accommodation {
+                        children::place(c, id, a, u.id, now)?;
+                    }
+                    let county = org::municipality_county(c, &responsible)?;
+                    audit::append(c, &u.actor(), &Event::new("child_created").on("child", id).county(county), now)?;
+                    Ok(id)
+                })
+            })
+            .await
+    } else {
+        Err(crate::error::ApiError::validation(inp.errors))
+    };
+    match created {
+        Ok(id) => redirect(format!("/children/{id}")),
+        Err(e) if e.fields.is_some() => {
+            let (mut ctx, lang) = base(st, Some(&user), cookies, None, "/children/new");
+            // The form names the guardian's fields guardian_*, the shared rules guardian.*.
+            let errors: crate::error::FieldErrors = e
+                .fields
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k.replace("guardian.", "guardian_"), v))
+                .collect();
+            super::set_errors(&mut ctx, &errors);
+            let muni = user.municipality_code.clone();
+            let accs =
+                st.db.run(move |c| org::list_accommodations(c, muni.as_deref(), None).map_err(ApiError::from)).await?;
+            ctx.insert("accommodations", &accs);
+            ctx.insert("sexes", &sex_options(lang));
+            ctx.insert("f", &f);
+            page(st, Status::UnprocessableEntity, "pages/child_new.html", &ctx)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The report form, pre-filled from the preparedness sheet and the current time.
+#[rocket::get("/children/<id>/report")]
+pub async fn get_report(st: &State<AppState>, user: AuthUser, cookies: &CookieJar<'_>, id: i64) -> PageResult {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let child = load_child(st, &user, id).await?;
+    if let Some(open) = child.open_case_id {
+        return redirect(format!("/cases/{open}"));
+    }
+    let (mut ctx, _) = base(st, Some(&user), cookies, None, "/children");
+    let now = crate::domain::calendar::to_local(st.clock.now()).format("%Y-%m-%dT%H:%M").to_string();
+    let sheet = |k: &str| child.preparedness.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let whereabouts: Vec<String> =
+        [sheet("known_places"), sheet("known_contacts")].into_iter().filter(|s| !s.is_empty()).collect();
+    ctx.insert(
+        "f",
+        &json!({"discovered_at": now, "last_seen_at": now, "last_seen_place": "", "last_seen_by": "", "clothing": "", "belongings": "",
+                "circumstances": "", "search_actions": "", "possible_whereabouts": whereabouts.join("; "), "whereabouts_known": false,
+                "risk_indicators": []}),
+    );
+    ctx.insert("indicators", &crate::domain::risk::REPORTED);
+    ctx.insert("child", &child);
+    page(st, Status::Ok, "pages/report.html", &ctx)
+}
+
+#[derive(FromForm, serde::Serialize)]
+pub struct ReportForm {
+    discovered_at: Option<String>,
+    last_seen_at: Option<String>,
+    last_seen_place: Option<String>,
+    last_seen_by: Option<String>,
+    clothing: Option<String>,
+    belongings: Option<String>,
+    circumstances: Option<String>,
+    search_actions: Option<String>,
+    possible_whereabouts: Option<String>,
+    whereabouts_known: Option<bool>,
+    risk_indicators: Vec<String>,
+}
+
+/// `datetime-local` values are Stockholm wall-clock times; the API takes RFC 3339.
+fn local_input(s: &Option<String>) -> Option<String> {
+    let s = s.as_deref()?.trim();
+    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
+        .ok();
+    match naive {
+        Some(n) => Some(crate::domain::calendar::from_local(n).to_rfc3339()),
+        None => Some(s.to_string()),
+    }
+}
+
+#[rocket::post("/children/<id>/report", data = "<form>")]
+pub async fn post_report(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    id: i64,
+    form: Form<ReportForm>,
+) -> PageResult {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let f = form.into_inner();
+    let mut body = Map::new();
+    body.insert("child_id".into(), json!(id));
+    put(&mut body, "discovered_at", &local_input(&f.discovered_at));
+    put(&mut body, "last_seen_at", &local_input(&f.last_seen_at));
+    for (k, v) in [
+        ("last_seen_place", &f.last_seen_place),
+        ("last_seen_by", &f.last_seen_by),
+        ("clothing", &f.clothing),
+        ("belongings", &f.belongings),
+        ("circumstances", &f.circumstances),
+        ("search_actions", &f.search_actions),
+        ("possible_whereabouts", &f.possible_whereabouts),
+    ] {
+        put(&mut body, k, v);
+    }
+    body.insert("whereabouts_known".into(), json!(f.whereabouts_known.unwrap_or(false)));
+    body.insert("risk_indicators".into(), json!(f.risk_indicators));
+    let now = st.clock.now();
+    let mut inp = Input::new(body);
+    let report = read_report(&mut inp, now);
+    let secret = st.settings.jwt_secret.clone().into_bytes();
+    let u = user.clone();
+    let result = if inp.ok() {
+        st.db.run(move |c| write_tx(c, |c| create::create(c, &u, &secret, &report, now))).await
+    } else {
+        Err(ApiError::validation(inp.errors))
+    };
+    match result {
+        Ok(case) => {
+            st.outbox.poke();
+            let lang = crate::web::session::lang(Some(&user), cookies);
+            super::flash(format!("/cases/{case}"), i18n::t(lang, "case_reported_flash"))
+        }
+        // Someone else reported the child a moment ago: show that episode.
+        Err(e) if e.status == Status::Conflict => redirect(format!("/children/{id}/report")),
+        Err(e) if e.fields.is_some() => {
+            let child = load_child(st, &user, id).await?;
+            let (mut ctx, _) = base(st, Some(&user), cookies, None, "/children");
+            super::set_errors(&mut ctx, &e.fields.clone().unwrap_or_default());
+            ctx.insert("f", &f);
+            ctx.insert("indicators", &crate::domain::risk::REPORTED);
+            ctx.insert("child", &child);
+            page(st, Status::UnprocessableEntity, "pages/report.html", &ctx)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,267 @@
+use super::{base, flash, page, put, PageResult};
+use crate::auth::AuthUser;
+use crate::db::write_tx;
+use crate::domain::role::Role;
+use crate::error::ApiError;
+use crate::i18n;
+use crate::input::Input;
+use crate::routes::api::routines::read_routine;
+use crate::state::AppState;
+use crate::store::audit::{self, Event};
+use crate::store::children::utc;
+use crate::store::org::{self, CountyContacts};
+use crate::store::routines;
+use crate::web::session::{lang, CsrfChecked};
+use rocket::form::{Form, FromForm};
+use rocket::http::{CookieJar, Status};
+use rocket::request::FlashMessage;
+use rocket::State;
+use serde_json::{json, Map, Value};
+
+fn county_of(user: &AuthUser) -> Result<String, ApiError> {
+    user.require(&[Role::CountyOfficer])?;
+    user.county_code.clone().ok_or_else(ApiError::forbidden)
+}
+
+async fn routine_page(
+    st: &AppState,
+    user: &AuthUser,
+    cookies: &CookieJar<'_>,
+    flash: Option<FlashMessage<'_>>,
+    edited: Option<(Value, crate::error::FieldErrors)>,
+) -> PageResult {
+    let county = county_of(user)?;
+    let (current, history) = st
+        .db
+        .run(move |c| {
+            Ok::<_, ApiError>((
+                routines::current(c, &county)?.ok_or_else(ApiError::not_found)?,
+                routines::history(c, &county)?,
+            ))
+        })
+        .await?;
+    let (mut ctx, _) = base(st, Some(user), cookies, flash, "/routine");
+    let def = current.routine();
+    let status = match edited {
+        Some((body, errors)) => {
+            ctx.insert("steps", &body["steps"]);
+            ctx.insert("review_period", &body["review_period"]);
+            super::set_errors(&mut ctx, &errors);
+            Status::UnprocessableEntity
+        }
+        None => {
+            ctx.insert("steps", &def.steps);
+            ctx.insert("review_period", &def.review_period);
+            Status::Ok
+        }
+    };
+    ctx.insert("version", &current.version);
+    let h: Vec<Value> = history
+        .iter()
+        .map(|r| json!({"version": r.version, "created_at": super::local(utc(r.created_at)), "note": r.note}))
+        .collect();
+    ctx.insert("history", &h);
+    page(st, status, "pages/routine.html", &ctx)
+}
+
+#[rocket::get("/routine")]
+pub async fn get_routine_page(
+    st: &State<AppState>,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    flash: Option<FlashMessage<'_>>,
+) -> PageResult {
+    routine_page(st, &user, cookies, flash, None).await
+}
+
+#[derive(FromForm, Default)]
+pub struct StepRowForm {
+    key: Option<String>,
+    title_sv: Option<String>,
+    title_en: Option<String>,
+    responsible: Option<String>,
+    phase: Option<String>,
+    deadline: Option<String>,
+    high_risk_deadline: Option<String>,
+    condition: Option<String>,
+    required: Option<bool>,
+    ack_window: Option<String>,
+}
+
+#[derive(FromForm)]
+pub struct RoutineForm {
+    review_period: Option<String>,
+    steps: Vec<StepRowForm>,
+}
+
+/// The editor posts `steps[i].field` for every row, plus a blank row for a new step. Guidance texts are
+/// not in the table and are kept from the current version by key.
+#[rocket::post("/routine", data = "<form>")]
+pub async fn post_routine_page(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    form: Form<RoutineForm>,
+) -> PageResult {
+    let county = county_of(&user)?;
+    let form = form.into_inner();
+    let c2 = county.clone();
+    let current = st.db.run(move |c| routines::current(c, &c2)?.ok_or_else(ApiError::not_found)).await?.routine();
+    let mut steps = Vec::new();
+    for r in form.steps {
+        let mut row = Map::new();
+        for (k, v) in [
+            ("key", &r.key),
+            ("title_sv", &r.title_sv),
+            ("title_en", &r.title_en),
+            ("responsible", &r.responsible),
+            ("phase", &r.phase),
+            ("deadline", &r.deadline),
+            ("high_risk_deadline", &r.high_risk_deadline),
+            ("condition", &r.condition),
+            ("ack_window", &r.ack_window),
+        ] {
+            put(&mut row, k, v);
+        }
+        // A row left completely empty (the blank row for a new step) is not a step.
+        if row.is_empty() {
+            continue;
+        }
+        if let Some(old) = current.steps.iter().find(|s| Some(&s.key) == r.key.as_ref()) {
+            row.insert("guidance_sv".into(), json!(old.guidance_sv));
+            row.insert("guidance_en".into(), json!(old.guidance_en));
+            if !row.contains_key("anchor") {
+                row.insert("anchor".into(), json!(old.anchor));
+            }
+        }
+        row.insert("required".into(), json!(r.required.unwrap_or(false)));
+        steps.push(Value::Object(row));
+    }
+    let mut body = Map::new();
+    body.insert("steps".into(), Value::Array(steps));
+    put(&mut body, "review_period", &form.review_period);
+    let snapshot = Value::Object(body.clone());
+    let mut inp = Input::new(body);
+    let r = read_routine(&mut inp);
+    if !inp.ok() {
+        return routine_page(st, &user, cookies, None, Some((snapshot, inp.errors))).await;
+    }
+    let now = st.clock.now();
+    let (actor, author) = (user.actor(), user.id);
+    let row = st
+        .db
+        .run(move |c| {
+            write_tx(c, |c| {
+                let row = routines::insert_version(c, &county, &r, Some(author), None, now)?;
+                let ev = Event::new("routine_changed")
+                    .on("county", &county)
+                    .county(Some(county.clone()))
+                    .detail(format!("version {}", row.version));
+                audit::append(c, &actor, &ev, now)?;
+                Ok::<_, ApiError>(row)
+            })
+        })
+        .await?;
+    let l = lang(Some(&user), cookies);
+    flash("/routine".into(), &format!("{} {} {}", i18n::t(l, "saved"), i18n::t(l, "version"), row.version))
+}
+
+const CONTACT_FIELDS: [&str; 5] = [
+    "police_email",
+    "police_fallback_email",
+    "migrationsverket_email",
+    "trafficking_coordinator_email",
+    "county_email",
+];
+
+#[rocket::get("/contacts")]
+pub async fn get_contacts_page(
+    st: &State<AppState>,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    flash: Option<FlashMessage<'_>>,
+) -> PageResult {
+    let county = county_of(&user)?;
+    let contacts = st.db.run(move |c| org::county_contacts(c, &county)?.ok_or_else(ApiError::not_found)).await?;
+    contacts_page(st, &user, cookies, flash, serde_json::to_value(&contacts).unwrap_or_default(), Default::default())
+}
+
+fn contacts_page(
+    st: &AppState,
+    user: &AuthUser,
+    cookies: &CookieJar<'_>,
+    flash: Option<FlashMessage<'_>>,
+    values: Value,
+    errors: crate::error::FieldErrors,
+) -> PageResult {
+    let (mut ctx, l) = base(st, Some(user), cookies, flash, "/contacts");
+    let fields: Vec<Value> = CONTACT_FIELDS
+        .iter()
+        .map(|f| json!({"name": f, "label": i18n::t(l, f), "value": values[*f].as_str().unwrap_or(""), "type": "email", "required": *f == "police_email" || *f == "county_email"}))
+        .collect();
+    let status = if errors.is_empty() { Status::Ok } else { Status::UnprocessableEntity };
+    super::set_errors(&mut ctx, &errors);
+    ctx.insert("fields", &fields);
+    ctx.insert("heading", i18n::t(l, "county_contacts"));
+    ctx.insert("action", "/contacts");
+    page(st, status, "pages/form.html", &ctx)
+}
+
+#[derive(FromForm, serde::Serialize)]
+pub struct ContactsForm {
+    police_email: Option<String>,
+    police_fallback_email: Option<String>,
+    migrationsverket_email: Option<String>,
+    trafficking_coordinator_email: Option<String>,
+    county_email: Option<String>,
+}
+
+#[rocket::post("/contacts", data = "<form>")]
+pub async fn post_contacts_page(
+    st: &State<AppState>,
+    _csrf: CsrfChecked,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    form: Form<ContactsForm>,
+) -> PageResult {
+    let county = county_of(&user)?;
+    let f = form.into_inner();
+    let mut body = Map::new();
+    for (k, v) in [
+        ("police_email", &f.police_email),
+        ("police_fallback_email", &f.police_fallback_email),
+        ("migrationsverket_email", &f.migrationsverket_email),
+        ("trafficking_coordinator_email", &f.trafficking_coordinator_email),
+        ("county_email", &f.county_email),
+    ] {
+        put(&mut body, k, v);
+    }
+    let mut inp = Input::new(body);
+    let contacts = CountyContacts {
+        police_email: Some(inp.req_email("police_email")),
+        police_fallback_email: inp.opt_email("police_fallback_email"),
+        migrationsverket_email: inp.opt_email("migrationsverket_email"),
+        trafficking_coordinator_email: inp.opt_email("trafficking_coordinator_email"),
+        county_email: Some(inp.req_email("county_email")),
+    };
+    if !inp.ok() {
+        return contacts_page(st, &user, cookies, None, serde_json::to_value(&f).unwrap_or_default(), inp.errors);
+    }
+    let (now, actor) = (st.clock.now(), user.actor());
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                org::set_county_contacts(c, &county, &contacts)?;
+                audit::append(
+                    c,
+                    &actor,
+                    &Event::new("county_contacts_changed").on("county", &county).county(Some(county.clone())),
+                    now,
+                )?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await?;
+    flash("/contacts".into(), i18n::t(lang(Some(&user), cookies), "saved"))
+}

@@ -1,0 +1,209 @@
+//! The server-rendered pages: thin handlers that reuse the API's input rules and the store, and render Tera
+//! templates in the user's language.
+
+pub mod admin;
+pub mod auth;
+pub mod cases;
+pub mod children;
+pub mod county;
+
+use super::session::{csrf_token, lang};
+use super::{Page, Pages};
+use crate::auth::AuthUser;
+use crate::domain::role::Role;
+use crate::error::{ApiError, FieldErrors};
+use crate::i18n;
+use crate::state::AppState;
+use rocket::http::{CookieJar, Status};
+use rocket::request::FlashMessage;
+use rocket::response::{self, Flash, Redirect, Responder};
+use rocket::Request;
+use serde_json::json;
+use tera::Context;
+
+/// What a page handler answers: a page, a redirect, or a redirect with a message for the next page.
+#[derive(rocket::Responder)]
+pub enum Out {
+    Page(Page),
+    Redirect(Redirect),
+    Flash(Flash<Redirect>),
+}
+
+pub type PageResult = Result<Out, PageError>;
+
+/// An error while serving a page: rendered as a page in the same style, never as JSON.
+#[derive(Debug)]
+pub struct PageError(pub ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        PageError(e)
+    }
+}
+
+impl From<crate::db::DbError> for PageError {
+    fn from(e: crate::db::DbError) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl From<diesel::result::Error> for PageError {
+    fn from(e: diesel::result::Error) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl<'r> Responder<'r, 'static> for PageError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        if self.0.status == Status::Unauthorized {
+            return Redirect::to("/login").respond_to(req);
+        }
+        let Some(st) = req.rocket().state::<AppState>() else { return Err(Status::InternalServerError) };
+        let lang = i18n::lang_of(req.cookies().get(super::session::LANG_COOKIE).map(|c| c.value()));
+        let (h, t) = match self.0.status.code {
+            403 => ("forbidden_title", "forbidden_text"),
+            404 => ("not_found_title", "not_found_text"),
+            _ => ("error_title", "error_text"),
+        };
+        st.pages.message(self.0.status, lang, h, t, None).respond_to(req)
+    }
+}
+
+fn nav(role: Role, lang: &str, current: &str) -> Vec<serde_json::Value> {
+    let items: &[(&str, &str)] = match role {
+        Role::Staff => &[("/", "nav_children"), ("/worklist", "nav_worklist")],
+        Role::SocialWorker => &[
+            ("/", "nav_cases"),
+            ("/children", "nav_children"),
+            ("/children/new", "nav_register_child"),
+            ("/worklist", "nav_worklist"),
+        ],
+        Role::CountyOfficer => &[
+            ("/cases", "nav_cases"),
+            ("/stats", "nav_stats"),
+            ("/routine", "nav_routine"),
+            ("/contacts", "nav_contacts"),
+            ("/access-log", "nav_access_log"),
+        ],
+        Role::NationalAnalyst => &[("/stats", "nav_stats")],
+        Role::Admin => &[
+            ("/admin/users", "nav_users"),
+            ("/admin/accommodations", "nav_accommodations"),
+            ("/admin/municipalities", "nav_municipalities"),
+        ],
+    };
+    items
+        .iter()
+        .map(|(href, key)| json!({"href": href, "label": i18n::t(lang, key), "current": *href == current}))
+        .collect()
+}
+
+/// The context every page starts from: language, texts, CSRF token, user and navigation, flash message.
+pub fn base(
+    st: &AppState,
+    user: Option<&AuthUser>,
+    cookies: &CookieJar<'_>,
+    flash: Option<FlashMessage<'_>>,
+    current: &str,
+) -> (Context, &'static str) {
+    let lang = lang(user, cookies);
+    let mut ctx = Pages::context(lang);
+    ctx.insert("csrf", &csrf_token(cookies, st.settings.public_url.starts_with("https://")));
+    set_errors(&mut ctx, &FieldErrors::new());
+    ctx.insert("refresh", &None::<u32>);
+    ctx.insert("flash", &flash.map(|f| f.message().to_string()));
+    if let Some(u) = user {
+        ctx.insert("user", &json!({"name": u.name, "role_label": i18n::t(lang, &format!("role_{}", u.role.as_str()))}));
+        ctx.insert("nav", &nav(u.role, lang, current));
+    }
+    (ctx, lang)
+}
+
+/// Field errors for a page: `errors` keeps the API's names for the summary at the top; `ferr` is keyed by
+/// the input's id (`steps[1].deadline` → `steps_1__deadline`), because Tera reads dots in a key as a path.
+pub fn set_errors(ctx: &mut Context, errors: &FieldErrors) {
+    let ids: FieldErrors = errors.iter().map(|(k, v)| (field_id(k), v.clone())).collect();
+    ctx.insert("errors", errors);
+    ctx.insert("ferr", &ids);
+}
+
+pub fn field_id(name: &str) -> String {
+    name.replace(['.', '[', ']'], "_")
+}
+
+pub fn page(st: &AppState, status: Status, name: &str, ctx: &Context) -> PageResult {
+    Ok(Out::Page(st.pages.render(status, name, ctx)))
+}
+
+pub fn redirect(to: String) -> PageResult {
+    Ok(Out::Redirect(Redirect::to(to)))
+}
+
+pub fn flash(to: String, message: &str) -> PageResult {
+    Ok(Out::Flash(Flash::success(Redirect::to(to), message.to_string())))
+}
+
+/// Local time for people: `2026-11-30 10:15`.
+pub fn local(t: chrono::DateTime<chrono::Utc>) -> String {
+    crate::domain::calendar::to_local(t).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Form fields that are lists written as "a, b, c".
+pub fn split_list(s: &Option<String>) -> serde_json::Value {
+    json!(s.as_deref().unwrap_or("").split(',').map(str::trim).filter(|x| !x.is_empty()).collect::<Vec<_>>())
+}
+
+/// Puts an optional form value into a JSON body for the shared input rules.
+pub fn put(map: &mut serde_json::Map<String, serde_json::Value>, key: &str, v: &Option<String>) {
+    if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        map.insert(key.to_string(), json!(v));
+    }
+}
+
+/// The 401 catcher for pages: to the login page.
+#[rocket::catch(401)]
+pub fn to_login() -> Redirect {
+    Redirect::to("/login")
+}
+
+pub fn routes() -> Vec<rocket::Route> {
+    rocket::routes![
+        auth::get_index,
+        auth::get_login,
+        auth::post_login,
+        auth::post_logout,
+        auth::post_language,
+        auth::get_password,
+        auth::post_password,
+        children::get_children_page,
+        children::get_child_page,
+        children::post_child_sheet,
+        children::post_child_photo,
+        children::post_child_move,
+        children::get_child_new,
+        children::post_child_new,
+        children::get_report,
+        children::post_report,
+        cases::get_case_page,
+        cases::get_cases_page,
+        cases::get_worklist_page,
+        cases::post_step_complete_page,
+        cases::post_step_skip_page,
+        cases::post_found_page,
+        cases::post_risk_page,
+        cases::post_close_page,
+        county::get_routine_page,
+        county::post_routine_page,
+        county::get_contacts_page,
+        county::post_contacts_page,
+        admin::get_users_page,
+        admin::post_user_page,
+        admin::post_user_active_page,
+        admin::post_user_password_page,
+        admin::get_accommodations_page,
+        admin::post_accommodation_page,
+        admin::get_municipalities_page,
+        admin::get_municipality_page,
+        admin::post_municipality_page,
+    ]
+}

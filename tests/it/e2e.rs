@@ -1,0 +1,205 @@
+//! End-to-end in headless Chromium (Debian's chromium + chromium-driver): a real server on a loopback port,
+//! a phone-sized window, the demo data. Screenshots go to `target/e2e/`. Skipped when chromedriver is not
+//! installed, unless `SAKNAD_REQUIRE_BROWSER=1` (CI sets it).
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+}
+
+fn wait_for(port: u16) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+fn chromedriver() -> Option<String> {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|p| p.to_string())
+}
+
+async fn shot(c: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+    }
+}
+
+async fn login(c: &Client, base: &str, email: &str) {
+    c.delete_all_cookies().await.expect("cookies");
+    c.goto(&format!("{base}/login")).await.expect("login page");
+    c.find(Locator::Id("email")).await.expect("email").send_keys(email).await.expect("type");
+    c.find(Locator::Id("password"))
+        .await
+        .expect("password")
+        .send_keys(saknad::demo::DEMO_PASSWORD)
+        .await
+        .expect("type");
+    c.find(Locator::Css("form[action^='/login'] button")).await.expect("submit").click().await.expect("click");
+    wait_for_page(c, "signed in", |p| p.contains("/logout")).await;
+}
+
+async fn source(c: &Client) -> String {
+    c.source().await.unwrap_or_default()
+}
+
+/// Waits (up to 10 s) until the page's source satisfies `cond`; clicks return before navigation ends.
+async fn wait_for_page(c: &Client, what: &str, cond: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = source(c).await;
+        if cond(&page) {
+            return page;
+        }
+        assert!(Instant::now() < deadline, "{what}: {page}");
+        rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[rocket::async_test]
+async fn a_report_from_the_phone_to_closure_in_the_browser() {
+    let Some(driver_bin) = chromedriver() else {
+        assert!(
+            std::env::var("SAKNAD_REQUIRE_BROWSER").is_err(),
+            "SAKNAD_REQUIRE_BROWSER is set but chromedriver is missing"
+        );
+        eprintln!("chromedriver not installed: end-to-end test skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let figment =
+        crate::common::test_figment(&format!("sqlite://{}", dir.path().join("e2e.sqlite").display()), dir.path())
+            .merge(("demo", true))
+            .merge(("worker", true))
+            .merge(("worker_poll_ms", 200))
+            .merge(("port", port))
+            .merge(("address", "127.0.0.1"))
+            .merge(("public_url", format!("http://127.0.0.1:{port}")));
+    let rocket = saknad::build(figment).expect("build");
+    let server = rocket::tokio::spawn(rocket.launch());
+    assert!(wait_for(port), "server up");
+    let wd_port = free_port();
+    let _driver = Driver(
+        Command::new(driver_bin)
+            .arg(format!("--port={wd_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver"),
+    );
+    assert!(wait_for(wd_port), "chromedriver up");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({"binary": "/usr/bin/chromium", "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=390,844"]}),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let c = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{wd_port}"))
+        .await
+        .expect("webdriver session");
+    let base = format!("http://127.0.0.1:{port}");
+
+    // Staff at 02:00 on a phone: log in, report the first child missing.
+    login(&c, &base, "personal@demo.saknad.se").await;
+    wait_for_page(&c, "staff start page", |p| p.contains("Barn på boendet") && p.contains("lang=\"sv\"")).await;
+    shot(&c, "01-staff-children").await;
+    c.find(Locator::Css("a.button.danger")).await.expect("report button").click().await.expect("click");
+    wait_for_page(&c, "report form", |p| p.contains("Rapportera försvunnet barn")).await;
+    c.find(Locator::Id("clothing")).await.expect("clothing").send_keys("röd jacka, blå jeans").await.expect("type");
+    c.find(Locator::Id("search_actions"))
+        .await
+        .expect("search")
+        .send_keys("sökt i huset, ringt hans telefon")
+        .await
+        .expect("type");
+    shot(&c, "02-report-form").await;
+    c.find(Locator::Css("button.danger[type=submit]")).await.expect("send").click().await.expect("click");
+    wait_for_page(&c, "case page", |p| p.contains("id=\"notifications\"")).await;
+    let url = c.current_url().await.expect("url");
+    assert!(url.path().starts_with("/cases/"), "{url}");
+    // The police notification is shown as sent once the worker has delivered it.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let page = source(&c).await;
+        if page.contains("note-status-sent") && page.contains("polisen") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "police notification never shown as sent");
+        rocket::tokio::time::sleep(Duration::from_millis(300)).await;
+        c.refresh().await.expect("refresh");
+    }
+    assert!(source(&c).await.contains("AB-"), "reference shown");
+    shot(&c, "03-case-notified").await;
+    let case_url = c.current_url().await.expect("url").to_string();
+
+    // The social worker completes a step, records the return and closes.
+    login(&c, &base, "socialsekreterare@demo.saknad.se").await;
+    c.goto(&case_url).await.expect("case");
+    c.find(Locator::Css("#step-lvu_assessment form button")).await.expect("lvu complete").click().await.expect("click");
+    wait_for_page(&c, "step saved", |p| p.contains("Sparat")).await;
+    c.find(Locator::Id("found-button")).await.expect("found").click().await.expect("click");
+    wait_for_page(&c, "found", |p| p.contains("id=\"case-status\">återfunnen")).await;
+    let reason = c.find(Locator::Id("reason")).await.expect("reason");
+    reason.select_by_value("transferred").await.expect("select");
+    c.find(Locator::Id("close-button")).await.expect("close").click().await.expect("click");
+    wait_for_page(&c, "closed", |p| p.contains("id=\"case-status\">avslutat")).await;
+    shot(&c, "04-case-closed").await;
+
+    // The county officer edits the routine and sees the episode pseudonymised.
+    login(&c, &base, "lansstyrelsen@demo.saknad.se").await;
+    c.goto(&format!("{base}/routine")).await.expect("routine");
+    let deadline_input = c.find(Locator::Id("s1_deadline")).await.expect("police deadline");
+    deadline_input.clear().await.expect("clear");
+    deadline_input.send_keys("PT45M").await.expect("type");
+    c.find(Locator::Id("save-routine")).await.expect("save").click().await.expect("click");
+    wait_for_page(&c, "new version stored", |p| p.contains("Version 2")).await;
+    shot(&c, "05-routine").await;
+    // A bad deadline is shown next to its field.
+    let deadline_input = c.find(Locator::Id("s1_deadline")).await.expect("police deadline");
+    deadline_input.clear().await.expect("clear");
+    deadline_input.send_keys("soon").await.expect("type");
+    c.find(Locator::Id("save-routine")).await.expect("save").click().await.expect("click");
+    wait_for_page(&c, "inline error", |p| p.contains("error-summary") && p.contains("s1_deadline_e")).await;
+    c.goto(&format!("{base}/cases")).await.expect("cases");
+    let page = source(&c).await;
+    assert!(page.contains("AB-") && !page.contains("Amir") && !page.contains("Rahimi"), "pseudonymised list");
+    shot(&c, "06-county-cases").await;
+    c.goto(&format!("{base}/stats")).await.expect("stats");
+    shot(&c, "07-county-stats").await;
+    assert!(source(&c).await.contains("<svg"), "statistics with charts");
+
+    // The English switch, remembered for the user.
+    c.find(Locator::Css("form[action^='/language'] button")).await.expect("switch").click().await.expect("click");
+    wait_for_page(&c, "switched", |p| p.contains("lang=\"en\"")).await;
+    c.goto(&format!("{base}/cases")).await.expect("cases");
+    let page = source(&c).await;
+    assert!(page.contains("lang=\"en\"") && page.contains("Cases") && page.contains("Sign out"), "English");
+    shot(&c, "08-english").await;
+    let _ = c.close().await;
+    server.abort();
+}
