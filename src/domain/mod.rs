@@ -9,4 +9,5 @@ pub mod recipients;
 pub mod risk;
 pub mod role;
 pub mod routine;
+pub mod stats;
 pub mod validate;

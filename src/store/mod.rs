@@ -10,5 +10,6 @@ pub mod idempotency;
 pub mod org;
 pub mod routines;
 pub mod scope;
+pub mod stats;
 pub mod users;
 pub mod worklist;

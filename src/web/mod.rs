@@ -2,6 +2,7 @@
 //! response, static files, and the recipients' acknowledgement pages.
 
 pub mod ack;
+pub mod charts;
 pub mod pages;
 pub mod session;
 
@@ -33,6 +34,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("pages/admin_users.html", include_str!("../../templates/pages/admin_users.html.tera")),
     ("pages/admin_accommodations.html", include_str!("../../templates/pages/admin_accommodations.html.tera")),
     ("pages/admin_municipalities.html", include_str!("../../templates/pages/admin_municipalities.html.tera")),
+    ("pages/stats.html", include_str!("../../templates/pages/stats.html.tera")),
+    ("pages/access_log.html", include_str!("../../templates/pages/access_log.html.tera")),
 ];
 
 const APP_CSS: &str = include_str!("../../static/app.css");

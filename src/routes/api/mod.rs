@@ -7,6 +7,7 @@ pub mod children;
 pub mod docs;
 pub mod org;
 pub mod routines;
+pub mod stats;
 pub mod users;
 pub mod worklist;
 
@@ -56,6 +57,10 @@ pub fn routes() -> Vec<Route> {
         routines::put_routine,
         routines::get_routine_versions,
         routines::get_routine_version,
+        stats::get_county_stats,
+        stats::get_county_stats_csv,
+        stats::get_national_stats,
+        stats::get_access_log,
         docs::get_openapi,
         crate::web::ack::post_api_ack,
     ]

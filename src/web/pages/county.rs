@@ -265,3 +265,115 @@ pub async fn post_contacts_page(
         .await?;
     flash("/contacts".into(), i18n::t(lang(Some(&user), cookies), "saved"))
 }
+
+#[derive(FromForm, Default)]
+pub struct StatsQuery {
+    county: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The statistics dashboard: key figures, charts with data tables, CSV download. National analysts pick a
+/// county and see every county side by side.
+#[rocket::get("/stats?<q..>")]
+pub async fn get_stats_page(
+    st: &State<AppState>,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    q: StatsQuery,
+) -> PageResult {
+    use crate::web::charts;
+    user.require(&[Role::CountyOfficer, Role::NationalAnalyst])?;
+    let code =
+        if user.is(Role::CountyOfficer) { county_of(&user)? } else { q.county.clone().unwrap_or_else(|| "01".into()) };
+    crate::routes::api::stats::may_see(&user, &code)?;
+    let s = crate::routes::api::stats::compute(st, code.clone(), q.from.as_deref(), q.to.as_deref()).await?;
+    let (mut ctx, l) = base(st, Some(&user), cookies, None, "/stats");
+    let counties = st.db.run(|c| org::list_counties(c).map_err(ApiError::from)).await?;
+    ctx.insert("county_name", &counties.iter().find(|c| c.code == code).map(|c| c.name.clone()).unwrap_or_default());
+    let cell_rows = |cells: &[crate::domain::stats::Cell]| -> Vec<(String, Option<i64>)> {
+        cells.iter().map(|c| (c.label.clone(), c.episodes)).collect()
+    };
+    let table = |data: &[(String, Option<i64>)]| -> Vec<Vec<String>> {
+        data.iter().map(|(k, v)| vec![k.clone(), v.map(|n| n.to_string()).unwrap_or_else(|| "<3".into())]).collect()
+    };
+    let monthly: Vec<(String, Option<i64>)> = s.monthly.iter().map(|m| (m.month.clone(), m.episodes)).collect();
+    let police = cell_rows(&s.police_report_distribution);
+    let found = vec![
+        (i18n::t(l, "stat_found_24h").to_string(), Some(s.found_within_24h)),
+        (i18n::t(l, "stat_found_7d").to_string(), Some(s.found_within_7d)),
+        (i18n::t(l, "stat_episodes").to_string(), Some(s.episodes)),
+    ];
+    let munis = cell_rows(&s.by_municipality);
+    let series = [i18n::t(l, "on_time"), i18n::t(l, "late"), i18n::t(l, "overdue"), i18n::t(l, "skipped")];
+    let steps: Vec<(String, Vec<i64>)> =
+        s.steps.iter().map(|x| (x.key.clone(), vec![x.done_on_time, x.done_late, x.overdue, x.skipped])).collect();
+    let mut charts = vec![
+        json!({"title": i18n::t(l, "chart_monthly"), "svg": charts::bars("monthly", i18n::t(l, "chart_monthly"), &monthly), "head": [i18n::t(l, "from"), i18n::t(l, "count")], "rows": table(&monthly)}),
+        json!({"title": i18n::t(l, "chart_police"), "svg": charts::bars("police", i18n::t(l, "chart_police"), &police), "head": ["", i18n::t(l, "count")], "rows": table(&police)}),
+        json!({"title": i18n::t(l, "chart_steps"), "svg": charts::stacked("steps", i18n::t(l, "chart_steps"), &series, &steps),
+               "head": [i18n::t(l, "step"), series[0], series[1], series[2], series[3]],
+               "rows": steps.iter().map(|(k, v)| { let mut r = vec![k.clone()]; r.extend(v.iter().map(|n| n.to_string())); r }).collect::<Vec<_>>()}),
+        json!({"title": i18n::t(l, "chart_found"), "svg": charts::bars("found", i18n::t(l, "chart_found"), &found), "head": ["", i18n::t(l, "count")], "rows": table(&found)}),
+    ];
+    charts.push(json!({"title": i18n::t(l, "chart_municipality"), "svg": charts::bars("municipality", i18n::t(l, "chart_municipality"), &munis), "head": [i18n::t(l, "municipality"), i18n::t(l, "count")], "rows": table(&munis)}));
+    ctx.insert("charts", &charts);
+    ctx.insert("s", &s);
+    if user.is(Role::NationalAnalyst) {
+        let (from, to) = (s.from, s.to);
+        let now = st.clock.now();
+        let all = st
+            .db
+            .run(move |c| {
+                let counties = org::list_counties(c)?;
+                counties
+                    .iter()
+                    .map(|k| crate::store::stats::county(c, &k.code, from, to, now).map_err(ApiError::from))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        ctx.insert("national", &all);
+        ctx.insert("counties", &counties);
+    }
+    page(st, Status::Ok, "pages/stats.html", &ctx)
+}
+
+#[derive(FromForm, Default, serde::Serialize)]
+pub struct LogQuery {
+    user: Option<String>,
+    case: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The county's access log (loggkontroll), filterable by user, episode and period.
+#[rocket::get("/access-log?<q..>")]
+pub async fn get_access_log_page(
+    st: &State<AppState>,
+    user: AuthUser,
+    cookies: &CookieJar<'_>,
+    q: LogQuery,
+) -> PageResult {
+    let county = county_of(&user)?;
+    let now = st.clock.now();
+    let today = crate::domain::calendar::local_date(now);
+    let (from, to) =
+        crate::routes::api::stats::period(q.from.as_deref().or(Some("2000-01-01")), q.to.as_deref(), today)?;
+    let uid = q.user.as_deref().and_then(|u| u.trim().parse::<i64>().ok());
+    let (c2, case) = (county.clone(), q.case.clone().filter(|c| !c.trim().is_empty()));
+    let entries = st
+        .db
+        .run(move |c| {
+            crate::routes::api::stats::access_entries(c, &c2, uid, case.as_deref(), from, to).map_err(ApiError::from)
+        })
+        .await?;
+    st.audit.log(user.actor(), Event::new("access_log_read").county(Some(county)), now).await?;
+    let (mut ctx, _) = base(st, Some(&user), cookies, None, "/access-log");
+    let rows: Vec<Value> = entries
+        .iter()
+        .map(|e| json!({"at": super::local(e.at), "actor_user_id": e.actor_user_id, "actor_role": e.actor_role, "action": e.action, "reference": e.reference}))
+        .collect();
+    ctx.insert("entries", &rows);
+    ctx.insert("filter", &q);
+    page(st, Status::Ok, "pages/access_log.html", &ctx)
+}

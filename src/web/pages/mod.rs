@@ -196,6 +196,8 @@ pub fn routes() -> Vec<rocket::Route> {
         county::post_routine_page,
         county::get_contacts_page,
         county::post_contacts_page,
+        county::get_stats_page,
+        county::get_access_log_page,
         admin::get_users_page,
         admin::post_user_page,
         admin::post_user_active_page,

@@ -1,0 +1,311 @@
+//! County statistics for a period (SPEC §5), computed from the episodes' own columns (age, sex,
+//! nationality and accommodation kind are recorded on the episode at the report), so that pseudonymising
+//! children later never changes a figure.
+
+use super::children::utc;
+use crate::db::schema::{episode_steps, episodes, municipalities};
+use crate::db::AnyConnection;
+use crate::domain::calendar::{local_date, start_of_local_day};
+use crate::domain::compliance::{judge, Outcome};
+use crate::domain::stats::{age_band, cell, median, percentile, Cell, AGE_BANDS};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StepFigures {
+    pub key: String,
+    pub done_on_time: i64,
+    pub done_late: i64,
+    pub overdue: i64,
+    pub skipped: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct MonthFigure {
+    pub month: String,
+    pub episodes: Option<i64>,
+    pub suppressed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CountyStats {
+    pub county_code: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub episodes: i64,
+    pub open_episodes: i64,
+    pub distinct_children: i64,
+    pub repeat_children: i64,
+    pub median_minutes_to_police_report: Option<f64>,
+    pub p90_minutes_to_police_report: Option<f64>,
+    pub police_reports: i64,
+    pub found: i64,
+    pub found_within_24h: i64,
+    pub found_within_7d: i64,
+    pub median_minutes_missing: Option<f64>,
+    pub return_conversations: i64,
+    pub return_conversations_within_72h: i64,
+    pub steps: Vec<StepFigures>,
+    pub closure_reasons: Vec<Cell>,
+    pub by_municipality: Vec<Cell>,
+    pub by_sex: Vec<Cell>,
+    pub by_age_band: Vec<Cell>,
+    pub by_nationality: Vec<Cell>,
+    pub by_accommodation_kind: Vec<Cell>,
+    pub monthly: Vec<MonthFigure>,
+    /// Minutes from discovery to police report in bands, for the distribution chart.
+    pub police_report_distribution: Vec<Cell>,
+}
+
+type EpisodeFacts = (
+    i64,
+    i64,
+    String,
+    String,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<String>,
+    i32,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+fn cells(counts: BTreeMap<String, i64>, label: impl Fn(&str) -> String) -> Vec<Cell> {
+    counts.into_iter().map(|(k, n)| cell(k.clone(), label(&k), n)).collect()
+}
+
+fn round1(x: Option<f64>) -> Option<f64> {
+    x.map(|v| (v * 10.0).round() / 10.0)
+}
+
+/// Figures for the episodes of `county` discovered from `from` to `to` inclusive (Stockholm dates).
+pub fn county(
+    conn: &mut AnyConnection,
+    county: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: DateTime<Utc>,
+) -> QueryResult<CountyStats> {
+    let start = start_of_local_day(from).naive_utc();
+    let end = start_of_local_day(to + Duration::days(1)).naive_utc();
+    let rows: Vec<EpisodeFacts> = episodes::table
+        .filter(episodes::county_code.eq(county))
+        .filter(episodes::discovered_at.ge(start))
+        .filter(episodes::discovered_at.lt(end))
+        .select((
+            episodes::id,
+            episodes::child_id,
+            episodes::municipality_code,
+            episodes::status,
+            episodes::discovered_at,
+            episodes::found_at,
+            episodes::closure_reason,
+            episodes::child_age_years,
+            episodes::child_sex,
+            episodes::child_nationality,
+            episodes::accommodation_kind,
+        ))
+        .load(conn)?;
+    // Steps of those episodes, aggregated in the database per key and outcome where possible.
+    let steps: Vec<(i64, String, String, NaiveDateTime, Option<NaiveDateTime>)> = episode_steps::table
+        .inner_join(episodes::table)
+        .filter(episodes::county_code.eq(county))
+        .filter(episodes::discovered_at.ge(start))
+        .filter(episodes::discovered_at.lt(end))
+        .select((
+            episode_steps::episode_id,
+            episode_steps::key,
+            episode_steps::status,
+            episode_steps::due_at,
+            episode_steps::completed_at,
+        ))
+        .load(conn)?;
+    let names: HashMap<String, String> = municipalities::table
+        .filter(municipalities::county_code.eq(county))
+        .select((municipalities::code, municipalities::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+
+    let by_id: HashMap<i64, &EpisodeFacts> = rows.iter().map(|r| (r.0, r)).collect();
+    let mut per_child: HashMap<i64, i64> = HashMap::new();
+    let (mut muni, mut sex, mut band, mut nat, mut kind, mut reasons, mut months) = (
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+    );
+    for b in AGE_BANDS {
+        band.insert(b.to_string(), 0);
+    }
+    let mut missing_minutes = Vec::new();
+    let (mut found, mut within_24h, mut within_7d, mut open) = (0, 0, 0, 0);
+    for r in &rows {
+        *per_child.entry(r.1).or_default() += 1;
+        *muni.entry(r.2.clone()).or_insert(0) += 1;
+        *sex.entry(r.8.clone()).or_insert(0) += 1;
+        *band.entry(age_band(r.7).to_string()).or_insert(0) += 1;
+        *nat.entry(r.9.clone().unwrap_or_else(|| "unknown".into())).or_insert(0) += 1;
+        *kind.entry(r.10.clone().unwrap_or_else(|| "unknown".into())).or_insert(0) += 1;
+        *months.entry(local_date(utc(r.4)).format("%Y-%m").to_string()).or_insert(0) += 1;
+        if let Some(reason) = &r.6 {
+            *reasons.entry(reason.clone()).or_insert(0) += 1;
+        }
+        if r.3 != "closed" {
+            open += 1;
+        }
+        if let Some(f) = r.5 {
+            found += 1;
+            let d = f - r.4;
+            missing_minutes.push(d.num_seconds() as f64 / 60.0);
+            if d <= Duration::hours(24) {
+                within_24h += 1;
+            }
+            if d <= Duration::days(7) {
+                within_7d += 1;
+            }
+        }
+    }
+    let mut police = Vec::new();
+    let (mut conversations, mut conversations_72h) = (0, 0);
+    let mut per_step: BTreeMap<(i32, String), StepFigures> = BTreeMap::new();
+    // Steps in the national default's order; a county's own steps after them, by key.
+    let order: HashMap<String, i32> = crate::domain::routine::national_default()
+        .steps
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| (s.key, i as i32))
+        .collect();
+    for (episode, key, status, due, completed) in &steps {
+        let fig = per_step.entry((*order.get(key).unwrap_or(&999), key.clone())).or_insert_with(|| StepFigures {
+            key: key.clone(),
+            done_on_time: 0,
+            done_late: 0,
+            overdue: 0,
+            skipped: 0,
+        });
+        match judge(status, utc(*due), completed.map(utc), now).0 {
+            Outcome::OnTime => fig.done_on_time += 1,
+            Outcome::Late => fig.done_late += 1,
+            Outcome::Overdue => fig.overdue += 1,
+            Outcome::Skipped => fig.skipped += 1,
+            Outcome::Pending => {}
+        }
+        let Some(e) = by_id.get(episode) else { continue };
+        match (key.as_str(), status.as_str(), completed) {
+            ("police_report", "done", Some(at)) => police.push((*at - e.4).num_seconds().max(0) as f64 / 60.0),
+            ("return_conversation", "done", Some(at)) => {
+                conversations += 1;
+                if e.5.is_some_and(|f| *at - f <= Duration::hours(72)) {
+                    conversations_72h += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut distribution = BTreeMap::new();
+    for (label, _) in POLICE_BANDS {
+        distribution.insert(label.to_string(), 0i64);
+    }
+    for m in &police {
+        let label = POLICE_BANDS.iter().find(|(_, max)| *m <= *max).map(|(l, _)| *l).unwrap_or("> 24 h");
+        *distribution.entry(label.to_string()).or_default() += 1;
+    }
+    let sex_label = |k: &str| k.to_string();
+    Ok(CountyStats {
+        county_code: county.to_string(),
+        from,
+        to,
+        episodes: rows.len() as i64,
+        open_episodes: open,
+        distinct_children: per_child.len() as i64,
+        repeat_children: per_child.values().filter(|n| **n > 1).count() as i64,
+        median_minutes_to_police_report: round1(median(&mut police.clone())),
+        p90_minutes_to_police_report: round1(percentile(&mut police.clone(), 90.0)),
+        police_reports: police.len() as i64,
+        found,
+        found_within_24h: within_24h,
+        found_within_7d: within_7d,
+        median_minutes_missing: round1(median(&mut missing_minutes)),
+        return_conversations: conversations,
+        return_conversations_within_72h: conversations_72h,
+        steps: per_step.into_values().collect(),
+        closure_reasons: cells(reasons, |k| k.to_string()),
+        by_municipality: cells(muni, |k| names.get(k).cloned().unwrap_or_else(|| k.to_string())),
+        by_sex: cells(sex, sex_label),
+        by_age_band: cells(band, |k| k.to_string()),
+        by_nationality: cells(nat, |k| k.to_string()),
+        by_accommodation_kind: cells(kind, |k| k.to_string()),
+        monthly: months
+            .into_iter()
+            .map(|(m, n)| {
+                let c = cell(m.clone(), m.clone(), n);
+                MonthFigure { month: m, episodes: c.episodes, suppressed: c.suppressed }
+            })
+            .collect(),
+        police_report_distribution: POLICE_BANDS
+            .iter()
+            .map(|(l, _)| cell(l.to_string(), l.to_string(), distribution.get(*l).copied().unwrap_or(0)))
+            .chain(std::iter::once(cell("> 24 h", "> 24 h", distribution.get("> 24 h").copied().unwrap_or(0))))
+            .collect(),
+    })
+}
+
+const POLICE_BANDS: [(&str, f64); 5] =
+    [("≤ 15 min", 15.0), ("≤ 1 h", 60.0), ("≤ 4 h", 240.0), ("≤ 12 h", 720.0), ("≤ 24 h", 1440.0)];
+
+/// The statistics as CSV: `section,key,label,value`, with suppressed cells as `<3`.
+pub fn to_csv(s: &CountyStats) -> String {
+    use crate::domain::stats::csv_field as f;
+    let mut out = String::from("section,key,label,value\n");
+    let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for (k, v) in [
+        ("episodes", s.episodes.to_string()),
+        ("open_episodes", s.open_episodes.to_string()),
+        ("distinct_children", s.distinct_children.to_string()),
+        ("repeat_children", s.repeat_children.to_string()),
+        ("median_minutes_to_police_report", num(s.median_minutes_to_police_report)),
+        ("p90_minutes_to_police_report", num(s.p90_minutes_to_police_report)),
+        ("found_within_24h", s.found_within_24h.to_string()),
+        ("found_within_7d", s.found_within_7d.to_string()),
+        ("median_minutes_missing", num(s.median_minutes_missing)),
+        ("return_conversations_within_72h", s.return_conversations_within_72h.to_string()),
+    ] {
+        out.push_str(&format!("total,{k},{k},{v}\n"));
+    }
+    for st in &s.steps {
+        for (k, v) in [
+            ("done_on_time", st.done_on_time),
+            ("done_late", st.done_late),
+            ("overdue", st.overdue),
+            ("skipped", st.skipped),
+        ] {
+            out.push_str(&format!("step,{},{k},{v}\n", f(&st.key)));
+        }
+    }
+    let sections: [(&str, &Vec<Cell>); 6] = [
+        ("closure_reason", &s.closure_reasons),
+        ("municipality", &s.by_municipality),
+        ("sex", &s.by_sex),
+        ("age_band", &s.by_age_band),
+        ("nationality", &s.by_nationality),
+        ("accommodation_kind", &s.by_accommodation_kind),
+    ];
+    for (section, cells) in sections {
+        for c in cells {
+            let v = if c.suppressed { "<3".to_string() } else { c.episodes.unwrap_or(0).to_string() };
+            out.push_str(&format!("{section},{},{},{v}\n", f(&c.key), f(&c.label)));
+        }
+    }
+    for m in &s.monthly {
+        let v = if m.suppressed { "<3".to_string() } else { m.episodes.unwrap_or(0).to_string() };
+        out.push_str(&format!("month,{},{},{v}\n", m.month, m.month));
+    }
+    out
+}
