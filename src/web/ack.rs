@@ -27,9 +27,8 @@ fn form_page(
     ctx.insert("is_police", &is_police);
     ctx.insert("name", name);
     ctx.insert("police_reference", "");
-    let errs: Vec<serde_json::Value> =
-        errors.iter().map(|(f, m)| serde_json::json!({"field": f, "message": m})).collect();
-    ctx.insert("errors", &errs);
+    let errs: crate::error::FieldErrors = errors.iter().map(|(f, m)| (f.to_string(), m.to_string())).collect();
+    super::pages::set_errors(&mut ctx, &errs);
     let status = if errors.is_empty() { Status::Ok } else { Status::UnprocessableEntity };
     st.pages.render(status, "pages/ack.html", &ctx)
 }

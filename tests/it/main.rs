@@ -3,6 +3,8 @@
 
 mod common;
 mod smtp;
+mod stats;
+mod web;
 
 mod api_errors;
 mod audit_log;

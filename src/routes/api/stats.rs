@@ -152,7 +152,11 @@ pub async fn get_access_log(
         return Err(ApiError::not_found());
     }
     let now = st.clock.now();
-    let (from, to) = period(from.or(Some("2000-01-01")), to, crate::domain::calendar::local_date(now))?;
+    let (from, to) = {
+        let today = crate::domain::calendar::local_date(now);
+        let ten_years = (today - chrono::Duration::days(3650)).format("%Y-%m-%d").to_string();
+        period(Some(from.unwrap_or(&ten_years)), to, today)?
+    };
     let (county, case) = (code.to_string(), case.map(str::to_string).filter(|c| !c.is_empty()));
     let actor = me.actor();
     let entries =

@@ -357,8 +357,14 @@ pub async fn get_access_log_page(
     let county = county_of(&user)?;
     let now = st.clock.now();
     let today = crate::domain::calendar::local_date(now);
-    let (from, to) =
-        crate::routes::api::stats::period(q.from.as_deref().or(Some("2000-01-01")), q.to.as_deref(), today)?;
+    let (from, to) = {
+        let ten_years = (today - chrono::Duration::days(3650)).format("%Y-%m-%d").to_string();
+        crate::routes::api::stats::period(
+            Some(q.from.as_deref().filter(|f| !f.is_empty()).unwrap_or(&ten_years)),
+            q.to.as_deref(),
+            today,
+        )?
+    };
     let uid = q.user.as_deref().and_then(|u| u.trim().parse::<i64>().ok());
     let (c2, case) = (county.clone(), q.case.clone().filter(|c| !c.trim().is_empty()));
     let entries = st

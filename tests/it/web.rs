@@ -1,0 +1,89 @@
+//! Server-side checks of the web pages: CSRF on every form, security headers, login redirects, language.
+
+use crate::common::*;
+use crate::db_test;
+use rocket::http::{ContentType, Cookie, Method, Status};
+
+db_test!(every_form_refuses_a_missing_or_wrong_csrf_token, |app| {
+    let w = World::new(&app).await;
+    let posts: Vec<String> = app
+        .client
+        .rocket()
+        .routes()
+        .filter(|r| r.method == Method::Post && !r.uri.path().starts_with("/api") && !r.uri.path().starts_with("/ack/"))
+        .map(|r| {
+            r.uri
+                .path()
+                .replace("<id>", &w.child.to_string())
+                .replace("<key>", "police_report")
+                .replace("<code>", "0180")
+        })
+        .collect();
+    assert!(posts.len() >= 20, "{posts:?}");
+    for path in &posts {
+        for query in ["", "?csrf=forged-token-forged-token-forged-token"] {
+            let resp = app
+                .client
+                .post(format!("{path}{query}"))
+                .cookie(Cookie::new(saknad::auth::SESSION_COOKIE, w.sw.clone()))
+                .cookie(Cookie::new("saknad_csrf", "the-real-token-the-real-token-the-real"))
+                .header(ContentType::Form)
+                .body("name=x&reason=withdrawn&close_note=x&email=a%40b.se&password=aaaaaaaaaaaaaaaa")
+                .dispatch()
+                .await;
+            assert_eq!(resp.status(), Status::Forbidden, "POST {path}{query}");
+        }
+    }
+    // With the matching token the language switch goes through.
+    let resp = app
+        .client
+        .post("/language?csrf=the-real-token-the-real-token-the-real")
+        .cookie(Cookie::new("saknad_csrf", "the-real-token-the-real-token-the-real"))
+        .header(ContentType::Form)
+        .body("lang=en")
+        .dispatch()
+        .await;
+    assert_eq!(resp.status(), Status::SeeOther);
+});
+
+db_test!(pages_send_security_headers_and_redirect_to_login, |app| {
+    let resp = app.client.get("/children").dispatch().await;
+    assert_eq!((resp.status(), resp.headers().get_one("Location")), (Status::SeeOther, Some("/login")));
+    let resp = app.client.get("/login").dispatch().await;
+    assert_eq!(resp.status(), Status::Ok);
+    let h = resp.headers();
+    let csp = h.get_one("Content-Security-Policy").unwrap_or("");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline")
+    );
+    assert_eq!(h.get_one("X-Content-Type-Options"), Some("nosniff"));
+    assert_eq!(h.get_one("Referrer-Policy"), Some("no-referrer"));
+    let html = resp.into_string().await.unwrap_or_default();
+    assert!(html.contains("<html lang=\"sv\"") && html.contains("<label for=\"email\">") && !html.contains("<script"));
+    // 403 and 404 pages are pages in the same style, not JSON.
+    let admin = app.admin().await;
+    let resp = app.client.get("/children").cookie(Cookie::new(saknad::auth::SESSION_COOKIE, admin)).dispatch().await;
+    assert_eq!((resp.status(), resp.content_type()), (Status::Forbidden, Some(ContentType::HTML)));
+    assert!(resp.into_string().await.unwrap_or_default().contains("Ingen behörighet"));
+    let resp = app.client.get("/no/such/page").dispatch().await;
+    assert!(resp.into_string().await.unwrap_or_default().contains("Sidan finns inte"));
+});
+
+db_test!(a_wrong_password_on_the_login_page_is_shown_next_to_the_field, |app| {
+    app.admin().await;
+    let resp = app
+        .client
+        .post("/login?csrf=tok-tok-tok-tok-tok-tok-tok-tok-tok-tok")
+        .cookie(Cookie::new("saknad_csrf", "tok-tok-tok-tok-tok-tok-tok-tok-tok-tok"))
+        .header(ContentType::Form)
+        .body("email=admin%40test.se&password=wrong+wrong+wrong")
+        .dispatch()
+        .await;
+    assert_eq!(resp.status(), Status::Unauthorized);
+    let html = resp.into_string().await.unwrap_or_default();
+    assert!(
+        html.contains("error-summary")
+            && html.contains("Fel e-post eller lösenord.")
+            && html.contains("aria-invalid=\"true\"")
+    );
+});
