@@ -21,6 +21,10 @@ pub struct Settings {
     /// Run the delivery worker in this process (tests drive it by hand).
     pub worker: bool,
     pub worker_poll: std::time::Duration,
+    /// Days after the last closure before a child's photo is deleted.
+    pub retention_photo_days: i64,
+    /// Days after the last closure before a child's personal data is pseudonymised.
+    pub retention_personal_days: i64,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -35,6 +39,8 @@ struct Raw {
     db_pool_size: Option<u32>,
     worker: Option<Flag>,
     worker_poll_ms: Option<u64>,
+    retention_photo_days: Option<i64>,
+    retention_personal_days: Option<i64>,
 }
 
 /// `SAKNAD_DEMO=1`, `=true` and `=yes` all mean on.
@@ -95,6 +101,8 @@ impl Settings {
             db_pool_size: raw.db_pool_size.unwrap_or(8).clamp(1, 64),
             worker: raw.worker.map(|f| f.on()).unwrap_or(true),
             worker_poll: std::time::Duration::from_millis(raw.worker_poll_ms.unwrap_or(2000).clamp(50, 60_000)),
+            retention_photo_days: raw.retention_photo_days.unwrap_or(90).clamp(1, 36_500),
+            retention_personal_days: raw.retention_personal_days.unwrap_or(5 * 365).clamp(1, 36_500),
         })
     }
 

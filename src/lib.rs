@@ -66,6 +66,8 @@ pub fn build_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>,
         mail_from: settings.mail_from.clone(),
         public_url: settings.public_url.clone(),
         secret: settings.jwt_secret.clone().into_bytes(),
+        retention: (settings.retention_photo_days, settings.retention_personal_days),
+        last_retention: std::sync::Mutex::new(None),
     });
     let worker = settings.worker.then(|| WorkerFairing {
         db: db.clone(),

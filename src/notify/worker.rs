@@ -49,6 +49,9 @@ pub struct Outbox {
     pub mail_from: String,
     pub public_url: String,
     pub secret: Vec<u8>,
+    /// (photo days, personal-data days) for retention, and when it last ran.
+    pub retention: (i64, i64),
+    pub last_retention: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 impl Outbox {
@@ -291,6 +294,22 @@ pub async fn run_once(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usize,
     }
     let ob2 = Arc::clone(ob);
     db.run(move |c| super::reminders::run(c, &ob2.secret, now).map_err(DbError::from)).await?;
+    // Retention at most once an hour.
+    let due = ob.last_retention.lock().map(|l| l.is_none_or(|t| now - t >= Duration::hours(1))).unwrap_or(false);
+    if due {
+        let (photo, personal) = ob.retention;
+        let out = db.run(move |c| crate::store::retention::run(c, photo, personal, now).map_err(DbError::from)).await?;
+        if let Ok(mut l) = ob.last_retention.lock() {
+            *l = Some(now);
+        }
+        if out.photos_deleted + out.children_pseudonymised > 0 {
+            log::info!(
+                "retention: {} photos deleted, {} children pseudonymised",
+                out.photos_deleted,
+                out.children_pseudonymised
+            );
+        }
+    }
     let mut sent = 0;
     loop {
         let now = clock.now();

@@ -8,6 +8,7 @@ pub mod children;
 pub mod episodes;
 pub mod idempotency;
 pub mod org;
+pub mod retention;
 pub mod routines;
 pub mod scope;
 pub mod stats;

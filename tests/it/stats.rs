@@ -229,3 +229,52 @@ db_test!(the_access_log_review_finds_who_read_which_episode, |app| {
     assert_eq!(app.get("/api/v1/counties/01/access-log", Some(&co_other)).await.0, Status::NotFound);
     assert_eq!(app.get("/api/v1/counties/01/access-log", Some(&admin)).await.0, Status::Forbidden);
 });
+
+db_test!(retention_deletes_photos_then_pseudonymises_and_keeps_every_figure, |app| {
+    use diesel::prelude::*;
+    let _w = fixture(&app).await;
+    let co = app.login("co@x.se").await;
+    let (_, before) = app.get("/api/v1/counties/01/stats?from=2026-03-01&to=2026-03-31", Some(&co)).await;
+    let sw = app.login("sw@x.se").await;
+    let (_, kids) = app.get("/api/v1/children", Some(&sw)).await;
+    let a = kids.as_array().and_then(|k| k.iter().find(|c| c["given_name"] == "A").cloned()).unwrap_or_default();
+    let a_id = a["id"].as_i64().unwrap_or(0);
+    app.put_photo(&sw, a_id).await;
+    let now = app.clock().now();
+    // A's last episode closed on 13 March; B and D still have open episodes.
+    let out = saknad::store::retention::run(&mut app.conn(), 90, 1825, now).expect("retention");
+    assert_eq!(out, saknad::store::retention::Outcome { photos_deleted: 0, children_pseudonymised: 0 });
+    let later = now + chrono::Duration::days(91);
+    let out = saknad::store::retention::run(&mut app.conn(), 90, 1825, later).expect("retention");
+    assert_eq!(out.photos_deleted, 1);
+    assert_eq!(out.children_pseudonymised, 0);
+    let much_later = now + chrono::Duration::days(5 * 365 + 1);
+    let out = saknad::store::retention::run(&mut app.conn(), 90, 1825, much_later).expect("retention");
+    assert_eq!(out.children_pseudonymised, 2, "A and C");
+    let again = saknad::store::retention::run(&mut app.conn(), 90, 1825, much_later).expect("retention");
+    assert_eq!(again, saknad::store::retention::Outcome::default(), "idempotent");
+    let (name, dob, guardian): (String, chrono::NaiveDate, Option<String>) = saknad::db::schema::children::table
+        .find(a_id)
+        .select((
+            saknad::db::schema::children::given_name,
+            saknad::db::schema::children::date_of_birth,
+            saknad::db::schema::children::guardian_email,
+        ))
+        .first(&mut *app.conn())
+        .expect("child");
+    assert_eq!((name.as_str(), dob.to_string().as_str(), guardian), ("–", "2009-01-01", None));
+    let reports: Vec<String> = saknad::db::schema::episodes::table
+        .filter(saknad::db::schema::episodes::child_id.eq(a_id))
+        .select(saknad::db::schema::episodes::report)
+        .load(&mut *app.conn())
+        .unwrap_or_default();
+    assert!(reports.iter().all(|r| r == "{}"));
+    let (_, after) = app.get("/api/v1/counties/01/stats?from=2026-03-01&to=2026-03-31", Some(&co)).await;
+    assert_eq!(before, after, "statistics are identical before and after retention");
+    let runs: i64 = saknad::db::schema::access_log::table
+        .filter(saknad::db::schema::access_log::action.eq("retention_run"))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap_or(0);
+    assert_eq!(runs, 4, "every run is logged");
+});
