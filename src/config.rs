@@ -117,7 +117,12 @@ impl Settings {
 
     /// The figment Rocket itself runs with: the caller's plus the derived secret key.
     pub fn rocket_figment(&self, base: Figment) -> Figment {
+        // Blocking work is database work and waits for a pooled connection anyway: more threads than a few
+        // per connection only add memory (each thread gets its own allocator arena).
+        let blocking =
+            base.extract_inner::<usize>("max_blocking").unwrap_or(usize::MAX).min(self.db_pool_size as usize * 4);
         base.merge(Serialized::default("secret_key", self.rocket_secret_key()))
+            .merge(Serialized::default("max_blocking", blocking))
     }
 }
 

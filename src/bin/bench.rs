@@ -249,6 +249,16 @@ impl Drop for Server {
     }
 }
 
+fn rss_now_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
 fn peak_rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -318,6 +328,10 @@ fn seed(url: &str, children: usize) -> Result<Vec<i64>, String> {
             language: "sv".into(),
         };
         users::insert(c, &mk("staff@bench.test", Role::Staff, Some(acc.id)), now)?;
+        let mut officer = mk("officer@bench.test", Role::CountyOfficer, None);
+        officer.county_code = Some("03".into());
+        officer.municipality_code = None;
+        users::insert(c, &officer, now)?;
         let sw = users::insert(c, &mk("sw@bench.test", Role::SocialWorker, None), now)?;
         let mut ids = Vec::with_capacity(children);
         let f = kids::ChildFields {
@@ -336,6 +350,63 @@ fn seed(url: &str, children: usize) -> Result<Vec<i64>, String> {
         Ok(ids)
     })
     .map_err(|e| e.to_string())
+}
+
+/// 100,000 closed episodes with eleven steps each in Uppsala län, written by the database itself.
+fn seed_history(url: &str, episodes: i64) -> Result<(), String> {
+    use diesel::connection::SimpleConnection;
+    let figment = rocket::figment::Figment::from(rocket::Config::default())
+        .merge(("database_url", url))
+        .merge(("jwt_secret", SECRET));
+    let settings = saknad::config::Settings::from_figment(&figment)?;
+    let db = saknad::open_database(&settings)?;
+    let mut c = db.get().map_err(|e| e.to_string())?;
+    let sqlite = matches!(*c, saknad::db::AnyConnection::Sqlite(_));
+    let (day, hour, month) = if sqlite {
+        (
+            "datetime('2026-01-01 08:00:00', '+' || (i % 360) || ' days', '+' || (i % 13) || ' minutes')",
+            "datetime(e.discovered_at, '+' || (e.id % 120) || ' minutes')",
+            "strftime('%Y-%m', '2026-01-01', '+' || (i % 360) || ' days')",
+        )
+    } else {
+        (
+            "timestamp '2026-01-01 08:00:00' + (i % 360) * interval '1 day' + (i % 13) * interval '1 minute'",
+            "e.discovered_at + (e.id % 120) * interval '1 minute'",
+            "''",
+        )
+    };
+    let _ = month;
+    let sql = format!(
+        "CREATE TABLE IF NOT EXISTS bench_keys (key TEXT NOT NULL, responsible TEXT NOT NULL);
+         DELETE FROM bench_keys;
+         INSERT INTO bench_keys VALUES ('search_and_contact','staff'),('police_report','staff'),('notify_social_services','system'),
+           ('notify_guardian','system'),('notify_migrationsverket','system'),('risk_assessment','social_worker'),('lvu_assessment','social_worker'),
+           ('review_72h','social_worker'),('review_7d','social_worker'),('review_3w','social_worker'),('migrationsverket_eservice','social_worker');
+         INSERT INTO episodes (reference, county_code, municipality_code, responsible_municipality_code, child_id, routine_version_id, status,
+             discovered_at, last_seen_at, report, whereabouts_known, risk_level, risk_indicators, risk_assessed, closed_at, closure_reason,
+             child_age_years, child_sex, child_nationality, accommodation_kind, created_at, updated_at, found_at)
+           WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {episodes})
+           SELECT 'C-BENCH-' || i, '03', CASE WHEN i % 3 = 0 THEN '0380' ELSE '0381' END, '0380',
+             (SELECT MIN(id) FROM children), (SELECT MIN(id) FROM routine_versions WHERE county_code = '03'), 'closed',
+             {day}, {day}, '{{}}', {f}, 'low', '[]', {f}, {day}, CASE WHEN i % 4 = 0 THEN 'returned' ELSE 'withdrawn' END,
+             12 + (i % 6), CASE WHEN i % 2 = 0 THEN 'male' ELSE 'female' END, CASE WHEN i % 5 = 0 THEN 'SY' ELSE 'AF' END, 'hvb', {day}, {day},
+             CASE WHEN i % 4 = 0 THEN {day} ELSE NULL END
+           FROM n;
+         INSERT INTO episode_steps (episode_id, key, position, title_sv, title_en, responsible, phase, required, due_at, status, completed_at)
+           SELECT e.id, k.key, 0, k.key, k.key, k.responsible, 'missing', {t}, e.discovered_at,
+             CASE WHEN e.id % 7 = 0 THEN 'skipped' ELSE 'done' END, {hour}
+           FROM episodes e CROSS JOIN bench_keys k WHERE e.county_code = '03' AND e.reference LIKE 'C-BENCH-%';
+         UPDATE episodes SET police_seconds = (id % 120) * 60 WHERE reference LIKE 'C-BENCH-%';
+         INSERT INTO step_day_stats (county_code, day, key, done_on_time, done_late, skipped, within_72h)
+           SELECT '03', {date}, s.key, SUM(CASE WHEN s.status = 'done' AND e.id % 120 < 60 THEN 1 ELSE 0 END),
+             SUM(CASE WHEN s.status = 'done' AND e.id % 120 >= 60 THEN 1 ELSE 0 END), SUM(CASE WHEN s.status = 'skipped' THEN 1 ELSE 0 END), 0
+           FROM episode_steps s JOIN episodes e ON e.id = s.episode_id WHERE e.reference LIKE 'C-BENCH-%'
+           GROUP BY {date}, s.key;",
+        f = if sqlite { "0" } else { "FALSE" },
+        date = if sqlite { "date(e.discovered_at)" } else { "CAST(e.discovered_at AS DATE)" },
+        t = if sqlite { "1" } else { "TRUE" },
+    );
+    c.batch_execute(&sql).map_err(|e| format!("seeding history: {e}"))
 }
 
 fn login(port: u16, email: &str) -> Result<String, String> {
@@ -382,6 +453,10 @@ fn run(quick: bool, database: Option<String>, out: &str) -> Result<(), String> {
     let backend = if url.starts_with("sqlite") { "sqlite" } else { "postgres" };
     let pool_size = if quick { 12_000 } else { 40_000 };
     let children = seed(&url, pool_size + reports + 2)?;
+    let history = 100_000;
+    let seeded = Instant::now();
+    seed_history(&url, history)?;
+    eprintln!("bench: seeded {history} episodes with their steps in {:.1} s", seeded.elapsed().as_secs_f64());
     let (smtp_port, arrivals) = smtp_sink()?;
     let port = free_port()?;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
@@ -418,6 +493,11 @@ fn run(quick: bool, database: Option<String>, out: &str) -> Result<(), String> {
         Arc::new(|c: &mut Http, _| c.request("GET", "/health", None, None).map(|r| r.0 == 200).unwrap_or(false)),
     );
 
+    eprintln!(
+        "bench: server rss {:.0} MB (peak {:.0} MB)",
+        rss_now_mb(server.child.id()),
+        peak_rss_mb(server.child.id())
+    );
     // 2. One episode to read, as its social worker (every read writes an access-log entry).
     let mut c = Http::connect(port).map_err(|e| e.to_string())?;
     let (s, b) =
@@ -435,6 +515,11 @@ fn run(quick: bool, database: Option<String>, out: &str) -> Result<(), String> {
         Arc::new(move |c: &mut Http, _| c.request("GET", &path, Some(&sw2), None).map(|r| r.0 == 200).unwrap_or(false)),
     );
 
+    eprintln!(
+        "bench: server rss {:.0} MB (peak {:.0} MB)",
+        rss_now_mb(server.child.id()),
+        peak_rss_mb(server.child.id())
+    );
     // 3. Reports per second, each with its outbox rows (the worker delivers meanwhile).
     let pool = Arc::new(children[1..=pool_size].to_vec());
     let staff2 = staff.clone();
@@ -452,6 +537,11 @@ fn run(quick: bool, database: Option<String>, out: &str) -> Result<(), String> {
     // Let the worker catch up before measuring latency.
     wait_quiet(&arrivals, Duration::from_secs(180));
 
+    eprintln!(
+        "bench: server rss {:.0} MB (peak {:.0} MB)",
+        rss_now_mb(server.child.id()),
+        peak_rss_mb(server.child.id())
+    );
     // 4. 201 → police message accepted by SMTP, 20 concurrent reporters.
     let lc = Arc::new(children[pool_size + 1..pool_size + 1 + reports].to_vec());
     let created: Arc<Mutex<HashMap<String, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
@@ -499,6 +589,33 @@ fn run(quick: bool, database: Option<String>, out: &str) -> Result<(), String> {
     lat.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     let delivered = lat.len();
 
+    eprintln!(
+        "bench: server rss {:.0} MB (peak {:.0} MB)",
+        rss_now_mb(server.child.id()),
+        peak_rss_mb(server.child.id())
+    );
+    // 5. County statistics over the 100,000 seeded episodes (median of five requests).
+    let officer = login(port, "officer@bench.test")?;
+    let mut c = Http::connect(port).map_err(|e| e.to_string())?;
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let (s, body) = c
+            .request("GET", "/api/v1/counties/03/stats?from=2026-01-01&to=2026-12-31", Some(&officer), None)
+            .map_err(|e| e.to_string())?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        if s != 200 || !body.contains(&format!("\"episodes\":{history}")) {
+            return Err(format!("statistics failed: {s} {}", body.chars().take(200).collect::<String>()));
+        }
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let stats_100k_ms = times[times.len() / 2];
+
+    eprintln!(
+        "bench: server rss {:.0} MB (peak {:.0} MB)",
+        rss_now_mb(server.child.id()),
+        peak_rss_mb(server.child.id())
+    );
     let rss_mb = peak_rss_mb(server.child.id());
     drop(server);
     let results = serde_json::json!({
@@ -511,6 +628,7 @@ fn run(quick: bool, database: Option<String>, out: &str) -> Result<(), String> {
         "report_email_p50_ms": round1(percentile(&lat, 50.0)),
         "report_email_p95_ms": round1(percentile(&lat, 95.0)),
         "report_email_samples": delivered,
+        "stats_100k_ms": round1(stats_100k_ms),
         "rss_mb": round1(rss_mb),
     });
     println!("{:<24} {:>12}", "metric", "value");

@@ -184,6 +184,19 @@ diesel::table! {
         updated_at -> Timestamp,
         review_due_at -> Nullable<Timestamp>,
         turned_18_prompted_at -> Nullable<Timestamp>,
+        police_seconds -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    step_day_stats (county_code, day, key) {
+        county_code -> Text,
+        day -> Date,
+        key -> Text,
+        done_on_time -> BigInt,
+        done_late -> BigInt,
+        skipped -> BigInt,
+        within_72h -> BigInt,
     }
 }
 

@@ -118,22 +118,24 @@ pub fn complete_system_step(
     note: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
-    let n = diesel::update(
-        episode_steps::table
-            .filter(episode_steps::episode_id.eq(episode))
-            .filter(episode_steps::key.eq(key))
-            .filter(episode_steps::status.eq("pending")),
-    )
-    .set((
-        episode_steps::status.eq("done"),
-        episode_steps::completed_at.eq(now.naive_utc()),
-        episode_steps::note.eq(note),
-    ))
-    .execute(conn)?;
-    if n > 0 {
-        event(conn, episode, now, "step_done", &system(), json!({"key": key}))?;
-    }
-    Ok(n > 0)
+    let step: Option<i64> = episode_steps::table
+        .filter(episode_steps::episode_id.eq(episode))
+        .filter(episode_steps::key.eq(key))
+        .filter(episode_steps::status.eq("pending"))
+        .select(episode_steps::id)
+        .first(conn)
+        .optional()?;
+    let Some(step) = step else { return Ok(false) };
+    diesel::update(episode_steps::table.find(step))
+        .set((
+            episode_steps::status.eq("done"),
+            episode_steps::completed_at.eq(now.naive_utc()),
+            episode_steps::note.eq(note),
+        ))
+        .execute(conn)?;
+    crate::store::step_stats::finished(conn, step, now)?;
+    event(conn, episode, now, "step_done", &system(), json!({"key": key}))?;
+    Ok(true)
 }
 
 /// Records a delivered message (only while our lease holds); inside the caller's transaction.
@@ -286,6 +288,12 @@ async fn send_group(
 
 /// One pass: escalate what is due, then claim and deliver until nothing is due. Returns messages sent.
 pub async fn run_once(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usize, DbError> {
+    maintain(db, ob, clock).await?;
+    deliver_due(db, ob, clock).await
+}
+
+/// The clock-driven duties: escalations, reminders and prompts, retention (hourly).
+pub async fn maintain(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<(), DbError> {
     let now = clock.now();
     let ob2 = Arc::clone(ob);
     let escalated = db.run(move |c| escalate(c, &ob2.secret, now).map_err(DbError::from)).await?;
@@ -310,6 +318,11 @@ pub async fn run_once(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usize,
             );
         }
     }
+    Ok(())
+}
+
+/// Claims and delivers every message that is due; returns how many were sent.
+pub async fn deliver_due(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usize, DbError> {
     let mut sent = 0;
     loop {
         let now = clock.now();
@@ -675,9 +688,18 @@ pub fn acknowledge(
 }
 
 /// The background loop: runs until `stop` is notified, finishing the send in flight.
+/// The background loop: delivers at once when woken, and does the clock-driven duties every `poll`, so a
+/// burst of reports is not slowed by scans for reminders. Runs until `stop`, finishing the send in flight.
 pub async fn run(db: Db, ob: Arc<Outbox>, clock: Clock, stop: Arc<Notify>, poll: std::time::Duration) {
+    let mut last_maintenance: Option<std::time::Instant> = None;
     loop {
-        if let Err(e) = run_once(&db, &ob, &clock).await {
+        if last_maintenance.is_none_or(|t| t.elapsed() >= poll) {
+            if let Err(e) = maintain(&db, &ob, &clock).await {
+                log::error!("outbox worker: {e}");
+            }
+            last_maintenance = Some(std::time::Instant::now());
+        }
+        if let Err(e) = deliver_due(&db, &ob, &clock).await {
             log::error!("outbox worker: {e}");
         }
         rocket::tokio::select! {

@@ -12,5 +12,6 @@ pub mod retention;
 pub mod routines;
 pub mod scope;
 pub mod stats;
+pub mod step_stats;
 pub mod users;
 pub mod worklist;

@@ -6,7 +6,6 @@ use super::children::utc;
 use crate::db::schema::{episode_steps, episodes, municipalities};
 use crate::db::AnyConnection;
 use crate::domain::calendar::{local_date, start_of_local_day};
-use crate::domain::compliance::{judge, Outcome};
 use crate::domain::stats::{age_band, cell, median, percentile, Cell, AGE_BANDS};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -20,6 +19,8 @@ pub struct StepFigures {
     pub done_late: i64,
     pub overdue: i64,
     pub skipped: i64,
+    #[serde(skip)]
+    pub within_72h: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -91,7 +92,40 @@ pub fn county(
 ) -> QueryResult<CountyStats> {
     let start = start_of_local_day(from).naive_utc();
     let end = start_of_local_day(to + Duration::days(1)).naive_utc();
-    let rows: Vec<EpisodeFacts> = episodes::table
+
+    // Finished steps come from the counters kept per day; only pending steps are looked at one by one.
+    let step_figures = step_outcomes(conn, county, from, to, start, end, now)?;
+    let police_seconds: Vec<i64> = episodes::table
+        .filter(episodes::county_code.eq(county))
+        .filter(episodes::discovered_at.ge(start))
+        .filter(episodes::discovered_at.lt(end))
+        .filter(episodes::police_seconds.is_not_null())
+        .select(episodes::police_seconds.assume_not_null())
+        .load(conn)?;
+    let names: HashMap<String, String> = municipalities::table
+        .filter(municipalities::county_code.eq(county))
+        .select((municipalities::code, municipalities::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+
+    let mut per_child: HashMap<i64, i64> = HashMap::new();
+    let (mut muni, mut sex, mut band, mut nat, mut kind, mut reasons, mut months) = (
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+    );
+    for b in AGE_BANDS {
+        band.insert(b.to_string(), 0);
+    }
+    let mut missing_minutes = Vec::new();
+    let (mut found, mut within_24h, mut within_7d, mut open) = (0, 0, 0, 0);
+    // Streamed row by row: 100,000 episodes never sit in memory at once.
+    let stream = episodes::table
         .filter(episodes::county_code.eq(county))
         .filter(episodes::discovered_at.ge(start))
         .filter(episodes::discovered_at.lt(end))
@@ -108,45 +142,11 @@ pub fn county(
             episodes::child_nationality,
             episodes::accommodation_kind,
         ))
-        .load(conn)?;
-    // Steps of those episodes, aggregated in the database per key and outcome where possible.
-    let steps: Vec<(i64, String, String, NaiveDateTime, Option<NaiveDateTime>)> = episode_steps::table
-        .inner_join(episodes::table)
-        .filter(episodes::county_code.eq(county))
-        .filter(episodes::discovered_at.ge(start))
-        .filter(episodes::discovered_at.lt(end))
-        .select((
-            episode_steps::episode_id,
-            episode_steps::key,
-            episode_steps::status,
-            episode_steps::due_at,
-            episode_steps::completed_at,
-        ))
-        .load(conn)?;
-    let names: HashMap<String, String> = municipalities::table
-        .filter(municipalities::county_code.eq(county))
-        .select((municipalities::code, municipalities::name))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
-
-    let by_id: HashMap<i64, &EpisodeFacts> = rows.iter().map(|r| (r.0, r)).collect();
-    let mut per_child: HashMap<i64, i64> = HashMap::new();
-    let (mut muni, mut sex, mut band, mut nat, mut kind, mut reasons, mut months) = (
-        BTreeMap::new(),
-        BTreeMap::new(),
-        BTreeMap::new(),
-        BTreeMap::new(),
-        BTreeMap::new(),
-        BTreeMap::new(),
-        BTreeMap::new(),
-    );
-    for b in AGE_BANDS {
-        band.insert(b.to_string(), 0);
-    }
-    let mut missing_minutes = Vec::new();
-    let (mut found, mut within_24h, mut within_7d, mut open) = (0, 0, 0, 0);
-    for r in &rows {
+        .load_iter::<EpisodeFacts, diesel::connection::DefaultLoadingMode>(conn)?;
+    let mut total = 0i64;
+    for r in stream {
+        let r = r?;
+        total += 1;
         *per_child.entry(r.1).or_default() += 1;
         *muni.entry(r.2.clone()).or_insert(0) += 1;
         *sex.entry(r.8.clone()).or_insert(0) += 1;
@@ -172,43 +172,11 @@ pub fn county(
             }
         }
     }
-    let mut police = Vec::new();
-    let (mut conversations, mut conversations_72h) = (0, 0);
-    let mut per_step: BTreeMap<(i32, String), StepFigures> = BTreeMap::new();
-    // Steps in the national default's order; a county's own steps after them, by key.
-    let order: HashMap<String, i32> = crate::domain::routine::national_default()
-        .steps
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| (s.key, i as i32))
-        .collect();
-    for (episode, key, status, due, completed) in &steps {
-        let fig = per_step.entry((*order.get(key).unwrap_or(&999), key.clone())).or_insert_with(|| StepFigures {
-            key: key.clone(),
-            done_on_time: 0,
-            done_late: 0,
-            overdue: 0,
-            skipped: 0,
-        });
-        match judge(status, utc(*due), completed.map(utc), now).0 {
-            Outcome::OnTime => fig.done_on_time += 1,
-            Outcome::Late => fig.done_late += 1,
-            Outcome::Overdue => fig.overdue += 1,
-            Outcome::Skipped => fig.skipped += 1,
-            Outcome::Pending => {}
-        }
-        let Some(e) = by_id.get(episode) else { continue };
-        match (key.as_str(), status.as_str(), completed) {
-            ("police_report", "done", Some(at)) => police.push((*at - e.4).num_seconds().max(0) as f64 / 60.0),
-            ("return_conversation", "done", Some(at)) => {
-                conversations += 1;
-                if e.5.is_some_and(|f| *at - f <= Duration::hours(72)) {
-                    conversations_72h += 1;
-                }
-            }
-            _ => {}
-        }
-    }
+    let police: Vec<f64> = police_seconds.iter().map(|s| *s as f64 / 60.0).collect();
+    let conversations =
+        step_figures.iter().find(|f| f.key == "return_conversation").map(|f| f.done_on_time + f.done_late).unwrap_or(0);
+    let conversations_72h =
+        step_figures.iter().find(|f| f.key == "return_conversation").map(|f| f.within_72h).unwrap_or(0);
     let mut distribution = BTreeMap::new();
     for (label, _) in POLICE_BANDS {
         distribution.insert(label.to_string(), 0i64);
@@ -222,7 +190,7 @@ pub fn county(
         county_code: county.to_string(),
         from,
         to,
-        episodes: rows.len() as i64,
+        episodes: total,
         open_episodes: open,
         distinct_children: per_child.len() as i64,
         repeat_children: per_child.values().filter(|n| **n > 1).count() as i64,
@@ -235,7 +203,7 @@ pub fn county(
         median_minutes_missing: round1(median(&mut missing_minutes)),
         return_conversations: conversations,
         return_conversations_within_72h: conversations_72h,
-        steps: per_step.into_values().collect(),
+        steps: step_figures.clone(),
         closure_reasons: cells(reasons, |k| k.to_string()),
         by_municipality: cells(muni, |k| names.get(k).cloned().unwrap_or_else(|| k.to_string())),
         by_sex: cells(sex, sex_label),
@@ -255,6 +223,67 @@ pub fn county(
             .chain(std::iter::once(cell("> 24 h", "> 24 h", distribution.get("> 24 h").copied().unwrap_or(0))))
             .collect(),
     })
+}
+
+/// Step figures for the period: the day counters for finished steps, plus the pending steps already past
+/// their deadline (few, found through the status index).
+fn step_outcomes(
+    conn: &mut AnyConnection,
+    county: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<StepFigures>> {
+    use crate::db::schema::step_day_stats as d;
+    let counters: Vec<(String, i64, i64, i64, i64)> = d::table
+        .filter(d::county_code.eq(county))
+        .filter(d::day.ge(from))
+        .filter(d::day.le(to))
+        .select((d::key, d::done_on_time, d::done_late, d::skipped, d::within_72h))
+        .load(conn)?;
+    let overdue: Vec<String> = episode_steps::table
+        .inner_join(episodes::table)
+        .filter(episode_steps::status.eq("pending"))
+        .filter(episode_steps::due_at.lt(now.naive_utc()))
+        .filter(episodes::county_code.eq(county))
+        .filter(episodes::discovered_at.ge(start))
+        .filter(episodes::discovered_at.lt(end))
+        .select(episode_steps::key)
+        .load(conn)?;
+    let order: HashMap<String, i32> = crate::domain::routine::national_default()
+        .steps
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| (s.key, i as i32))
+        .collect();
+    let mut by_key: BTreeMap<(i32, String), StepFigures> = BTreeMap::new();
+    fn fig<'a>(
+        map: &'a mut BTreeMap<(i32, String), StepFigures>,
+        order: &HashMap<String, i32>,
+        key: &str,
+    ) -> &'a mut StepFigures {
+        map.entry((*order.get(key).unwrap_or(&999), key.to_string())).or_insert_with(|| StepFigures {
+            key: key.to_string(),
+            done_on_time: 0,
+            done_late: 0,
+            overdue: 0,
+            skipped: 0,
+            within_72h: 0,
+        })
+    }
+    for (key, on_time, late, skipped, within) in counters {
+        let f = fig(&mut by_key, &order, &key);
+        f.done_on_time += on_time;
+        f.done_late += late;
+        f.skipped += skipped;
+        f.within_72h += within;
+    }
+    for key in overdue {
+        fig(&mut by_key, &order, &key).overdue += 1;
+    }
+    Ok(by_key.into_values().collect())
 }
 
 const POLICE_BANDS: [(&str, f64); 5] =

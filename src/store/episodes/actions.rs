@@ -73,8 +73,8 @@ fn finish_step(
             episode_steps::completed_by.eq(by),
             episode_steps::note.eq(note),
         ))
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    crate::store::step_stats::finished(conn, s.id, now)
 }
 
 fn touch(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -> QueryResult<()> {

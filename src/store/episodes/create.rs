@@ -243,19 +243,22 @@ pub fn create(
     let f = facts(level, &indicators, &child);
     instantiate_steps(conn, id, &routine, "missing", input.discovered_at, &f)?;
     if input.report.search_actions.is_some() {
-        let done = diesel::update(
-            episode_steps::table
-                .filter(episode_steps::episode_id.eq(id))
-                .filter(episode_steps::key.eq("search_and_contact")),
-        )
-        .set((
-            episode_steps::status.eq("done"),
-            episode_steps::completed_at.eq(now.naive_utc()),
-            episode_steps::completed_by.eq(user.id),
-            episode_steps::note.eq("recorded with the report"),
-        ))
-        .execute(conn)?;
-        if done > 0 {
+        let search: Option<i64> = episode_steps::table
+            .filter(episode_steps::episode_id.eq(id))
+            .filter(episode_steps::key.eq("search_and_contact"))
+            .select(episode_steps::id)
+            .first(conn)
+            .optional()?;
+        if let Some(step) = search {
+            diesel::update(episode_steps::table.find(step))
+                .set((
+                    episode_steps::status.eq("done"),
+                    episode_steps::completed_at.eq(now.naive_utc()),
+                    episode_steps::completed_by.eq(user.id),
+                    episode_steps::note.eq("recorded with the report"),
+                ))
+                .execute(conn)?;
+            crate::store::step_stats::finished(conn, step, now)?;
             event(conn, id, now, "step_done", &who, json!({"key": "search_and_contact"}))?;
         }
     }

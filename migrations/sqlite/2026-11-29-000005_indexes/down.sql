@@ -1,0 +1,2 @@
+DROP INDEX episodes_child;
+DROP INDEX episodes_status_review;
