@@ -25,6 +25,7 @@ pub struct Settings {
     pub retention_photo_days: i64,
     /// Days after the last closure before a child's personal data is pseudonymised.
     pub retention_personal_days: i64,
+    pub outbox_lease_seconds: i64,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -41,6 +42,7 @@ struct Raw {
     worker_poll_ms: Option<u64>,
     retention_photo_days: Option<i64>,
     retention_personal_days: Option<i64>,
+    outbox_lease_seconds: Option<i64>,
 }
 
 /// `SAKNAD_DEMO=1`, `=true` and `=yes` all mean on.
@@ -103,6 +105,7 @@ impl Settings {
             worker_poll: std::time::Duration::from_millis(raw.worker_poll_ms.unwrap_or(2000).clamp(50, 60_000)),
             retention_photo_days: raw.retention_photo_days.unwrap_or(90).clamp(1, 36_500),
             retention_personal_days: raw.retention_personal_days.unwrap_or(5 * 365).clamp(1, 36_500),
+            outbox_lease_seconds: raw.outbox_lease_seconds.unwrap_or(300).clamp(1, 300),
         })
     }
 

@@ -401,7 +401,8 @@ fn seed_history(url: &str, episodes: i64) -> Result<(), String> {
            SELECT '03', {date}, s.key, SUM(CASE WHEN s.status = 'done' AND e.id % 120 < 60 THEN 1 ELSE 0 END),
              SUM(CASE WHEN s.status = 'done' AND e.id % 120 >= 60 THEN 1 ELSE 0 END), SUM(CASE WHEN s.status = 'skipped' THEN 1 ELSE 0 END), 0
            FROM episode_steps s JOIN episodes e ON e.id = s.episode_id WHERE e.reference LIKE 'C-BENCH-%'
-           GROUP BY {date}, s.key;",
+           GROUP BY {date}, s.key;
+         ANALYZE;",
         f = if sqlite { "0" } else { "FALSE" },
         date = if sqlite { "date(e.discovered_at)" } else { "CAST(e.discovered_at AS DATE)" },
         t = if sqlite { "1" } else { "TRUE" },

@@ -31,6 +31,7 @@ use rocket::tokio::sync::Notify;
 use serde_json::json;
 use std::sync::Arc;
 
+/// The longest a claim may last (API.md: at most five minutes); `SAKNAD_OUTBOX_LEASE_SECONDS` can shorten it.
 pub const LEASE_SECONDS: i64 = 300;
 pub const GIVE_UP_HOURS: i64 = 48;
 const BATCH: i64 = 32;
@@ -52,6 +53,7 @@ pub struct Outbox {
     /// (photo days, personal-data days) for retention, and when it last ran.
     pub retention: (i64, i64),
     pub last_retention: std::sync::Mutex<Option<DateTime<Utc>>>,
+    pub lease_seconds: i64,
 }
 
 impl Outbox {
@@ -71,8 +73,17 @@ struct ClaimedId {
 
 /// Claims up to `limit` due rows for this attempt; returns the claim token and (id, episode) pairs.
 pub fn claim(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> QueryResult<(String, Vec<(i64, i64)>)> {
+    claim_with_lease(conn, now, limit, LEASE_SECONDS)
+}
+
+pub fn claim_with_lease(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+    lease_seconds: i64,
+) -> QueryResult<(String, Vec<(i64, i64)>)> {
     let token = crate::auth::random_token(12);
-    let until = (now + Duration::seconds(LEASE_SECONDS)).naive_utc();
+    let until = (now + Duration::seconds(lease_seconds.clamp(1, LEASE_SECONDS))).naive_utc();
     let n = now.naive_utc();
     let ids = match conn {
         AnyConnection::Postgresql(_) => diesel::sql_query(
@@ -326,7 +337,8 @@ pub async fn deliver_due(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usi
     let mut sent = 0;
     loop {
         let now = clock.now();
-        let (token, ids) = db.run(move |c| claim(c, now, BATCH).map_err(DbError::from)).await?;
+        let lease = ob.lease_seconds;
+        let (token, ids) = db.run(move |c| claim_with_lease(c, now, BATCH, lease).map_err(DbError::from)).await?;
         if ids.is_empty() {
             return Ok(sent);
         }

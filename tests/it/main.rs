@@ -15,6 +15,7 @@ mod children;
 mod cli;
 mod demo;
 mod e2e;
+mod faults;
 mod notifications;
 mod organisation;
 mod routines;
