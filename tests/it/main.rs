@@ -16,6 +16,7 @@ mod cli;
 mod demo;
 mod e2e;
 mod faults;
+mod fuzz;
 mod notifications;
 mod organisation;
 mod routines;
