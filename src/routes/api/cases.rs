@@ -135,19 +135,29 @@ pub async fn post_case(st: &State<AppState>, user: AuthUser, key: IdempotencyKey
     let key = key.0;
     st.db
         .run(move |c| {
-            let attempt = write_tx(c, |c| -> ApiResult<RawJson> {
+            let attempt = write_tx(c, |c| -> ApiResult<Result<RawJson, i64>> {
                 if let Some(k) = &key {
                     if let Some(hit) = idempotency::lookup(c, user.id, k)? {
-                        return replay(hit, &hash);
+                        return replay(hit, &hash).map(Ok);
                     }
                 }
                 let id = create::create(c, &user, &secret, &report, now)?;
+                let Some(k) = &key else { return Ok(Err(id)) };
+                // The stored answer must be the one committed with the episode.
                 let row = create::load(c, id)?;
                 let body = serde_json::to_string(&view_one(c, &user, &row, now)?).map_err(|_| ApiError::internal())?;
-                if let Some(k) = &key {
-                    idempotency::save(c, user.id, k, &hash, 201, &body, now)?;
+                idempotency::save(c, user.id, k, &hash, 201, &body, now)?;
+                Ok(Ok(RawJson(Status::Created, body)))
+            })
+            .and_then(|done| match done {
+                Ok(replayed_or_stored) => Ok(replayed_or_stored),
+                // Without a key the answer is read after the commit, outside the write lock.
+                Err(id) => {
+                    let row = create::load(c, id)?;
+                    let body =
+                        serde_json::to_string(&view_one(c, &user, &row, now)?).map_err(|_| ApiError::internal())?;
+                    Ok(RawJson(Status::Created, body))
                 }
-                Ok(RawJson(Status::Created, body))
             });
             match (attempt, &key) {
                 // A concurrent request with the same key may have won; answer with its response.
