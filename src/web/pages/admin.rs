@@ -8,7 +8,7 @@ use crate::input::Input;
 use crate::routes::api::users::{create_user, read_user};
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
-use crate::store::org::{self, MunicipalityContacts, NewAccommodation, ACCOMMODATION_KINDS};
+use crate::store::org::{self, MunicipalityContacts, ACCOMMODATION_KINDS};
 use crate::store::users::{self, UserChanges, UserView};
 use crate::web::session::{lang, CsrfChecked};
 use rocket::form::{Form, FromForm};
@@ -248,39 +248,10 @@ pub async fn post_accommodation_page(
         put(&mut body, k, v);
     }
     let mut inp = Input::new(body);
-    let name = inp.req_str("name", 200);
-    let kind = inp.req_enum("kind", &ACCOMMODATION_KINDS);
-    let municipality_code = inp.req_str("municipality_code", 4);
-    let phone = inp.req_str("phone", 40);
-    if !phone.is_empty() && !crate::domain::validate::is_phone(&phone) {
-        inp.error("phone", "not a valid phone number");
-    }
-    let email = inp.req_email("email");
+    let new = crate::routes::api::org::read_accommodation(&mut inp);
     let (now, actor) = (st.clock.now(), user.actor());
-    let res = st
-        .db
-        .run(move |c| {
-            let county = org::municipality_county(c, &municipality_code)?;
-            if inp.ok() && county.is_none() {
-                inp.error("municipality_code", "no such municipality");
-            }
-            inp.finish()?;
-            write_tx(c, |c| {
-                let a = org::insert_accommodation(
-                    c,
-                    &NewAccommodation { name, kind, municipality_code, phone, email },
-                    now,
-                )?;
-                audit::append(
-                    c,
-                    &actor,
-                    &Event::new("accommodation_created").on("accommodation", a.id).county(county),
-                    now,
-                )?;
-                Ok::<_, ApiError>(())
-            })
-        })
-        .await;
+    let res =
+        st.db.run(move |c| crate::routes::api::org::create_accommodation(c, inp, new, &actor, now).map(|_| ())).await;
     match res {
         Ok(()) => flash("/admin/accommodations".into(), i18n::t(lang(Some(&user), cookies), "saved")),
         Err(e) if e.fields.is_some() => {
