@@ -166,6 +166,9 @@ impl Http {
         let mut status_line = String::new();
         self.stream.read_line(&mut status_line)?;
         let status: u16 = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        if status >= 500 {
+            SERVER_ERRORS.fetch_add(1, Ordering::Relaxed);
+        }
         let mut len = 0usize;
         let mut chunked = false;
         loop {
@@ -204,6 +207,9 @@ impl Http {
 }
 
 type Work = Arc<dyn Fn(&mut Http, usize) -> bool + Send + Sync>;
+
+/// Answers with a 5xx status during the whole run (SQLite busy, pool timeouts…): must stay zero.
+static SERVER_ERRORS: AtomicUsize = AtomicUsize::new(0);
 
 /// Runs `work` on `conns` connections for `secs` seconds; returns successful requests per second.
 fn load(port: u16, conns: usize, secs: f64, work: Work) -> f64 {
@@ -630,6 +636,7 @@ fn run(quick: bool, database: Option<String>, out: &str) -> Result<(), String> {
         "report_email_p95_ms": round1(percentile(&lat, 95.0)),
         "report_email_samples": delivered,
         "stats_100k_ms": round1(stats_100k_ms),
+        "server_errors": SERVER_ERRORS.load(Ordering::Relaxed),
         "rss_mb": round1(rss_mb),
     });
     println!("{:<24} {:>12}", "metric", "value");
@@ -643,6 +650,9 @@ fn run(quick: bool, database: Option<String>, out: &str) -> Result<(), String> {
     }
     std::fs::write(out, serde_json::to_string_pretty(&results).unwrap_or_default()).map_err(|e| e.to_string())?;
     let _ = std::fs::remove_dir_all(&tmp);
+    if SERVER_ERRORS.load(Ordering::Relaxed) > 0 {
+        return Err(format!("{} requests were answered with a server error", SERVER_ERRORS.load(Ordering::Relaxed)));
+    }
     if delivered < reports * 9 / 10 {
         return Err(format!("only {delivered} of {reports} police messages arrived"));
     }
