@@ -103,25 +103,32 @@ pub fn instantiate_steps(
     let have: Vec<String> =
         episode_steps::table.filter(episode_steps::episode_id.eq(episode_id)).select(episode_steps::key).load(conn)?;
     let mut added = Vec::new();
+    let mut rows = Vec::new();
     for (pos, s) in routine.steps.iter().enumerate() {
         if s.phase != phase || !s.applies(f) || have.contains(&s.key) {
             continue;
         }
-        diesel::insert_into(episode_steps::table)
-            .values((
-                episode_steps::episode_id.eq(episode_id),
-                episode_steps::key.eq(&s.key),
-                episode_steps::position.eq(pos as i32),
-                episode_steps::title_sv.eq(&s.title_sv),
-                episode_steps::title_en.eq(&s.title_en),
-                episode_steps::responsible.eq(&s.responsible),
-                episode_steps::phase.eq(&s.phase),
-                episode_steps::required.eq(s.required),
-                episode_steps::due_at.eq(s.due(anchor, f.risk).naive_utc()),
-                episode_steps::status.eq("pending"),
-            ))
-            .execute(conn)?;
+        rows.push((
+            episode_steps::episode_id.eq(episode_id),
+            episode_steps::key.eq(&s.key),
+            episode_steps::position.eq(pos as i32),
+            episode_steps::title_sv.eq(&s.title_sv),
+            episode_steps::title_en.eq(&s.title_en),
+            episode_steps::responsible.eq(&s.responsible),
+            episode_steps::phase.eq(&s.phase),
+            episode_steps::required.eq(s.required),
+            episode_steps::due_at.eq(s.due(anchor, f.risk).naive_utc()),
+            episode_steps::status.eq("pending"),
+        ));
         added.push(s.key.clone());
+    }
+    // One multi-row statement: a report's steps are written while the database's write lock is held.
+    // (MultiConnection has no batch insert; each backend does.)
+    if !rows.is_empty() {
+        match conn {
+            AnyConnection::Sqlite(c) => diesel::insert_into(episode_steps::table).values(rows).execute(c)?,
+            AnyConnection::Postgresql(c) => diesel::insert_into(episode_steps::table).values(rows).execute(c)?,
+        };
     }
     Ok(added)
 }
