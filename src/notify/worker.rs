@@ -290,7 +290,10 @@ async fn send_group(
             Err(e) => Err(e),
         };
         if let Err(e) = &outcome {
-            log::warn!("notification {}: delivery attempt failed: {e}", n.id);
+            // The server's reply can name the recipient: the log gets only its first word (e.g. the code);
+            // the whole reply is kept with the notification.
+            let kind = e.split_whitespace().next().unwrap_or("error");
+            log::warn!("notification {}: delivery attempt failed ({kind})", n.id);
         }
         results.push((n.id, outcome));
     }
