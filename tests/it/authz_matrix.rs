@@ -1,4 +1,4 @@
-//! The authorisation matrix for personal data: every children and cases endpoint × every role × in and
+//! The authorisation matrix: every API endpoint × every role × in and
 //! out of scope. The rule table is checked against Rocket's route list, so an endpoint added without a
 //! rule here fails this test.
 
@@ -28,7 +28,7 @@ struct Rule {
     expect: [Expect; 8],
 }
 
-fn rules() -> Vec<Rule> {
+fn rules_for_personal_data() -> Vec<Rule> {
     let r = |method, path, body, expect| Rule { method, path, body, expect };
     vec![
         r(Method::Get, "/api/v1/children", None, [A, A, A, A, F, F, F, F]),
@@ -84,7 +84,7 @@ db_test!(every_personal_data_endpoint_by_role_and_scope, |app| {
     let (s, case) = app.post("/api/v1/cases", Some(&w.staff), report(&app, w.child, 10)).await;
     assert_eq!(s, Status::Created);
     let case_id = case["id"].as_i64().unwrap_or(0);
-    let rules = rules();
+    let rules = rules_for_personal_data();
     // Every mounted children/cases route has a rule.
     for route in app.client.rocket().routes() {
         let p = route.uri.path().to_string();
@@ -147,6 +147,120 @@ db_test!(every_personal_data_endpoint_by_role_and_scope, |app| {
                 let (s, _) = app
                     .send(rule.method, &path, None, rule.body.filter(|b| b.starts_with('{')).map(String::from), &[])
                     .await;
+                assert_eq!(s, Status::Unauthorized, "{} {} without a token", rule.method, rule.path);
+            }
+        }
+    }
+});
+
+/// Public endpoints: no token needed, any caller; must never fail with a server error.
+const PUBLIC: [(&str, &str); 5] = [
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/openapi.json"),
+    ("POST", "/api/v1/ack/<token>"),
+    ("GET", "/health"),
+];
+
+fn org_rules() -> Vec<Rule> {
+    let r = |method, path, body, expect| Rule { method, path, body, expect };
+    let all = [A, A, A, A, A, A, A, A];
+    let admin_only = [F, F, F, F, F, F, A, F];
+    vec![
+        r(Method::Get, "/api/v1/me", None, all),
+        r(Method::Patch, "/api/v1/me", Some(r#"{"language":"sv"}"#), all),
+        r(
+            Method::Post,
+            "/api/v1/me/password",
+            Some(r#"{"current_password":"not it at all","new_password":"another long password"}"#),
+            all,
+        ),
+        r(Method::Get, "/api/v1/counties", None, all),
+        r(Method::Get, "/api/v1/counties/<code>/municipalities", None, all),
+        r(Method::Get, "/api/v1/counties/<code>/contacts", None, all),
+        r(
+            Method::Put,
+            "/api/v1/counties/<code>/contacts",
+            Some(r#"{"police_email":"p@x.se","county_email":"c@x.se"}"#),
+            [F, F, F, F, A, N, A, F],
+        ),
+        r(Method::Get, "/api/v1/municipalities/<code>/contacts", None, all),
+        r(
+            Method::Put,
+            "/api/v1/municipalities/<code>/contacts",
+            Some(r#"{"social_services_email":"s@x.se"}"#),
+            [F, F, A, N, F, F, A, F],
+        ),
+        r(
+            Method::Post,
+            "/api/v1/accommodations",
+            Some(r#"{"name":"N","kind":"hvb","municipality_code":"0180","phone":"08 123 45","email":"a@x.se"}"#),
+            admin_only,
+        ),
+        r(Method::Get, "/api/v1/accommodations", None, all),
+        r(Method::Get, "/api/v1/accommodations/<id>", None, [A, N, A, N, A, N, A, A]),
+        r(Method::Post, "/api/v1/users", Some("user"), admin_only),
+        r(Method::Get, "/api/v1/users", None, admin_only),
+        r(Method::Get, "/api/v1/users/<id>", None, admin_only),
+        r(Method::Patch, "/api/v1/users/<id>", Some(r#"{"name":"Renamed"}"#), admin_only),
+        r(Method::Post, "/api/v1/users/<id>/password", Some(r#"{"password":"a long enough password"}"#), admin_only),
+        r(Method::Get, "/api/v1/audit/verify", None, admin_only),
+        r(Method::Get, "/api/v1/worklist", None, [A, A, A, A, F, F, F, F]),
+        r(Method::Get, "/api/v1/counties/<code>/routine", None, all),
+        r(Method::Put, "/api/v1/counties/<code>/routine", Some("routine"), [F, F, F, F, A, N, F, F]),
+        r(Method::Get, "/api/v1/counties/<code>/routine/versions", None, all),
+        r(Method::Get, "/api/v1/counties/<code>/routine/versions/<version>", None, all),
+        r(Method::Get, "/api/v1/counties/<code>/stats", None, [F, F, F, F, A, N, F, A]),
+        r(Method::Get, "/api/v1/counties/<code>/stats.csv", None, [F, F, F, F, A, N, F, A]),
+        r(Method::Get, "/api/v1/stats", None, [F, F, F, F, F, F, F, A]),
+        r(Method::Get, "/api/v1/counties/<code>/access-log", None, [F, F, F, F, A, N, F, F]),
+    ]
+}
+
+db_test!(every_other_api_endpoint_by_role_and_scope, |app| {
+    let w = World::new(&app).await;
+    let spare = app.user("spare@x.se", saknad::domain::role::Role::NationalAnalyst, None, None, None);
+    let (_, routine) = app.get("/api/v1/counties/01/routine", Some(&w.co)).await;
+    let rules = org_rules();
+    let personal = rules_for_personal_data();
+    // Every mounted API route has a rule in one of the tables, or is public.
+    for route in app.client.rocket().routes() {
+        let p = route.uri.path().to_string();
+        if !p.starts_with("/api/") {
+            continue;
+        }
+        let known = rules.iter().chain(personal.iter()).any(|r| r.method == route.method && r.path == p)
+            || PUBLIC.iter().any(|(m, path)| *m == route.method.as_str() && *path == p);
+        assert!(known, "no authorisation rule for {} {p}", route.method);
+    }
+    let tokens = [&w.staff, &w.staff_other, &w.sw, &w.sw_other, &w.co, &w.co_other, &w.admin, &w.analyst];
+    let mut n = 0;
+    for rule in &rules {
+        let code = if rule.path.starts_with("/api/v1/municipalities") { "0180" } else { "01" };
+        let id = if rule.path.starts_with("/api/v1/users") { spare } else { w.acc };
+        let path = rule.path.replace("<code>", code).replace("<id>", &id.to_string()).replace("<version>", "1");
+        for (i, token) in tokens.iter().enumerate() {
+            n += 1;
+            let body = match rule.body {
+                Some("user") => Some(serde_json::json!({"email": format!("u{n}@x.se"), "name": "U", "password": PASSWORD, "role": "national_analyst"}).to_string()),
+                Some("routine") => Some(routine.to_string()),
+                Some(b) => Some(b.to_string()),
+                None => None,
+            };
+            let (status, v) = app.send(rule.method, &path, Some(token), body, &[]).await;
+            let ok = match rule.expect[i] {
+                A => ![401, 403, 404].contains(&status.code) && status.code < 500,
+                F => status == Status::Forbidden,
+                N => status == Status::NotFound,
+                R => status == Status::UnprocessableEntity,
+            };
+            assert!(
+                ok,
+                "{} {} as {}: expected {:?}, got {status} {v}",
+                rule.method, rule.path, LABELS[i], rule.expect[i]
+            );
+            if i == 0 {
+                let (s, _) = app.send(rule.method, &path, None, None, &[]).await;
                 assert_eq!(s, Status::Unauthorized, "{} {} without a token", rule.method, rule.path);
             }
         }
