@@ -87,6 +87,7 @@ pub fn build_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>,
         outbox,
         pages: web::Pages::new()?,
         audit: store::audit_sink::AuditSink::start(db.clone()),
+        users: auth::cache::UserCache::default(),
     };
     let rocket = rocket::custom(settings.rocket_figment(figment))
         .manage(state)

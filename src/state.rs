@@ -17,4 +17,5 @@ pub struct AppState {
     pub outbox: Arc<Outbox>,
     pub pages: crate::web::Pages,
     pub audit: crate::store::audit_sink::AuditSink,
+    pub users: crate::auth::cache::UserCache,
 }

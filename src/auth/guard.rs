@@ -1,5 +1,5 @@
 //! Request guards: `AuthUser` from a Bearer header or the session cookie, checked against the user's
-//! current security stamp and active flag on every request; `ClientIp` for logging.
+//! current security stamp and active flag on every request (through `auth::cache`); `ClientIp` for logging.
 
 use crate::domain::role::Role;
 use crate::error::ApiError;
@@ -53,7 +53,17 @@ async fn authenticate(req: &Request<'_>) -> Result<AuthUser, ApiError> {
     let token = bearer(req).ok_or_else(ApiError::unauthorized)?;
     let claims = st.keys.decode(&token, st.clock.now()).ok_or_else(ApiError::unauthorized)?;
     let id: i64 = claims.sub.parse().map_err(|_| ApiError::unauthorized())?;
-    let row = st.db.run(move |c| crate::store::users::by_id(c, id).map_err(ApiError::from)).await?;
+    let row = match st.users.get(id) {
+        Some(row) => Some(row),
+        None => {
+            let (generation, read_at) = (crate::store::users::generation(), std::time::Instant::now());
+            let row = st.db.run(move |c| crate::store::users::by_id(c, id).map_err(ApiError::from)).await?;
+            if let Some(r) = &row {
+                st.users.put(r.clone(), generation, read_at);
+            }
+            row
+        }
+    };
     let row = row.filter(|u| u.active && u.security_stamp == claims.stamp).ok_or_else(ApiError::unauthorized)?;
     let role = Role::parse(&row.role).ok_or_else(ApiError::unauthorized)?;
     Ok(AuthUser {

@@ -129,6 +129,7 @@ impl Renderer {
         &self,
         conn: &mut AnyConnection,
         n: &ToRender,
+        cache: &mut Option<Loaded>,
         secret: &[u8],
         public_url: &str,
         now: chrono::DateTime<chrono::Utc>,
@@ -137,9 +138,25 @@ impl Renderer {
         if n.kind == "reminder" {
             return self.render_reminder(conn, n, public_url, now).map_err(db);
         }
-        let e: EpisodeRow =
-            episodes::table.find(n.episode_id).select(EpisodeRow::as_select()).first(conn).map_err(db)?;
-        let child: ChildRow = children::table.find(e.child_id).select(ChildRow::as_select()).first(conn).map_err(db)?;
+        let loaded = match cache.take().filter(|l| l.episode.id == n.episode_id) {
+            Some(l) => l,
+            None => Loaded::load(conn, n.episode_id).map_err(db)?,
+        };
+        let rendered = self.render_loaded(conn, n, &loaded, secret, public_url);
+        *cache = Some(loaded);
+        rendered
+    }
+
+    fn render_loaded(
+        &self,
+        conn: &mut AnyConnection,
+        n: &ToRender,
+        loaded: &Loaded,
+        secret: &[u8],
+        public_url: &str,
+    ) -> Result<Rendered, String> {
+        let db = |e: diesel::result::Error| format!("loading the notification's episode failed: {e}");
+        let (e, child) = (&loaded.episode, &loaded.child);
         let lang = i18n::lang_of(Some(&n.language));
         let aud = audience(&n.recipient_kind);
         let mut ctx = Context::new();
@@ -149,12 +166,7 @@ impl Renderer {
         ctx.insert("audience", &aud);
         ctx.insert("reference", &e.reference);
         ctx.insert("is_police", &(n.recipient_kind == "police"));
-        let muni: String = municipalities::table
-            .find(&e.municipality_code)
-            .select(municipalities::name)
-            .first(conn)
-            .unwrap_or_else(|_| e.municipality_code.clone());
-        ctx.insert("municipality", &muni);
+        ctx.insert("municipality", &loaded.municipality);
         ctx.insert("discovered_at", &local(e.discovered_at));
         ctx.insert("last_seen_at", &local(e.last_seen_at));
         ctx.insert("found_at", &e.found_at.map(local));
@@ -168,11 +180,7 @@ impl Renderer {
         let risk_label = i18n::t(lang, &format!("risk_{}", e.risk_level));
         ctx.insert("risk_level", risk_label);
         ctx.insert("indicators", &e.indicators().join(", "));
-        let social_worker: Option<(String, String)> = match child.social_worker_id {
-            Some(id) => users::table.find(id).select((users::name, users::email)).first(conn).optional().map_err(db)?,
-            None => None,
-        };
-        ctx.insert("social_worker", &social_worker.as_ref().map(|(n, e)| format!("{n} <{e}>")));
+        ctx.insert("social_worker", &loaded.social_worker.as_ref().map(|(n, e)| format!("{n} <{e}>")));
         let related: Option<&str> = match n.escalation_of {
             Some(of) => notifications::table
                 .find(of)
@@ -235,15 +243,7 @@ impl Renderer {
             ctx.insert("police_reference", &e.police_reference);
             let found = e.found();
             ctx.insert("found_place", &found.found_place);
-            let acc: Option<(String, String)> = match e.accommodation_id {
-                Some(a) => accommodations::table
-                    .find(a)
-                    .select((accommodations::name, accommodations::phone))
-                    .first(conn)
-                    .optional()
-                    .map_err(db)?,
-                None => None,
-            };
+            let acc = &loaded.accommodation;
             ctx.insert("accommodation", &acc.as_ref().map(|a| a.0.clone()));
             ctx.insert("accommodation_phone", &acc.as_ref().map(|a| a.1.clone()));
             if n.kind == "case_reported" || n.kind == "escalation" {
@@ -340,6 +340,41 @@ impl Renderer {
             photo: None,
             reference,
         })
+    }
+}
+
+/// What every message about one episode needs, loaded once for the messages of a claimed batch.
+pub struct Loaded {
+    episode: EpisodeRow,
+    child: ChildRow,
+    municipality: String,
+    social_worker: Option<(String, String)>,
+    accommodation: Option<(String, String)>,
+}
+
+impl Loaded {
+    fn load(conn: &mut AnyConnection, episode_id: i64) -> QueryResult<Loaded> {
+        let episode: EpisodeRow = episodes::table.find(episode_id).select(EpisodeRow::as_select()).first(conn)?;
+        let child: ChildRow = children::table.find(episode.child_id).select(ChildRow::as_select()).first(conn)?;
+        let municipality: String = municipalities::table
+            .find(&episode.municipality_code)
+            .select(municipalities::name)
+            .first(conn)
+            .optional()?
+            .unwrap_or_else(|| episode.municipality_code.clone());
+        let social_worker = match child.social_worker_id {
+            Some(id) => users::table.find(id).select((users::name, users::email)).first(conn).optional()?,
+            None => None,
+        };
+        let accommodation = match episode.accommodation_id {
+            Some(a) => accommodations::table
+                .find(a)
+                .select((accommodations::name, accommodations::phone))
+                .first(conn)
+                .optional()?,
+            None => None,
+        };
+        Ok(Loaded { episode, child, municipality, social_worker, accommodation })
     }
 }
 

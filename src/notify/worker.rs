@@ -261,25 +261,28 @@ fn county_mailbox(c: &mut AnyConnection, episode: i64) -> QueryResult<Option<Str
 }
 
 /// Renders (in one database round trip) and sends the claimed rows of one episode, in order.
-async fn send_group(
-    db: &Db,
-    ob: &Arc<Outbox>,
-    clock: &Clock,
-    ids: Vec<i64>,
-) -> Result<Vec<(i64, SendResult)>, DbError> {
+/// Renders every claimed message in one read transaction (messages about one episode share its data).
+async fn prepare(db: &Db, ob: &Arc<Outbox>, now: DateTime<Utc>, ids: Vec<i64>) -> Result<Vec<Prepared>, DbError> {
     let ob2 = Arc::clone(ob);
-    let now = clock.now();
-    let prepared = db
-        .run(move |c| -> Result<Vec<_>, DbError> {
+    db.run(move |c| -> Result<Vec<_>, DbError> {
+        crate::db::read_tx(c, |c| {
             let mut out = Vec::with_capacity(ids.len());
+            let mut cache = None;
             for id in ids {
                 let n = render::load(c, id)?;
-                let rendered = ob2.renderer.render(c, &n, &ob2.secret, &ob2.public_url, now);
+                let rendered = ob2.renderer.render(c, &n, &mut cache, &ob2.secret, &ob2.public_url, now);
                 out.push((n, rendered));
             }
             Ok(out)
         })
-        .await?;
+    })
+    .await
+}
+
+type Prepared = (render::ToRender, Result<render::Rendered, String>);
+
+/// Sends one episode's messages in queue order.
+async fn send_group(ob: &Arc<Outbox>, clock: &Clock, prepared: Vec<Prepared>) -> Vec<(i64, SendResult)> {
     let mut results = Vec::with_capacity(prepared.len());
     for (n, rendered) in prepared {
         let outcome = match rendered.and_then(|r| mailer::build(&ob.mail_from, &n.address, &n.message_id, &r)) {
@@ -297,7 +300,7 @@ async fn send_group(
         }
         results.push((n.id, outcome));
     }
-    Ok(results)
+    results
 }
 
 /// One pass: escalate what is due, then claim and deliver until nothing is due. Returns messages sent.
@@ -346,19 +349,16 @@ pub async fn deliver_due(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usi
             return Ok(sent);
         }
         // Episodes in parallel; within an episode in queue order, so the police hear first.
-        let mut groups: Vec<(i64, Vec<i64>)> = Vec::new();
-        for (id, episode) in ids {
-            match groups.iter_mut().find(|g| g.0 == episode) {
-                Some(g) => g.1.push(id),
-                None => groups.push((episode, vec![id])),
+        let mut groups: Vec<(i64, Vec<Prepared>)> = Vec::new();
+        for p in prepare(db, ob, now, ids.iter().map(|i| i.0).collect()).await? {
+            match groups.iter_mut().find(|g| g.0 == p.0.episode_id) {
+                Some(g) => g.1.push(p),
+                None => groups.push((p.0.episode_id, vec![p])),
             }
         }
         let results =
-            rocket::futures::future::join_all(groups.into_iter().map(|(_, ids)| send_group(db, ob, clock, ids))).await;
-        let mut outcomes = Vec::new();
-        for r in results {
-            outcomes.extend(r?);
-        }
+            rocket::futures::future::join_all(groups.into_iter().map(|(_, p)| send_group(ob, clock, p))).await;
+        let outcomes: Vec<(i64, SendResult)> = results.into_iter().flatten().collect();
         let ok = outcomes.iter().filter(|o| o.1.is_ok()).count();
         sent += ok;
         // All outcomes of the batch in one transaction.

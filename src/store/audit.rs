@@ -57,7 +57,7 @@ impl Event {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = access_log)]
 pub struct LogEntry {
     pub seq: i64,
@@ -132,46 +132,49 @@ fn hash_of(e: &LogEntry) -> String {
 
 /// Appends one entry. Call inside the transaction of the change it records (`db::write_tx`).
 pub fn append(conn: &mut AnyConnection, actor: &Actor, ev: &Event, now: DateTime<Utc>) -> QueryResult<i64> {
-    let (seq, prev): (i64, String) = diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
-        .set(audit_head::seq.eq(audit_head::seq + 1))
+    append_many(conn, &[(actor, ev, now)])
+}
+
+/// Appends entries in order with three statements whatever their number (head, one insert, head); returns
+/// the sequence number of the last one.
+pub fn append_many(conn: &mut AnyConnection, items: &[(&Actor, &Event, DateTime<Utc>)]) -> QueryResult<i64> {
+    let n = items.len() as i64;
+    let (last_seq, mut prev): (i64, String) = diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+        .set(audit_head::seq.eq(audit_head::seq + n))
         .returning((audit_head::seq, audit_head::last_hash))
         .get_result(conn)?;
-    let at = now.naive_utc();
-    let entry = LogEntry {
-        seq,
-        at,
-        actor_user_id: actor.user_id,
-        actor_role: actor.role.clone(),
-        action: ev.action.to_string(),
-        object_kind: ev.object_kind.map(str::to_string),
-        object_id: ev.object_id.clone(),
-        county_code: ev.county_code.clone(),
-        ip: actor.ip.clone(),
-        detail: ev.detail.clone(),
-        prev_hash: prev,
-        hash: String::new(),
+    if items.is_empty() {
+        return Ok(last_seq);
+    }
+    let mut rows = Vec::with_capacity(items.len());
+    for (i, (actor, ev, now)) in items.iter().enumerate() {
+        let mut entry = LogEntry {
+            seq: last_seq - n + 1 + i as i64,
+            at: now.naive_utc(),
+            actor_user_id: actor.user_id,
+            actor_role: actor.role.clone(),
+            action: ev.action.to_string(),
+            object_kind: ev.object_kind.map(str::to_string),
+            object_id: ev.object_id.clone(),
+            county_code: ev.county_code.clone(),
+            ip: actor.ip.clone(),
+            detail: ev.detail.clone(),
+            prev_hash: prev,
+            hash: String::new(),
+        };
+        entry.hash = hash_of(&entry);
+        prev = entry.hash.clone();
+        rows.push(entry);
+    }
+    // MultiConnection has no multi-row insert; each backend does.
+    match conn {
+        AnyConnection::Sqlite(c) => diesel::insert_into(access_log::table).values(&rows).execute(c)?,
+        AnyConnection::Postgresql(c) => diesel::insert_into(access_log::table).values(&rows).execute(c)?,
     };
-    let hash = hash_of(&entry);
-    diesel::insert_into(access_log::table)
-        .values((
-            access_log::seq.eq(entry.seq),
-            access_log::at.eq(entry.at),
-            access_log::actor_user_id.eq(entry.actor_user_id),
-            access_log::actor_role.eq(&entry.actor_role),
-            access_log::action.eq(&entry.action),
-            access_log::object_kind.eq(&entry.object_kind),
-            access_log::object_id.eq(&entry.object_id),
-            access_log::county_code.eq(&entry.county_code),
-            access_log::ip.eq(&entry.ip),
-            access_log::detail.eq(&entry.detail),
-            access_log::prev_hash.eq(&entry.prev_hash),
-            access_log::hash.eq(&hash),
-        ))
-        .execute(conn)?;
     diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
-        .set(audit_head::last_hash.eq(&hash))
+        .set(audit_head::last_hash.eq(&prev))
         .execute(conn)?;
-    Ok(seq)
+    Ok(last_seq)
 }
 
 /// Appends one entry in a transaction of its own (for events that change nothing else).

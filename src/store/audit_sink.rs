@@ -29,6 +29,7 @@ impl AuditSink {
     pub fn start(db: Db) -> AuditSink {
         let (tx, rx) = mpsc::channel::<Pending>();
         let spawned = std::thread::Builder::new().name("saknad-audit".into()).spawn(move || {
+            let _gate = db.enter();
             while let Ok(first) = rx.recv() {
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {
@@ -39,10 +40,8 @@ impl AuditSink {
                 }
                 let ok = match db.get() {
                     Ok(mut c) => write_tx(&mut c, |c| {
-                        for p in &batch {
-                            audit::append(c, &p.actor, &p.event, p.at)?;
-                        }
-                        Ok::<_, diesel::result::Error>(())
+                        let items: Vec<_> = batch.iter().map(|p| (&p.actor, &p.event, p.at)).collect();
+                        audit::append_many(c, &items).map(|_| ())
                     })
                     .map_err(|e| log::error!("access log batch failed: {e}"))
                     .is_ok(),

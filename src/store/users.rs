@@ -6,6 +6,7 @@ use crate::domain::role::Role;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -108,6 +109,7 @@ pub fn insert(conn: &mut AnyConnection, u: &NewUser, now: DateTime<Utc>) -> Quer
         .returning(users::id)
         .get_result::<i64>(conn)
         .and_then(|id| users::table.find(id).select(UserRow::as_select()).first(conn))
+        .inspect(|_| changed())
 }
 
 /// (county code, municipality code, accommodation id) of a user.
@@ -158,14 +160,29 @@ pub fn derive_scope(
     })
 }
 
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Bumped after every committed change to a user row (`auth::cache` drops what it read before).
+pub fn generation() -> u64 {
+    GENERATION.load(Ordering::SeqCst)
+}
+
+fn changed() {
+    crate::db::after_commit(|| {
+        GENERATION.fetch_add(1, Ordering::SeqCst);
+    });
+}
+
 pub fn set_password(conn: &mut AnyConnection, id: i64, hash: &str, now: DateTime<Utc>) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
+    let n = diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(hash),
             users::security_stamp.eq(new_stamp()),
             users::updated_at.eq(now.naive_utc()),
         ))
-        .execute(conn)
+        .execute(conn)?;
+    changed();
+    Ok(n)
 }
 
 pub struct UserChanges {
@@ -190,6 +207,7 @@ pub fn update(conn: &mut AnyConnection, id: i64, ch: &UserChanges, now: DateTime
             n = diesel::update(target).set(users::security_stamp.eq(new_stamp())).execute(conn)?;
         }
     }
+    changed();
     Ok(n)
 }
 

@@ -71,6 +71,7 @@ db_test!(password_change_revokes_every_token, |app| {
     app.user("sw@test.se", Role::SocialWorker, Some("01"), Some("0180"), None);
     let t1 = app.login("sw@test.se").await;
     let t2 = app.login("sw@test.se").await;
+    assert_eq!(app.get("/api/v1/me", Some(&t2)).await.0, Status::Ok);
     let (s, v) = app
         .post(
             "/api/v1/me/password",
@@ -102,6 +103,8 @@ db_test!(deactivation_and_admin_reset_revoke_tokens, |app| {
     let admin = app.admin().await;
     let id = app.user("st@test.se", Role::SocialWorker, Some("01"), Some("0180"), None);
     let t = app.login("st@test.se").await;
+    // Used once first, so the guard's user cache holds the row when the account is deactivated.
+    assert_eq!(app.get("/api/v1/me", Some(&t)).await.0, Status::Ok);
     let (s, v) = app.patch(&format!("/api/v1/users/{id}"), Some(&admin), json!({"active": false})).await;
     assert_eq!((s, v["active"].as_bool()), (Status::Ok, Some(false)));
     assert_eq!(app.get("/api/v1/me", Some(&t)).await.0, Status::Unauthorized);
@@ -109,6 +112,7 @@ db_test!(deactivation_and_admin_reset_revoke_tokens, |app| {
     assert_eq!(s, Status::Unauthorized);
     app.patch(&format!("/api/v1/users/{id}"), Some(&admin), json!({"active": true})).await;
     let t = app.login("st@test.se").await;
+    assert_eq!(app.get("/api/v1/me", Some(&t)).await.0, Status::Ok);
     let (s, _) = app
         .post(&format!("/api/v1/users/{id}/password"), Some(&admin), json!({"password": "reset by the admin"}))
         .await;

@@ -1,5 +1,5 @@
 use crate::auth::AuthUser;
-use crate::db::write_tx;
+use crate::db::{read_tx, write_tx};
 use crate::domain::episode::CLOSURE_REASONS;
 use crate::domain::risk::{self, RiskLevel};
 use crate::domain::role::Role;
@@ -153,9 +153,11 @@ pub async fn post_case(st: &State<AppState>, user: AuthUser, key: IdempotencyKey
                 Ok(replayed_or_stored) => Ok(replayed_or_stored),
                 // Without a key the answer is read after the commit, outside the write lock.
                 Err(id) => {
-                    let row = create::load(c, id)?;
-                    let body =
-                        serde_json::to_string(&view_one(c, &user, &row, now)?).map_err(|_| ApiError::internal())?;
+                    let view = read_tx(c, |c| {
+                        let row = create::load(c, id)?;
+                        view_one(c, &user, &row, now)
+                    })?;
+                    let body = serde_json::to_string(&view).map_err(|_| ApiError::internal())?;
                     Ok(RawJson(Status::Created, body))
                 }
             });
@@ -224,21 +226,19 @@ pub async fn get_case(st: &State<AppState>, user: AuthUser, id: &str) -> ApiResu
     user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
     let id = path_id(id)?;
     let now = st.clock.now();
-    st.db
+    let actor = user.actor();
+    // A read holds no write lock; its access-log entry is group-committed before the answer leaves.
+    let view = st
+        .db
         .run(move |c| {
-            write_tx(c, |c| {
+            read_tx(c, |c| {
                 let row = store::find(c, &Scope::from(&user), id)?.ok_or_else(ApiError::not_found)?;
-                audit::append(
-                    c,
-                    &user.actor(),
-                    &Event::new("case_read").on("case", id).county(Some(row.county_code.clone())),
-                    now,
-                )?;
                 view_one(c, &user, &row, now)
             })
         })
-        .await
-        .map(Json)
+        .await?;
+    st.audit.log(actor, Event::new("case_read").on("case", id).county(Some(view.county_code.clone())), now).await?;
+    Ok(Json(view))
 }
 
 async fn step_action(
