@@ -64,11 +64,8 @@ impl NotificationRow {
 }
 
 pub fn for_episodes(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<NotificationRow>> {
-    notifications::table
-        .filter(notifications::episode_id.eq_any(ids))
-        .order(notifications::id.asc())
-        .select(NotificationRow::as_select())
-        .load(conn)
+    let q = notifications::table.order(notifications::id.asc()).select(NotificationRow::as_select());
+    crate::store::load_for_ids!(conn, q, notifications::episode_id, ids)
 }
 
 /// One message to queue.

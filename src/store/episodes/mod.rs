@@ -227,29 +227,49 @@ pub struct CasePersonal {
     pub risk_assessments: Option<Vec<RiskAssessmentView>>,
 }
 
+/// Applies the scope rule to an episodes query: the one place that says which episodes a scope may see.
+/// `$then` gets the filtered query as `$q`; each arm has its own static type, so a query that is not boxed
+/// stays in diesel's statement cache.
+macro_rules! in_scope {
+    ($query:expr, $scope:expr, |$q:ident| $then:expr) => {
+        match $scope {
+            Scope::Accommodation(a) => {
+                let $q = $query.filter(episodes::accommodation_id.eq(*a));
+                $then
+            }
+            Scope::Municipality(m) => {
+                let $q = $query.filter(
+                    episodes::responsible_municipality_code.eq(m.clone()).or(episodes::municipality_code.eq(m.clone())),
+                );
+                $then
+            }
+            Scope::County(c) => {
+                let $q = $query.filter(episodes::county_code.eq(c.clone()));
+                $then
+            }
+            Scope::Nothing => {
+                let $q = $query.filter(episodes::id.eq(-1));
+                $then
+            }
+        }
+    };
+}
+
 /// The episodes a scope may see.
 pub fn visible(scope: &Scope) -> episodes::BoxedQuery<'static, MultiBackend> {
-    let q = episodes::table.into_boxed();
-    match scope {
-        Scope::Accommodation(a) => q.filter(episodes::accommodation_id.eq(*a)),
-        Scope::Municipality(m) => q.filter(
-            episodes::responsible_municipality_code.eq(m.clone()).or(episodes::municipality_code.eq(m.clone())),
-        ),
-        Scope::County(c) => q.filter(episodes::county_code.eq(c.clone())),
-        Scope::Nothing => q.filter(episodes::id.eq(-1)),
-    }
+    in_scope!(episodes::table.into_boxed(), scope, |q| q)
 }
 
 pub fn find(conn: &mut AnyConnection, scope: &Scope, id: i64) -> QueryResult<Option<EpisodeRow>> {
-    visible(scope).filter(episodes::id.eq(id)).select(EpisodeRow::as_select()).first(conn).optional()
+    let query = episodes::table.filter(episodes::id.eq(id)).select(EpisodeRow::as_select());
+    in_scope!(query, scope, |q| q.first(conn).optional())
 }
 
 pub fn steps_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<StepRow>> {
-    episode_steps::table
-        .filter(episode_steps::episode_id.eq_any(ids))
+    let q = episode_steps::table
         .order((episode_steps::episode_id.asc(), episode_steps::position.asc(), episode_steps::id.asc()))
-        .select(StepRow::as_select())
-        .load(conn)
+        .select(StepRow::as_select());
+    crate::store::load_for_ids!(conn, q, episode_steps::episode_id, ids)
 }
 
 /// Which episodes to list.
@@ -283,17 +303,20 @@ pub fn views(
     let steps = steps_of(conn, &ids)?;
     let notes = outbox::for_episodes(conn, &ids)?;
     let pseudo = scope.pseudonymised();
-    let versions: Vec<(i64, i32)> = routine_versions::table
-        .filter(routine_versions::id.eq_any(rows.iter().map(|r| r.routine_version_id).collect::<Vec<_>>()))
-        .select((routine_versions::id, routine_versions::version))
-        .load(conn)?;
+    let version_ids: Vec<i64> = rows.iter().map(|r| r.routine_version_id).collect();
+    let q = routine_versions::table.select((routine_versions::id, routine_versions::version));
+    let versions: Vec<(i64, i32)> = crate::store::load_for_ids!(conn, q, routine_versions::id, version_ids.as_slice())?;
     let kids: Vec<(i64, String, String, NaiveDate)> = if pseudo {
         Vec::new()
     } else {
-        children::table
-            .filter(children::id.eq_any(rows.iter().map(|r| r.child_id).collect::<Vec<_>>()))
-            .select((children::id, children::given_name, children::family_name, children::date_of_birth))
-            .load(conn)?
+        let child_ids: Vec<i64> = rows.iter().map(|r| r.child_id).collect();
+        let q = children::table.select((
+            children::id,
+            children::given_name,
+            children::family_name,
+            children::date_of_birth,
+        ));
+        crate::store::load_for_ids!(conn, q, children::id, child_ids.as_slice())?
     };
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {

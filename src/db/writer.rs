@@ -1,0 +1,199 @@
+//! The SQLite writer: one connection for every write transaction of the process, with group commit.
+//!
+//! Policy:
+//! - Writers take the writer in turn (a mutex; SQLite's own busy handler would sleep 1–100 ms between
+//!   retries). The connection only ever sees its own commits, so its page cache stays warm.
+//! - Group commit: each write transaction runs as a savepoint inside a batch transaction. When another
+//!   writer is already waiting, the batch is left open for it and this writer waits until the batch has
+//!   committed; the last writer of a batch (or the 64th, or one 2 ms after the batch began) commits it.
+//!   A commit writes each changed page once for the whole batch instead of once per transaction
+//!   (measured: a report rewrote ~50 pages, most of them shared with the next report).
+//! - Nobody returns before their changes are committed: a writer whose work succeeded returns only after
+//!   the batch commit succeeded, and gets an error if it failed. A writer whose work failed returns at
+//!   once; its savepoint was rolled back and the batch goes on without it.
+//! - A batch whose transaction broke (a failed savepoint rollback, a panic) is rolled back as a whole and
+//!   every member gets an error; nothing of it is visible.
+
+use super::{establish, AnyConnection, DbUrl};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+const MAX_MEMBERS: usize = 64;
+const MAX_AGE: Duration = Duration::from_millis(2);
+/// How many finished batches to remember for members still waking up.
+const KEEP_OUTCOMES: usize = 256;
+
+pub struct Writer {
+    url: DbUrl,
+    state: Mutex<State>,
+    committed: Condvar,
+    waiting: AtomicUsize,
+}
+
+#[derive(Default)]
+struct State {
+    conn: Option<AnyConnection>,
+    open: Option<Batch>,
+    next_id: u64,
+    /// (batch id, committed) of recent batches.
+    outcomes: std::collections::VecDeque<(u64, bool)>,
+}
+
+struct Batch {
+    id: u64,
+    began: Instant,
+    members: usize,
+}
+
+impl State {
+    fn finish(&mut self, id: u64, ok: bool) {
+        self.open = None;
+        if self.outcomes.len() >= KEEP_OUTCOMES {
+            self.outcomes.pop_front();
+        }
+        self.outcomes.push_back((id, ok));
+    }
+
+    fn outcome(&self, id: u64) -> Option<bool> {
+        self.outcomes.iter().find(|o| o.0 == id).map(|o| o.1)
+    }
+
+    /// Ends an open batch that cannot go on: rolls it back and fails its members.
+    fn abort(&mut self) {
+        if let (Some(b), Some(c)) = (self.open.as_ref().map(|b| b.id), self.conn.as_mut()) {
+            let _ = rollback(c);
+            self.finish(b, false);
+        }
+        self.open = None;
+        self.conn = None;
+    }
+}
+
+/// True when the transaction manager is in an error state (an open transaction is not an error here).
+fn broken(c: &mut AnyConnection) -> bool {
+    match c {
+        AnyConnection::Sqlite(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth().is_err()
+        }
+        AnyConnection::Postgresql(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth().is_err()
+        }
+    }
+}
+
+fn begin(c: &mut AnyConnection) -> QueryResult<()> {
+    <AnyConnection as Connection>::TransactionManager::begin_transaction(c)?;
+    // Matches no row, but makes SQLite take the write lock now (waiting on busy_timeout).
+    diesel::sql_query("UPDATE audit_head SET seq = seq WHERE id = 0").execute(c).map(|_| ())
+}
+
+fn commit(c: &mut AnyConnection) -> QueryResult<()> {
+    <AnyConnection as Connection>::TransactionManager::commit_transaction(c)
+}
+
+fn rollback(c: &mut AnyConnection) -> QueryResult<()> {
+    <AnyConnection as Connection>::TransactionManager::rollback_transaction(c)
+}
+
+impl Writer {
+    pub fn new(url: DbUrl) -> Writer {
+        Writer { url, state: Mutex::new(State::default()), committed: Condvar::new(), waiting: AtomicUsize::new(0) }
+    }
+
+    pub fn url(&self) -> &DbUrl {
+        &self.url
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => self.recover(poisoned.into_inner()),
+        }
+    }
+
+    /// A writer panicked inside its work: what it left open cannot be trusted.
+    fn recover<'a>(&'a self, mut g: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        g.abort();
+        self.state.clear_poison();
+        self.committed.notify_all();
+        g
+    }
+
+    fn wait<'a>(&'a self, g: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        // The timeout only matters if the batch's last writer panicked before it could tell anyone.
+        match self.committed.wait_timeout(g, Duration::from_millis(50)) {
+            Ok((g, _)) => g,
+            Err(p) => self.recover(p.into_inner().0),
+        }
+    }
+
+    /// Runs `f` as one member of a batch on the writer connection; `fallback` is used when the writer
+    /// connection cannot be opened.
+    pub fn run<T, E, F>(&self, fallback: &mut AnyConnection, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let mut st = self.lock();
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        if st.conn.is_none() {
+            st.conn = establish(&self.url)
+                .ok()
+                .and_then(|mut c| c.batch_execute("PRAGMA wal_autocheckpoint = 0").ok().map(|_| c));
+        }
+        let State { conn, open, next_id, .. } = &mut *st;
+        let Some(c) = conn.as_mut() else {
+            drop(st);
+            return super::locked_tx(fallback, f);
+        };
+        if open.is_none() {
+            if let Err(e) = begin(c) {
+                let _ = rollback(c);
+                st.conn = None;
+                return Err(e.into());
+            }
+            *next_id += 1;
+            *open = Some(Batch { id: *next_id, began: Instant::now(), members: 0 });
+        }
+        let Some(batch) = open.as_mut() else { return Err(diesel::result::Error::NotInTransaction.into()) };
+        batch.members += 1;
+        let (id, members, began) = (batch.id, batch.members, batch.began);
+        let out = c.transaction(f);
+        if broken(c) {
+            st.abort();
+            self.committed.notify_all();
+            return match out {
+                Err(e) => Err(e),
+                Ok(_) => Err(diesel::result::Error::BrokenTransactionManager.into()),
+            };
+        }
+        let others_waiting = self.waiting.load(Ordering::SeqCst) > 0;
+        if others_waiting && members < MAX_MEMBERS && began.elapsed() < MAX_AGE {
+            // Leave the batch to the next writer; an error of ours is already rolled back.
+            let value = out?;
+            loop {
+                if let Some(ok) = st.outcome(id) {
+                    return if ok { Ok(value) } else { Err(diesel::result::Error::RollbackTransaction.into()) };
+                }
+                st = self.wait(st);
+            }
+        }
+        let committed = commit(c);
+        if committed.is_err() {
+            let _ = rollback(c);
+        }
+        st.finish(id, committed.is_ok());
+        if st.conn.as_mut().is_some_and(diesel::r2d2::R2D2Connection::is_broken) {
+            st.conn = None;
+        }
+        self.committed.notify_all();
+        match committed {
+            Ok(()) => out,
+            Err(e) => Err(e.into()),
+        }
+    }
+}
