@@ -14,8 +14,6 @@
 //!   dropped whenever another connection has committed, so with writes spread over the pool every write
 //!   transaction started cold and re-read its B-tree pages. Reads stay on the pool, in parallel. The busy
 //!   timeout remains the guard against other processes (the CLI, a backup).
-//! - The writer does not checkpoint the WAL itself (its commit would wait for the checkpoint's fsync while
-//!   every other writer waits for it); a background thread runs a passive checkpoint every 250 ms.
 
 pub mod schema;
 pub mod seed;
@@ -117,51 +115,6 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
 }
 
-/// Checkpoints the WAL of the writer's database until the last `Db` using it is dropped.
-fn checkpointer(writer: std::sync::Weak<Writer>) {
-    let spawned = std::thread::Builder::new().name("saknad-checkpoint".into()).spawn(move || {
-        let mut conn: Option<AnyConnection> = None;
-        loop {
-            std::thread::sleep(Duration::from_millis(250));
-            let Some(w) = writer.upgrade() else { return };
-            if conn.is_none() {
-                conn = establish(w.url()).ok();
-            }
-            drop(w);
-            if let Some(c) = conn.as_mut() {
-                if let Err(e) = checkpoint(c) {
-                    log::debug!("checkpoint: {e}");
-                    conn = None;
-                }
-            }
-        }
-    });
-    if let Err(e) = spawned {
-        log::error!("cannot start the checkpoint thread: {e}");
-    }
-}
-
-#[derive(QueryableByName)]
-struct CheckpointResult {
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    log: i32,
-}
-
-/// WAL frames (4 KiB pages) after which the checkpointer also restarts the log.
-const WAL_RESTART_FRAMES: i32 = 16_384;
-
-/// A passive checkpoint never blocks anyone, but under a steady stream of readers the WAL is never
-/// reset and grows without bound (measured: 1 GB within a minute of reports), making every commit
-/// append to new file space. When it is long, a RESTART checkpoint waits for the readers of the old log
-/// (sub-millisecond reads) so the next writer starts the log from the beginning.
-fn checkpoint(c: &mut AnyConnection) -> QueryResult<()> {
-    let r: Vec<CheckpointResult> = diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").load(c)?;
-    if r.first().is_some_and(|r| r.log > WAL_RESTART_FRAMES) {
-        c.batch_execute("PRAGMA wal_checkpoint(RESTART)")?;
-    }
-    Ok(())
-}
-
 /// The connection pool handed to every handler.
 #[derive(Clone)]
 pub struct Db {
@@ -225,7 +178,7 @@ impl Db {
             .map_err(|e| format!("cannot open the database pool: {}", one_line(&e.to_string())))?;
         let gate = (url.backend == Backend::Sqlite).then(|| Arc::new(Writer::new(url.clone())));
         if let Some(g) = &gate {
-            checkpointer(Arc::downgrade(g));
+            writer::checkpointer(Arc::downgrade(g));
         }
         Ok(Db { pool, backend: url.backend, gate })
     }
