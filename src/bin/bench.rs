@@ -27,11 +27,18 @@ fn main() {
     let out = arg(&args, "--out").unwrap_or_else(|| "target/bench/latest.json".into());
     // `--only case_get,case_post` runs just those phases (for profiling); the others are reported as null.
     let only: Option<Vec<String>> = arg(&args, "--only").map(|s| s.split(',').map(str::to_string).collect());
+    if let Some(bad) = only.iter().flatten().find(|p| !PHASES.contains(&p.as_str())) {
+        eprintln!("bench: unknown phase {bad:?} (phases: {})", PHASES.join(", "));
+        std::process::exit(2);
+    }
     if let Err(e) = run(quick, database, &out, only) {
         eprintln!("bench: {e}");
         std::process::exit(1);
     }
 }
+
+/// The phases `--only` can name.
+const PHASES: [&str; 5] = ["health", "case_get", "case_post", "report_email", "stats"];
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()

@@ -244,3 +244,64 @@ fn checkpoint(c: &mut AnyConnection) -> QueryResult<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{write_tx, Db, DbUrl};
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+
+    /// Concurrent writers share batches; a failing member's rows vanish, every other member's stay, and
+    /// each succeeding writer can read its row on another connection as soon as it returns.
+    #[test]
+    fn group_commit_keeps_members_apart() {
+        let dir = std::env::temp_dir().join(format!("saknad-group-{}", std::process::id()));
+        let url = DbUrl::parse(&format!("sqlite://{}/g.sqlite", dir.display())).expect("url");
+        let db = Db::open(&url, 12).expect("open");
+        let mut c = db.get().expect("conn");
+        c.batch_execute("CREATE TABLE audit_head (id INTEGER PRIMARY KEY, seq BIGINT); CREATE TABLE t (v BIGINT)")
+            .expect("tables");
+        drop(c);
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    let _g = db.enter();
+                    let mut kept = 0;
+                    for i in 0..50i64 {
+                        let v = t * 1000 + i;
+                        let mut c = db.get().expect("conn");
+                        let r: Result<(), diesel::result::Error> = write_tx(&mut c, |c| {
+                            diesel::sql_query(format!("INSERT INTO t VALUES ({v})")).execute(c)?;
+                            if i % 5 == 0 {
+                                return Err(diesel::result::Error::RollbackTransaction);
+                            }
+                            Ok(())
+                        });
+                        if r.is_ok() {
+                            kept += 1;
+                            let seen: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+                                "(SELECT COUNT(*) FROM t WHERE v = {v})"
+                            )))
+                            .get_result(&mut c)
+                            .expect("read back");
+                            assert_eq!(seen, 1, "a writer returned before its row was committed");
+                        }
+                    }
+                    kept
+                })
+            })
+            .collect();
+        let kept: i64 = threads.into_iter().map(|t| t.join().expect("thread")).sum();
+        let mut c = db.get().expect("conn");
+        let rows: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("(SELECT COUNT(*) FROM t)"))
+            .get_result(&mut c)
+            .expect("count");
+        let failed: i64 =
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("(SELECT COUNT(*) FROM t WHERE v % 5 = 0)"))
+                .get_result(&mut c)
+                .expect("count");
+        assert_eq!((rows, kept, failed), (8 * 40, 8 * 40, 0));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -99,3 +99,17 @@ db_test!(verify_is_for_admins_only, |app| {
     assert_eq!(app.get("/api/v1/audit/verify", Some(&co)).await.0, Status::Forbidden);
     assert_eq!(app.get("/api/v1/audit/verify", None).await.0, Status::Unauthorized);
 });
+
+db_test!(a_batch_of_entries_chains_like_single_appends, |app| {
+    let admin = app.admin().await;
+    let actor = saknad::store::audit::Actor::system();
+    let events: Vec<_> = (0..3).map(|i| saknad::store::audit::Event::new("case_read").on("case", i)).collect();
+    let now = app.clock().now();
+    let items: Vec<_> = events.iter().map(|e| (&actor, e, now)).collect();
+    let last = saknad::store::audit::append_many(&mut app.conn(), &items).expect("append");
+    let seqs: Vec<i64> =
+        access_log::table.order(access_log::seq).select(access_log::seq).load(&mut *app.conn()).expect("log");
+    assert_eq!(seqs, (1..=last).collect::<Vec<_>>());
+    let (s, v) = app.get("/api/v1/audit/verify", Some(&admin)).await;
+    assert_eq!((s, v["ok"].as_bool(), v["entries"].as_i64()), (Status::Ok, Some(true), Some(last)));
+});
