@@ -16,6 +16,7 @@ pub mod notify;
 pub mod routes;
 pub mod state;
 pub mod store;
+pub mod timefmt;
 pub mod web;
 
 use crate::auth::limiter::LoginLimiter;

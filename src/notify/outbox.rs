@@ -22,13 +22,18 @@ pub struct NotificationRow {
     pub status: String,
     pub step_key: Option<String>,
     pub ack_required: bool,
+    #[diesel(deserialize_as = crate::db::timestamp::OptTs)]
     pub ack_due_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::db::timestamp::OptTs)]
     pub acknowledged_at: Option<NaiveDateTime>,
     pub acknowledged_by: Option<String>,
     pub ack_reference: Option<String>,
+    #[diesel(deserialize_as = crate::db::timestamp::OptTs)]
     pub escalated_at: Option<NaiveDateTime>,
     pub attempts: i32,
+    #[diesel(deserialize_as = crate::db::timestamp::OptTs)]
     pub sent_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::db::timestamp::Ts)]
     pub created_at: NaiveDateTime,
 }
 
@@ -40,8 +45,10 @@ pub struct NoteView {
     pub address: Option<String>,
     pub kind: String,
     pub status: String,
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub sent_at: Option<DateTime<Utc>>,
     pub ack_required: bool,
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by: Option<String>,
 }
@@ -64,8 +71,12 @@ impl NotificationRow {
 }
 
 pub fn for_episodes(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<NotificationRow>> {
-    let q = notifications::table.order(notifications::id.asc()).select(NotificationRow::as_select());
-    crate::store::load_for_ids!(conn, q, notifications::episode_id, ids)
+    crate::store::load_for_ids!(
+        conn,
+        notifications::table.order(notifications::id.asc()).select(NotificationRow::as_select()),
+        notifications::episode_id,
+        ids
+    )
 }
 
 /// One message to queue.

@@ -4,12 +4,13 @@
 
 /// Loads `$query` restricted to `$col` in `$ids`. One id is written as `=`, so diesel keeps the statement
 /// prepared; an `IN` list of varying length is prepared anew every time (measured: a quarter of a case read).
+/// `$query` is an expression, not a variable: it is built once per backend (`db::on_backend!`).
 macro_rules! load_for_ids {
     ($conn:expr, $query:expr, $col:expr, $ids:expr) => {
-        match $ids {
-            [one] => $query.filter($col.eq(*one)).load($conn),
-            many => $query.filter($col.eq_any(many)).load($conn),
-        }
+        $crate::db::on_backend!($conn, |c| match $ids {
+            [one] => $query.filter($col.eq(*one)).load(c),
+            many => $query.filter($col.eq_any(many)).load(c),
+        })
     };
 }
 pub(crate) use load_for_ids;

@@ -29,7 +29,9 @@ pub struct EpisodeRow {
     pub child_id: i64,
     pub routine_version_id: i64,
     pub status: String,
+    #[diesel(deserialize_as = crate::db::timestamp::Ts)]
     pub discovered_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::timestamp::Ts)]
     pub last_seen_at: NaiveDateTime,
     pub report: String,
     pub whereabouts_known: bool,
@@ -37,8 +39,10 @@ pub struct EpisodeRow {
     pub risk_indicators: String,
     pub risk_assessed: bool,
     pub police_reference: Option<String>,
+    #[diesel(deserialize_as = crate::db::timestamp::OptTs)]
     pub found_at: Option<NaiveDateTime>,
     pub found_details: Option<String>,
+    #[diesel(deserialize_as = crate::db::timestamp::OptTs)]
     pub closed_at: Option<NaiveDateTime>,
     pub closure_reason: Option<String>,
     pub closure_note: Option<String>,
@@ -47,7 +51,9 @@ pub struct EpisodeRow {
     pub child_sex: String,
     pub child_nationality: Option<String>,
     pub accommodation_kind: Option<String>,
+    #[diesel(deserialize_as = crate::db::timestamp::Ts)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::timestamp::Ts)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -94,8 +100,10 @@ pub struct StepRow {
     pub responsible: String,
     pub phase: String,
     pub required: bool,
+    #[diesel(deserialize_as = crate::db::timestamp::Ts)]
     pub due_at: NaiveDateTime,
     pub status: String,
+    #[diesel(deserialize_as = crate::db::timestamp::OptTs)]
     pub completed_at: Option<NaiveDateTime>,
     pub completed_by: Option<i64>,
     pub note: Option<String>,
@@ -109,9 +117,11 @@ pub struct StepView {
     pub responsible: String,
     pub phase: String,
     pub required: bool,
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub due_at: DateTime<Utc>,
     pub status: String,
     pub overdue: bool,
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub completed_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
 }
@@ -142,6 +152,7 @@ impl StepRow {
 pub struct EventRow {
     pub id: i64,
     pub episode_id: i64,
+    #[diesel(deserialize_as = crate::db::timestamp::Ts)]
     pub at: NaiveDateTime,
     pub kind: String,
     pub actor_user_id: Option<i64>,
@@ -152,6 +163,7 @@ pub struct EventRow {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventView {
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub at: DateTime<Utc>,
     pub kind: String,
     pub actor_user_id: Option<i64>,
@@ -169,6 +181,7 @@ pub struct RiskAssessmentView {
     pub indicators: Vec<String>,
     pub note: Option<String>,
     pub assessed_by: Option<i64>,
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub assessed_at: DateTime<Utc>,
 }
 
@@ -190,9 +203,13 @@ pub struct CaseView {
     pub county_code: String,
     pub municipality_code: String,
     pub routine_version: i32,
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub discovered_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub last_seen_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub found_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub closed_at: Option<DateTime<Utc>>,
     pub closure_reason: Option<String>,
     pub steps: Vec<StepView>,
@@ -261,15 +278,21 @@ pub fn visible(scope: &Scope) -> episodes::BoxedQuery<'static, MultiBackend> {
 }
 
 pub fn find(conn: &mut AnyConnection, scope: &Scope, id: i64) -> QueryResult<Option<EpisodeRow>> {
-    let query = episodes::table.filter(episodes::id.eq(id)).select(EpisodeRow::as_select());
-    in_scope!(query, scope, |q| q.first(conn).optional())
+    crate::db::on_backend!(conn, |c| {
+        let query = episodes::table.filter(episodes::id.eq(id)).select(EpisodeRow::as_select());
+        in_scope!(query, scope, |q| q.first(c).optional())
+    })
 }
 
 pub fn steps_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<StepRow>> {
-    let q = episode_steps::table
-        .order((episode_steps::episode_id.asc(), episode_steps::position.asc(), episode_steps::id.asc()))
-        .select(StepRow::as_select());
-    crate::store::load_for_ids!(conn, q, episode_steps::episode_id, ids)
+    crate::store::load_for_ids!(
+        conn,
+        episode_steps::table
+            .order((episode_steps::episode_id.asc(), episode_steps::position.asc(), episode_steps::id.asc()))
+            .select(StepRow::as_select()),
+        episode_steps::episode_id,
+        ids
+    )
 }
 
 /// Which episodes to list.
@@ -380,11 +403,11 @@ pub fn views(
 }
 
 pub fn timeline(conn: &mut AnyConnection, episode: i64) -> QueryResult<Vec<EventView>> {
-    let rows: Vec<EventRow> = episode_events::table
+    let rows: Vec<EventRow> = crate::db::on_backend!(conn, |c| episode_events::table
         .filter(episode_events::episode_id.eq(episode))
         .order((episode_events::at.asc(), episode_events::id.asc()))
         .select(EventRow::as_select())
-        .load(conn)?;
+        .load(c))?;
     Ok(rows
         .into_iter()
         .map(|e| EventView {
@@ -399,8 +422,7 @@ pub fn timeline(conn: &mut AnyConnection, episode: i64) -> QueryResult<Vec<Event
 }
 
 pub fn risk_history(conn: &mut AnyConnection, episode: i64) -> QueryResult<Vec<RiskAssessmentView>> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, String, String, String, Option<String>, Option<i64>, NaiveDateTime)> = risk_assessments::table
+    let q = risk_assessments::table
         .filter(risk_assessments::episode_id.eq(episode))
         .order(risk_assessments::id.asc())
         .select((
@@ -411,8 +433,10 @@ pub fn risk_history(conn: &mut AnyConnection, episode: i64) -> QueryResult<Vec<R
             risk_assessments::note,
             risk_assessments::assessed_by,
             risk_assessments::assessed_at,
-        ))
-        .load(conn)?;
+        ));
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i64, String, String, String, Option<String>, Option<i64>, NaiveDateTime)> =
+        crate::db::on_backend!(conn, |c| q.load(c))?;
     Ok(rows
         .into_iter()
         .map(|(id, level, suggested_level, ind, note, by, at)| RiskAssessmentView {
