@@ -135,14 +135,16 @@ pub fn append(conn: &mut AnyConnection, actor: &Actor, ev: &Event, now: DateTime
     append_many(conn, &[(actor, ev, now)])
 }
 
-/// Appends entries in order with three statements whatever their number (head, one insert, head); returns
-/// the sequence number of the last one.
+/// Appends entries in order: the head is read and moved once for the whole batch; returns the sequence
+/// number of the last one.
 pub fn append_many(conn: &mut AnyConnection, items: &[(&Actor, &Event, DateTime<Utc>)]) -> QueryResult<i64> {
     let n = items.len() as i64;
-    let (last_seq, mut prev): (i64, String) = diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
-        .set(audit_head::seq.eq(audit_head::seq + n))
-        .returning((audit_head::seq, audit_head::last_hash))
-        .get_result(conn)?;
+    let (last_seq, mut prev): (i64, String) = crate::db::on_backend!(conn, |c| diesel::update(
+        audit_head::table.filter(audit_head::id.eq(1))
+    )
+    .set(audit_head::seq.eq(audit_head::seq + n))
+    .returning((audit_head::seq, audit_head::last_hash))
+    .get_result(c))?;
     if items.is_empty() {
         return Ok(last_seq);
     }
@@ -166,14 +168,21 @@ pub fn append_many(conn: &mut AnyConnection, items: &[(&Actor, &Event, DateTime<
         prev = entry.hash.clone();
         rows.push(entry);
     }
-    // MultiConnection has no multi-row insert; each backend does.
+    // PostgreSQL gets one multi-row insert (one round trip). SQLite is in-process: a multi-row insert of
+    // varying length would be parsed anew for every batch, a one-row insert stays prepared.
     match conn {
-        AnyConnection::Sqlite(c) => diesel::insert_into(access_log::table).values(&rows).execute(c)?,
-        AnyConnection::Postgresql(c) => diesel::insert_into(access_log::table).values(&rows).execute(c)?,
+        AnyConnection::Sqlite(c) => {
+            for row in &rows {
+                diesel::insert_into(access_log::table).values(row).execute(c)?;
+            }
+        }
+        AnyConnection::Postgresql(c) => {
+            diesel::insert_into(access_log::table).values(&rows).execute(c)?;
+        }
     };
-    diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+    crate::db::on_backend!(conn, |c| diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
         .set(audit_head::last_hash.eq(&prev))
-        .execute(conn)?;
+        .execute(c))?;
     Ok(last_seq)
 }
 
