@@ -353,6 +353,7 @@ mod tests {
         assert!(has("ENABLE_QPSG"), "SQLite was built without ENABLE_QPSG");
         assert!(has("DEFAULT_MEMSTATUS=0"), "SQLite counts memory under a global mutex");
         assert!(!has("ENABLE_MEMORY_MANAGEMENT"), "SQLite shares one page-cache group between connections");
+        assert!(has("THREADSAFE=2"), "SQLite locks a connection's mutex on every call");
     }
 
     #[test]

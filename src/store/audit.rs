@@ -139,12 +139,11 @@ pub fn append(conn: &mut AnyConnection, actor: &Actor, ev: &Event, now: DateTime
 /// number of the last one.
 pub fn append_many(conn: &mut AnyConnection, items: &[(&Actor, &Event, DateTime<Utc>)]) -> QueryResult<i64> {
     let n = items.len() as i64;
-    let (last_seq, mut prev): (i64, String) = crate::db::on_backend!(conn, |c| diesel::update(
-        audit_head::table.filter(audit_head::id.eq(1))
-    )
-    .set(audit_head::seq.eq(audit_head::seq + n))
-    .returning((audit_head::seq, audit_head::last_hash))
-    .get_result(c))?;
+    let (last_seq, mut prev): (i64, String) =
+        crate::db::on_backend!(conn, |c| diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+            .set(audit_head::seq.eq(audit_head::seq + n))
+            .returning((audit_head::seq, audit_head::last_hash))
+            .get_result(c))?;
     if items.is_empty() {
         return Ok(last_seq);
     }
