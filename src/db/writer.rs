@@ -86,10 +86,13 @@ fn broken(c: &mut AnyConnection) -> bool {
     }
 }
 
+/// Takes SQLite's write lock at once (waiting on busy_timeout for another process), so no statement of
+/// the batch can meet a lock it would have to give up its snapshot for.
 fn begin(c: &mut AnyConnection) -> QueryResult<()> {
-    <AnyConnection as Connection>::TransactionManager::begin_transaction(c)?;
-    // Matches no row, but makes SQLite take the write lock now (waiting on busy_timeout).
-    diesel::sql_query("UPDATE audit_head SET seq = seq WHERE id = 0").execute(c).map(|_| ())
+    match c {
+        AnyConnection::Sqlite(s) => AnsiTransactionManager::begin_transaction_sql(s, "BEGIN IMMEDIATE"),
+        AnyConnection::Postgresql(_) => <AnyConnection as Connection>::TransactionManager::begin_transaction(c),
+    }
 }
 
 fn commit(c: &mut AnyConnection) -> QueryResult<()> {

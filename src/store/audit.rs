@@ -139,18 +139,30 @@ pub fn append(conn: &mut AnyConnection, actor: &Actor, ev: &Event, now: DateTime
 /// number of the last one.
 pub fn append_many(conn: &mut AnyConnection, items: &[(&Actor, &Event, DateTime<Utc>)]) -> QueryResult<i64> {
     let n = items.len() as i64;
-    let (last_seq, mut prev): (i64, String) =
-        crate::db::on_backend!(conn, |c| diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
-            .set(audit_head::seq.eq(audit_head::seq + n))
-            .returning((audit_head::seq, audit_head::last_hash))
-            .get_result(c))?;
+    let (before, mut prev): (i64, String) = match conn {
+        // SQLite has one writer and this runs inside its write transaction, so nobody can append between
+        // reading the head here and writing it back below. (diesel prepares every UPDATE anew; a SELECT
+        // and a REPLACE stay prepared.)
+        AnyConnection::Sqlite(c) => {
+            audit_head::table.filter(audit_head::id.eq(1)).select((audit_head::seq, audit_head::last_hash)).first(c)?
+        }
+        // PostgreSQL: moving the head first takes its row lock, which puts concurrent appenders in order.
+        AnyConnection::Postgresql(c) => {
+            let (last, hash): (i64, String) = diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+                .set(audit_head::seq.eq(audit_head::seq + n))
+                .returning((audit_head::seq, audit_head::last_hash))
+                .get_result(c)?;
+            (last - n, hash)
+        }
+    };
+    let last_seq = before + n;
     if items.is_empty() {
         return Ok(last_seq);
     }
     let mut rows = Vec::with_capacity(items.len());
     for (i, (actor, ev, now)) in items.iter().enumerate() {
         let mut entry = LogEntry {
-            seq: last_seq - n + 1 + i as i64,
+            seq: before + 1 + i as i64,
             at: now.naive_utc(),
             actor_user_id: actor.user_id,
             actor_role: actor.role.clone(),
@@ -167,21 +179,25 @@ pub fn append_many(conn: &mut AnyConnection, items: &[(&Actor, &Event, DateTime<
         prev = entry.hash.clone();
         rows.push(entry);
     }
-    // PostgreSQL gets one multi-row insert (one round trip). SQLite is in-process: a multi-row insert of
-    // varying length would be parsed anew for every batch, a one-row insert stays prepared.
     match conn {
+        // In-process: a multi-row insert of varying length would be parsed anew for every batch, a
+        // one-row insert stays prepared.
         AnyConnection::Sqlite(c) => {
             for row in &rows {
                 diesel::insert_into(access_log::table).values(row).execute(c)?;
             }
+            diesel::replace_into(audit_head::table)
+                .values((audit_head::id.eq(1), audit_head::seq.eq(last_seq), audit_head::last_hash.eq(&prev)))
+                .execute(c)?;
         }
+        // One round trip for the whole batch.
         AnyConnection::Postgresql(c) => {
             diesel::insert_into(access_log::table).values(&rows).execute(c)?;
+            diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+                .set(audit_head::last_hash.eq(&prev))
+                .execute(c)?;
         }
     };
-    crate::db::on_backend!(conn, |c| diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
-        .set(audit_head::last_hash.eq(&prev))
-        .execute(c))?;
     Ok(last_seq)
 }
 
