@@ -169,8 +169,9 @@ pub struct EventView {
     pub actor_user_id: Option<i64>,
     pub actor_role: Option<String>,
     pub actor_name: Option<String>,
+    /// Stored as JSON and passed through as it is.
     #[schema(value_type = Object)]
-    pub detail: Value,
+    pub detail: Box<serde_json::value::RawValue>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -416,7 +417,7 @@ pub fn timeline(conn: &mut AnyConnection, episode: i64) -> QueryResult<Vec<Event
             actor_user_id: e.actor_user_id,
             actor_role: e.actor_role,
             actor_name: e.actor_name,
-            detail: serde_json::from_str(&e.detail).unwrap_or(Value::Null),
+            detail: serde_json::value::RawValue::from_string(e.detail).unwrap_or_default(),
         })
         .collect())
 }
