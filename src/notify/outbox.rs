@@ -101,7 +101,7 @@ pub fn enqueue(conn: &mut AnyConnection, secret: &[u8], m: &Outgoing, now: DateT
     } else {
         (None, None, None)
     };
-    diesel::insert_into(notifications::table)
+    crate::db::on_backend!(conn, |c| diesel::insert_into(notifications::table)
         .values((
             notifications::episode_id.eq(episode_id),
             notifications::kind.eq(kind),
@@ -123,5 +123,5 @@ pub fn enqueue(conn: &mut AnyConnection, secret: &[u8], m: &Outgoing, now: DateT
             notifications::created_at.eq(now.naive_utc()),
         ))
         .returning(notifications::id)
-        .get_result(conn)
+        .get_result(c))
 }

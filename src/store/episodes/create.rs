@@ -203,7 +203,7 @@ pub fn create(
     let review_due = crate::domain::deadline::IsoDuration::parse(&routine.review_period)
         .map(|d| d.add_to(input.discovered_at))
         .unwrap_or(input.discovered_at + Duration::days(91));
-    let inserted = diesel::insert_into(episodes::table)
+    let inserted = crate::db::on_backend!(conn, |c| diesel::insert_into(episodes::table)
         .values((
             episodes::reference.eq(&reference),
             episodes::county_code.eq(&county),
@@ -230,7 +230,7 @@ pub fn create(
             episodes::review_due_at.eq(review_due.naive_utc()),
         ))
         .returning(episodes::id)
-        .get_result::<i64>(conn);
+        .get_result::<i64>(c));
     let id = match inserted {
         Ok(id) => id,
         Err(e) if is_unique_violation(&e) => {

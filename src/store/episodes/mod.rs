@@ -473,7 +473,7 @@ pub fn event(
     who: &TimelineActor,
     detail: Value,
 ) -> QueryResult<()> {
-    diesel::insert_into(episode_events::table)
+    crate::db::on_backend!(conn, |c| diesel::insert_into(episode_events::table)
         .values((
             episode_events::episode_id.eq(episode),
             episode_events::at.eq(at.naive_utc()),
@@ -483,6 +483,6 @@ pub fn event(
             episode_events::actor_name.eq(who.name),
             episode_events::detail.eq(detail.to_string()),
         ))
-        .execute(conn)
-        .map(|_| ())
+        .execute(c))
+    .map(|_| ())
 }
