@@ -25,9 +25,6 @@ use std::time::{Duration, Instant};
 
 const MAX_MEMBERS: usize = 64;
 const MAX_AGE: Duration = Duration::from_millis(2);
-/// How many finished batches to remember for members still waking up.
-const KEEP_OUTCOMES: usize = 256;
-
 pub struct Writer {
     url: DbUrl,
     state: Mutex<State>,
@@ -40,36 +37,48 @@ struct State {
     conn: Option<AnyConnection>,
     open: Option<Batch>,
     next_id: u64,
-    /// (batch id, committed) of recent batches.
-    outcomes: std::collections::VecDeque<(u64, bool)>,
+    /// Finished batches whose waiting members have not all read the outcome yet:
+    /// batch id → (committed, members still to read it). An entry lives exactly as long as someone
+    /// needs it; a member starved of the mutex while hundreds of batches pass still finds its own.
+    outcomes: std::collections::HashMap<u64, (bool, usize)>,
 }
 
 struct Batch {
     id: u64,
     began: Instant,
     members: usize,
+    /// Members that returned their work and wait for this batch's commit.
+    waiting: usize,
 }
 
 impl State {
     fn finish(&mut self, id: u64, ok: bool) {
-        self.open = None;
-        if self.outcomes.len() >= KEEP_OUTCOMES {
-            self.outcomes.pop_front();
+        if let Some(b) = self.open.take() {
+            if b.waiting > 0 {
+                self.outcomes.insert(id, (ok, b.waiting));
+            }
         }
-        self.outcomes.push_back((id, ok));
     }
 
-    fn outcome(&self, id: u64) -> Option<bool> {
-        self.outcomes.iter().find(|o| o.0 == id).map(|o| o.1)
+    /// The outcome of batch `id` for one of its waiting members (each reads it once).
+    fn take_outcome(&mut self, id: u64) -> Option<bool> {
+        let (ok, left) = self.outcomes.get_mut(&id)?;
+        let ok = *ok;
+        *left -= 1;
+        if *left == 0 {
+            self.outcomes.remove(&id);
+        }
+        Some(ok)
     }
 
     /// Ends an open batch that cannot go on: rolls it back and fails its members.
     fn abort(&mut self) {
-        if let (Some(b), Some(c)) = (self.open.as_ref().map(|b| b.id), self.conn.as_mut()) {
-            let _ = rollback(c);
+        if let Some(b) = self.open.as_ref().map(|b| b.id) {
+            if let Some(c) = self.conn.as_mut() {
+                let _ = rollback(c);
+            }
             self.finish(b, false);
         }
-        self.open = None;
         self.conn = None;
     }
 }
@@ -162,7 +171,7 @@ impl Writer {
                 return Err(e.into());
             }
             *next_id += 1;
-            *open = Some(Batch { id: *next_id, began: Instant::now(), members: 0 });
+            *open = Some(Batch { id: *next_id, began: Instant::now(), members: 0, waiting: 0 });
         }
         let Some(batch) = open.as_mut() else { return Err(diesel::result::Error::NotInTransaction.into()) };
         batch.members += 1;
@@ -180,8 +189,11 @@ impl Writer {
         if others_waiting && members < MAX_MEMBERS && began.elapsed() < MAX_AGE {
             // Leave the batch to the next writer; an error of ours is already rolled back.
             let value = out?;
+            if let Some(b) = st.open.as_mut() {
+                b.waiting += 1;
+            }
             loop {
-                if let Some(ok) = st.outcome(id) {
+                if let Some(ok) = st.take_outcome(id) {
                     return if ok { Ok(value) } else { Err(diesel::result::Error::RollbackTransaction.into()) };
                 }
                 st = self.wait(st);
@@ -253,6 +265,31 @@ mod tests {
     use super::super::{write_tx, Db, DbUrl};
     use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
+
+    /// A member starved of the mutex while many later batches finish still learns its own batch's
+    /// outcome (it used to be evicted after 256 batches, and the member waited forever), and outcomes
+    /// nobody waits for are not kept.
+    #[test]
+    fn a_late_member_still_finds_its_outcome() {
+        use super::{Batch, State};
+        let mut st = State::default();
+        let open = |st: &mut State, id: u64, waiting: usize| {
+            st.open = Some(Batch { id, began: std::time::Instant::now(), members: waiting + 1, waiting });
+        };
+        open(&mut st, 1, 2);
+        st.finish(1, true);
+        for id in 2..1000 {
+            open(&mut st, id, 0);
+            st.finish(id, id % 7 != 0);
+        }
+        open(&mut st, 1000, 1);
+        st.finish(1000, false);
+        assert_eq!(st.take_outcome(1), Some(true));
+        assert_eq!(st.take_outcome(1), Some(true));
+        assert_eq!(st.take_outcome(1), None, "read more often than it had waiters");
+        assert_eq!(st.take_outcome(1000), Some(false));
+        assert!(st.outcomes.is_empty(), "outcomes kept after every waiter read them");
+    }
 
     /// Concurrent writers share batches; a failing member's rows vanish, every other member's stay, and
     /// each succeeding writer can read its row on another connection as soon as it returns.

@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
+/// The columns of a notification that a case view shows.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notifications)]
 pub struct NotificationRow {
@@ -18,23 +19,13 @@ pub struct NotificationRow {
     pub kind: String,
     pub recipient_kind: String,
     pub address: String,
-    pub language: String,
     pub status: String,
-    pub step_key: Option<String>,
     pub ack_required: bool,
-    #[diesel(deserialize_as = crate::db::timestamp::OptTs)]
-    pub ack_due_at: Option<NaiveDateTime>,
     #[diesel(deserialize_as = crate::db::timestamp::OptTs)]
     pub acknowledged_at: Option<NaiveDateTime>,
     pub acknowledged_by: Option<String>,
-    pub ack_reference: Option<String>,
-    #[diesel(deserialize_as = crate::db::timestamp::OptTs)]
-    pub escalated_at: Option<NaiveDateTime>,
-    pub attempts: i32,
     #[diesel(deserialize_as = crate::db::timestamp::OptTs)]
     pub sent_at: Option<NaiveDateTime>,
-    #[diesel(deserialize_as = crate::db::timestamp::Ts)]
-    pub created_at: NaiveDateTime,
 }
 
 /// API.md NOTE.
@@ -54,18 +45,18 @@ pub struct NoteView {
 }
 
 impl NotificationRow {
-    pub fn view(&self, pseudonymised: bool) -> NoteView {
+    pub fn into_view(self, pseudonymised: bool) -> NoteView {
         let utc = crate::store::children::utc;
         NoteView {
             id: self.id,
-            recipient_kind: self.recipient_kind.clone(),
-            address: (!pseudonymised).then(|| self.address.clone()),
-            kind: self.kind.clone(),
-            status: self.status.clone(),
+            recipient_kind: self.recipient_kind,
+            address: (!pseudonymised).then_some(self.address),
+            kind: self.kind,
+            status: self.status,
             sent_at: self.sent_at.map(utc),
             ack_required: self.ack_required,
             acknowledged_at: self.acknowledged_at.map(utc),
-            acknowledged_by: if pseudonymised { None } else { self.acknowledged_by.clone() },
+            acknowledged_by: if pseudonymised { None } else { self.acknowledged_by },
         }
     }
 }

@@ -272,7 +272,7 @@ async fn step_action(
         .run(move |c| {
             write_tx(c, |c| {
                 let s = action(c, &user, id, now)?;
-                Ok(s.view(&user.language, now, false))
+                Ok(s.into_view(&user.language, now, false))
             })
         })
         .await

@@ -131,18 +131,19 @@ impl StepRow {
         self.status == "pending" && utc(self.due_at) < now
     }
 
-    pub fn view(&self, lang: &str, now: DateTime<Utc>, pseudonymised: bool) -> StepView {
+    pub fn into_view(self, lang: &str, now: DateTime<Utc>, pseudonymised: bool) -> StepView {
+        let overdue = self.overdue(now);
         StepView {
-            key: self.key.clone(),
-            title: if lang == "en" { self.title_en.clone() } else { self.title_sv.clone() },
-            responsible: self.responsible.clone(),
-            phase: self.phase.clone(),
+            key: self.key,
+            title: if lang == "en" { self.title_en } else { self.title_sv },
+            responsible: self.responsible,
+            phase: self.phase,
             required: self.required,
             due_at: utc(self.due_at),
-            status: self.status.clone(),
-            overdue: self.overdue(now),
+            status: self.status,
+            overdue,
             completed_at: self.completed_at.map(utc),
-            note: if pseudonymised { None } else { self.note.clone() },
+            note: if pseudonymised { None } else { self.note },
         }
     }
 }
@@ -324,8 +325,8 @@ pub fn views(
     with_timeline: bool,
 ) -> QueryResult<Vec<CaseView>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let steps = steps_of(conn, &ids)?;
-    let notes = outbox::for_episodes(conn, &ids)?;
+    let mut steps = by_episode(steps_of(conn, &ids)?, |s| s.episode_id);
+    let mut notes = by_episode(outbox::for_episodes(conn, &ids)?, |n| n.episode_id);
     let pseudo = scope.pseudonymised();
     let version_ids: Vec<i64> = rows.iter().map(|r| r.routine_version_id).collect();
     let q = routine_versions::table.select((routine_versions::id, routine_versions::version));
@@ -395,12 +396,26 @@ pub fn views(
             found_at: r.found_at.map(utc),
             closed_at: r.closed_at.map(utc),
             closure_reason: r.closure_reason.clone(),
-            steps: steps.iter().filter(|s| s.episode_id == r.id).map(|s| s.view(lang, now, pseudo)).collect(),
-            notifications: notes.iter().filter(|n| n.episode_id == r.id).map(|n| n.view(pseudo)).collect(),
+            steps: steps
+                .remove(&r.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| s.into_view(lang, now, pseudo))
+                .collect(),
+            notifications: notes.remove(&r.id).unwrap_or_default().into_iter().map(|n| n.into_view(pseudo)).collect(),
             personal,
         });
     }
     Ok(out)
+}
+
+/// Rows grouped by their episode, each group in the order loaded.
+fn by_episode<T>(rows: Vec<T>, episode: impl Fn(&T) -> i64) -> std::collections::HashMap<i64, Vec<T>> {
+    let mut out: std::collections::HashMap<i64, Vec<T>> = std::collections::HashMap::new();
+    for r in rows {
+        out.entry(episode(&r)).or_default().push(r);
+    }
+    out
 }
 
 pub fn timeline(conn: &mut AnyConnection, episode: i64) -> QueryResult<Vec<EventView>> {
