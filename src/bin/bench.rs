@@ -274,6 +274,10 @@ fn rss_now_mb(pid: u32) -> f64 {
         .unwrap_or(0.0)
 }
 
+fn report_rss(pid: u32) {
+    eprintln!("bench: server rss {:.0} MB (peak {:.0} MB)", rss_now_mb(pid), peak_rss_mb(pid));
+}
+
 fn peak_rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -508,22 +512,16 @@ fn run(quick: bool, database: Option<String>, out: &str, only: Option<Vec<String
     let conns = 32;
 
     // 1. Baseline.
-    let health_rps = if !want("health") {
-        f64::NAN
-    } else {
-        load(
-            port,
-            conns,
-            secs,
-            Arc::new(|c: &mut Http, _| c.request("GET", "/health", None, None).map(|r| r.0 == 200).unwrap_or(false)),
-        )
-    };
-
-    eprintln!(
-        "bench: server rss {:.0} MB (peak {:.0} MB)",
-        rss_now_mb(server.child.id()),
-        peak_rss_mb(server.child.id())
+    // A phase left out by `--only` is reported as null.
+    let phase =
+        |name: &str, conns: usize, work: Work| if want(name) { load(port, conns, secs, work) } else { f64::NAN };
+    let health_rps = phase(
+        "health",
+        conns,
+        Arc::new(|c: &mut Http, _| c.request("GET", "/health", None, None).map(|r| r.0 == 200).unwrap_or(false)),
     );
+
+    report_rss(server.child.id());
     // 2. One episode to read, as its social worker (every read writes an access-log entry).
     let mut c = Http::connect(port).map_err(|e| e.to_string())?;
     let (s, b) =
@@ -534,50 +532,30 @@ fn run(quick: bool, database: Option<String>, out: &str, only: Option<Vec<String
     let case: serde_json::Value = serde_json::from_str(&b).map_err(|e| e.to_string())?;
     let path = format!("/api/v1/cases/{}", case["id"]);
     let sw2 = sw.clone();
-    let case_get_rps = if !want("case_get") {
-        f64::NAN
-    } else {
-        load(
-            port,
-            conns,
-            secs,
-            Arc::new(move |c: &mut Http, _| {
-                c.request("GET", &path, Some(&sw2), None).map(|r| r.0 == 200).unwrap_or(false)
-            }),
-        )
-    };
-
-    eprintln!(
-        "bench: server rss {:.0} MB (peak {:.0} MB)",
-        rss_now_mb(server.child.id()),
-        peak_rss_mb(server.child.id())
+    let case_get_rps = phase(
+        "case_get",
+        conns,
+        Arc::new(move |c: &mut Http, _| c.request("GET", &path, Some(&sw2), None).map(|r| r.0 == 200).unwrap_or(false)),
     );
+
+    report_rss(server.child.id());
     // 3. Reports per second, each with its outbox rows (the worker delivers meanwhile).
     let pool = Arc::new(children[1..=pool_size].to_vec());
     let staff2 = staff.clone();
-    let case_post_rps = if !want("case_post") {
-        f64::NAN
-    } else {
-        load(
-            port,
-            std::env::var("BENCH_POST_CONNS").ok().and_then(|v| v.parse().ok()).unwrap_or(16),
-            secs,
-            Arc::new(move |c: &mut Http, i| {
-                let Some(child) = pool.get(i) else { return false };
-                c.request("POST", "/api/v1/cases", Some(&staff2), Some(&report_body(*child)))
-                    .map(|r| r.0 == 201)
-                    .unwrap_or(false)
-            }),
-        )
-    };
+    let case_post_rps = phase(
+        "case_post",
+        std::env::var("BENCH_POST_CONNS").ok().and_then(|v| v.parse().ok()).unwrap_or(16),
+        Arc::new(move |c: &mut Http, i| {
+            let Some(child) = pool.get(i) else { return false };
+            c.request("POST", "/api/v1/cases", Some(&staff2), Some(&report_body(*child)))
+                .map(|r| r.0 == 201)
+                .unwrap_or(false)
+        }),
+    );
     // Let the worker catch up before measuring latency.
     wait_quiet(&arrivals, Duration::from_secs(180));
 
-    eprintln!(
-        "bench: server rss {:.0} MB (peak {:.0} MB)",
-        rss_now_mb(server.child.id()),
-        peak_rss_mb(server.child.id())
-    );
+    report_rss(server.child.id());
     // 4. 201 → police message accepted by SMTP, 20 concurrent reporters.
     let email_reports = if want("report_email") { reports } else { 0 };
     let lc = Arc::new(children[pool_size + 1..pool_size + 1 + email_reports].to_vec());
@@ -626,11 +604,7 @@ fn run(quick: bool, database: Option<String>, out: &str, only: Option<Vec<String
     lat.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     let delivered = lat.len();
 
-    eprintln!(
-        "bench: server rss {:.0} MB (peak {:.0} MB)",
-        rss_now_mb(server.child.id()),
-        peak_rss_mb(server.child.id())
-    );
+    report_rss(server.child.id());
     // 5. County statistics over the 100,000 seeded episodes (median of five requests).
     let officer = login(port, "officer@bench.test")?;
     let mut c = Http::connect(port).map_err(|e| e.to_string())?;
@@ -648,11 +622,7 @@ fn run(quick: bool, database: Option<String>, out: &str, only: Option<Vec<String
     times.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     let stats_100k_ms = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);
 
-    eprintln!(
-        "bench: server rss {:.0} MB (peak {:.0} MB)",
-        rss_now_mb(server.child.id()),
-        peak_rss_mb(server.child.id())
-    );
+    report_rss(server.child.id());
     let rss_mb = peak_rss_mb(server.child.id());
     drop(server);
     let results = serde_json::json!({
