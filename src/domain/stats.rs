@@ -4,7 +4,21 @@
 //! that no child can be singled out; top-level counters are never suppressed. Nothing personal — no name,
 //! free text or date of birth — ever enters the figures.
 
+use chrono::NaiveDate;
 use serde::Serialize;
+
+/// The first and last day a statistics period may name (API.md, second edition).
+pub const FIRST_DAY: (i32, u32, u32) = (2000, 1, 1);
+pub const LAST_DAY: (i32, u32, u32) = (2100, 12, 31);
+
+/// Whether `d` lies within the days a statistics period may name.
+pub fn in_range(d: NaiveDate) -> bool {
+    let day = |(y, m, dd): (i32, u32, u32)| NaiveDate::from_ymd_opt(y, m, dd);
+    match (day(FIRST_DAY), day(LAST_DAY)) {
+        (Some(first), Some(last)) => first <= d && d <= last,
+        _ => false,
+    }
+}
 
 /// The median; the mean of the two middle values for an even count.
 pub fn median(values: &mut [f64]) -> Option<f64> {
@@ -61,6 +75,15 @@ pub fn csv_field(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_period_may_span_the_whole_century() {
+        let d = |y, m, dd| chrono::NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        assert!(in_range(d(2000, 1, 1)));
+        assert!(in_range(d(2100, 12, 31)));
+        assert!(!in_range(d(1999, 12, 31)));
+        assert!(!in_range(d(2101, 1, 1)));
+    }
     use super::*;
 
     #[test]

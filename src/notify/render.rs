@@ -215,7 +215,8 @@ impl Renderer {
         if aud == Audience::Full {
             let rep = e.report();
             let sheet = json_object(&child.preparedness);
-            let field = |k: &str| sheet.get(k).and_then(|v| v.as_str()).map(String::from);
+            let field =
+                |k: &str| crate::domain::preparedness::as_text(sheet.get(k), lang).map(|t| t.replace('\n', ", "));
             let description: Vec<String> =
                 ["height", "build", "hair", "eyes", "distinguishing_marks"].iter().filter_map(|k| field(k)).collect();
             ctx.insert("description", &description.join(", "));

@@ -104,7 +104,7 @@ pub struct ChildView {
     pub accommodation_id: Option<i64>,
     pub social_worker: Option<SocialWorkerView>,
     pub guardian: Guardian,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::domain::preparedness::sheet_schema_out)]
     pub preparedness: Map<String, Value>,
     pub has_photo: bool,
     pub previous_episodes: i64,

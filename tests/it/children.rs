@@ -46,7 +46,7 @@ db_test!(every_child_validation_rule_names_its_field, |app| {
         "given_name": 5, "family_name": "x".repeat(101), "date_of_birth": "2030-01-01", "sex": "boy",
         "nationality": "Afghanistan", "languages": ["Dari"], "responsible_municipality_code": "0184",
         "assigning_municipality_code": "9999", "aliases": "Ami",
-        "guardian": {"email": "not-an-email", "language": "Swedish"}, "preparedness": {"height": 165}
+        "guardian": {"email": "not-an-email", "language": "Swedish"}, "preparedness": {"height": {"cm": 165}}
     });
     let (s, v) = app.post("/api/v1/children", Some(&w.sw), bad).await;
     assert_eq!(s, Status::UnprocessableEntity);
@@ -171,4 +171,55 @@ db_test!(photos_are_checked_by_content_and_every_view_is_logged, |app| {
     let s = app.send(Method::Delete, &format!("/api/v1/children/{}/photo", w.child), Some(&w.sw), None, &[]).await.0;
     assert_eq!(s, Status::NoContent);
     assert_eq!(app.get(&format!("/api/v1/children/{}/photo", w.child), Some(&w.sw)).await.0, Status::NotFound);
+});
+
+db_test!(the_preparedness_sheet_keeps_numbers_booleans_and_lists_as_given, |app| {
+    let w = World::new(&app).await;
+    let path = format!("/api/v1/children/{}", w.child);
+    let sheet = json!({"height_cm": 172, "weight_kg": 61.5, "glasses": true,
+                       "phones": ["+46 73 555 01 02", "+46 70 111 22 33"], "hair": "mörkt, kort"});
+    let (s, c) = app.patch(&path, Some(&w.staff), json!({"preparedness": sheet})).await;
+    assert_eq!(s, Status::Ok, "{c}");
+    for (k, v) in sheet.as_object().into_iter().flatten() {
+        assert_eq!(&c["preparedness"][k], v, "{k} comes back as given");
+    }
+    let (_, c) = app.get(&path, Some(&w.sw)).await;
+    assert_eq!(c["preparedness"]["height_cm"], json!(172));
+    assert_eq!(c["preparedness"]["phones"], json!(["+46 73 555 01 02", "+46 70 111 22 33"]));
+    // null removes a field; the others stay.
+    let (_, c) = app.patch(&path, Some(&w.staff), json!({"preparedness": {"glasses": null}})).await;
+    assert!(c["preparedness"].get("glasses").is_none());
+    assert_eq!(c["preparedness"]["weight_kg"], json!(61.5));
+    // A new child takes the same values.
+    let mut b = child_body(w.acc);
+    b["preparedness"] = json!({"height_cm": 150, "phones": ["+46 1"]});
+    let (s, c) = app.post("/api/v1/children", Some(&w.sw), b).await;
+    assert_eq!((s, c["preparedness"]["height_cm"].clone()), (Status::Created, json!(150)));
+});
+
+db_test!(a_sheet_value_of_another_kind_is_refused_by_field_and_changes_nothing, |app| {
+    let w = World::new(&app).await;
+    let path = format!("/api/v1/children/{}", w.child);
+    let (_, before) = app.get(&path, Some(&w.sw)).await;
+    for (bad, name) in [
+        (json!({"phones": [1, 2]}), "preparedness.phones"),
+        (json!({"phones": [["+46"]]}), "preparedness.phones"),
+        (json!({"height": {"cm": 172}}), "preparedness.height"),
+        (json!({"Height": "172"}), "preparedness.eight"),
+        (json!({"hair": "x".repeat(4001)}), "preparedness.hair"),
+    ] {
+        let (s, v) = app.patch(&path, Some(&w.staff), json!({"preparedness": bad, })).await;
+        assert_eq!(s, Status::UnprocessableEntity, "{bad}");
+        assert!(field(&v, name).is_some(), "{bad} → {v}");
+    }
+    let (s, v) = app.patch(&path, Some(&w.staff), json!({"preparedness": ["height"]})).await;
+    assert_eq!((s, field(&v, "preparedness").is_some()), (Status::UnprocessableEntity, true));
+    // A sheet that would grow past 40 fields is refused whole.
+    let many: serde_json::Map<String, serde_json::Value> = (0..40u8)
+        .map(|i| (format!("extra_{}{}", (b'a' + i / 26) as char, (b'a' + i % 26) as char), json!("v")))
+        .collect();
+    let (s, v) = app.patch(&path, Some(&w.staff), json!({"preparedness": many})).await;
+    assert_eq!((s, field(&v, "preparedness")), (Status::UnprocessableEntity, Some("at most 40 fields")));
+    let (_, after) = app.get(&path, Some(&w.sw)).await;
+    assert_eq!(before["preparedness"], after["preparedness"], "nothing was stored");
 });

@@ -195,6 +195,44 @@ impl TestApp {
     pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> (Status, Value) {
         self.send(rocket::http::Method::Patch, path, token, Some(body.to_string()), &[]).await
     }
+
+    /// A web page as the browser session of `token` sees it: the status and the HTML.
+    pub async fn page(&self, path: &str, token: &str) -> (Status, String) {
+        let resp = self
+            .client
+            .get(path.to_string())
+            .cookie(rocket::http::Cookie::new(saknad::auth::SESSION_COOKIE, token.to_string()))
+            .dispatch()
+            .await;
+        let status = resp.status();
+        (status, resp.into_string().await.unwrap_or_default())
+    }
+
+    /// A web form submitted by the browser session of `token`, with a valid CSRF token; `fields` are
+    /// `name=value` pairs, URL-encoded here. Answers the status and the `Location` of a redirect.
+    pub async fn submit(&self, path: &str, token: &str, fields: &[(&str, &str)]) -> (Status, Option<String>) {
+        const CSRF: &str = "form-test-token-form-test-token-form-test";
+        let body: Vec<String> = fields.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect();
+        let resp = self
+            .client
+            .post(format!("{path}?csrf={CSRF}"))
+            .cookie(rocket::http::Cookie::new(saknad::auth::SESSION_COOKIE, token.to_string()))
+            .cookie(rocket::http::Cookie::new("saknad_csrf", CSRF))
+            .header(ContentType::Form)
+            .body(body.join("&"))
+            .dispatch()
+            .await;
+        (resp.status(), resp.headers().get_one("Location").map(String::from))
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 pub async fn read(resp: LocalResponse<'_>) -> (Status, Value) {

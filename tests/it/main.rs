@@ -10,6 +10,7 @@ mod api_errors;
 mod audit_log;
 mod auth;
 mod authz_matrix;
+mod build;
 mod cases;
 mod children;
 mod cli;

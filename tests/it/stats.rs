@@ -179,6 +179,29 @@ db_test!(statistics_are_scoped_and_validated, |app| {
     assert_eq!((s, field(&v, "to")), (Status::UnprocessableEntity, Some("must not be before from")));
 });
 
+db_test!(an_auditor_may_ask_for_any_period_of_the_century, |app| {
+    let _w = fixture(&app).await;
+    let co = app.login("co@x.se").await;
+    // "Since the start": every episode of the fixture, where a ten-year cap used to refuse the question.
+    let (s, v) = app.get("/api/v1/counties/01/stats?from=2000-01-01&to=2100-12-31", Some(&co)).await;
+    assert_eq!(s, Status::Ok, "{v}");
+    let (_, march) = app.get("/api/v1/counties/01/stats?from=2026-01-01&to=2026-12-31", Some(&co)).await;
+    assert_eq!(v["episodes"], march["episodes"]);
+    assert_eq!((v["from"].as_str(), v["to"].as_str()), (Some("2000-01-01"), Some("2100-12-31")));
+    let (s, _) = app.get("/api/v1/counties/01/stats.csv?from=2000-01-01&to=2100-12-31", Some(&co)).await;
+    assert_eq!(s, Status::Ok);
+    let analyst = app.login("na@x.se").await;
+    assert_eq!(app.get("/api/v1/stats?from=2000-01-01&to=2100-12-31", Some(&analyst)).await.0, Status::Ok);
+    for (q, f) in [("from=1999-12-31&to=2026-01-01", "from"), ("from=2026-01-01&to=2101-01-01", "to")] {
+        let (s, v) = app.get(&format!("/api/v1/counties/01/stats?{q}"), Some(&co)).await;
+        assert_eq!(
+            (s, field(&v, f)),
+            (Status::UnprocessableEntity, Some("must be a date from 2000-01-01 to 2100-12-31")),
+            "{q}"
+        );
+    }
+});
+
 db_test!(csv_export_suppresses_small_cells_and_escapes_names, |app| {
     use diesel::prelude::*;
     let _w = fixture(&app).await;

@@ -87,3 +87,25 @@ db_test!(a_wrong_password_on_the_login_page_is_shown_next_to_the_field, |app| {
             && html.contains("aria-invalid=\"true\"")
     );
 });
+
+db_test!(saving_the_sheet_form_keeps_untouched_numbers_and_lists, |app| {
+    let w = World::new(&app).await;
+    let path = format!("/api/v1/children/{}", w.child);
+    let sheet = serde_json::json!({"height": 172, "phone_numbers": ["070-111 22 33", "073-555 01 02"], "hair": "kort"});
+    assert_eq!(app.patch(&path, Some(&w.staff), serde_json::json!({"preparedness": sheet})).await.0, Status::Ok);
+    let (s, html) = app.page(&format!("/children/{}", w.child), &w.staff).await;
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("172") && html.contains("073-555 01 02"), "the sheet shows every value as text");
+    let (s, _) = app
+        .submit(
+            &format!("/children/{}/sheet", w.child),
+            &w.staff,
+            &[("height", "172"), ("phone_numbers", "070-111 22 33\r\n073-555 01 02"), ("hair", "lång")],
+        )
+        .await;
+    assert_eq!(s, Status::SeeOther);
+    let (_, c) = app.get(&path, Some(&w.sw)).await;
+    assert_eq!(c["preparedness"]["height"], serde_json::json!(172));
+    assert_eq!(c["preparedness"]["phone_numbers"], serde_json::json!(["070-111 22 33", "073-555 01 02"]));
+    assert_eq!(c["preparedness"]["hair"], "lång");
+});

@@ -1,5 +1,6 @@
 use crate::auth::AuthUser;
 use crate::db::write_tx;
+use crate::domain::preparedness;
 use crate::domain::role::Role;
 use crate::domain::validate::is_municipality_code;
 use crate::error::{ApiError, ApiResult};
@@ -50,10 +51,10 @@ pub struct ChildInput {
     /// the current accommodation (a placement starts now)
     pub accommodation_id: Option<i64>,
     pub guardian: Option<GuardianInput>,
-    /// free-form description fields of the preparedness sheet (height, build, hair, eyes,
-    /// distinguishing_marks, phone_numbers, social_media, known_contacts, known_places,
-    /// health_and_medication, vulnerabilities, …): strings, `null` removes a field
-    #[schema(value_type = Object)]
+    /// description fields of the preparedness sheet (height, build, hair, eyes, distinguishing_marks,
+    /// phone_numbers, social_media, known_contacts, known_places, health_and_medication,
+    /// vulnerabilities, …): text, numbers, booleans or lists of text; `null` removes a field
+    #[schema(schema_with = crate::domain::preparedness::sheet_input_schema)]
     pub preparedness: Option<Value>,
 }
 
@@ -134,47 +135,23 @@ pub fn read_fields(inp: &mut Input, creating: bool, today: chrono::NaiveDate) ->
     f
 }
 
-/// Reads preparedness changes: string values set a field, `null` removes it.
+/// Reads a change to the preparedness sheet with the rules of [`preparedness`]; errors go to `inp`.
 pub fn read_preparedness(inp: &mut Input) -> Option<Map<String, Value>> {
-    let raw = inp.raw("preparedness")?.clone();
-    let Value::Object(m) = raw else {
-        inp.error("preparedness", "must be an object of text fields");
-        return None;
-    };
-    if m.len() > 40 {
-        inp.error("preparedness", "at most 40 fields");
-        return None;
-    }
-    for (k, v) in &m {
-        let key_ok = !k.is_empty()
-            && k.len() <= 40
-            && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit());
-        let val_ok = match v {
-            Value::Null => true,
-            Value::String(s) => s.chars().count() <= 4000,
-            _ => false,
-        };
-        if !key_ok || !val_ok {
-            inp.error(
-                &format!("preparedness.{}", if key_ok { k.as_str() } else { "key" }),
-                "must be text of at most 4000 characters (field names a–z and _)",
-            );
+    let raw = inp.raw("preparedness")?;
+    match preparedness::check_change(raw) {
+        Ok(m) => Some(m.clone()),
+        Err(errors) => {
+            for (k, v) in errors {
+                inp.error(&k, &v);
+            }
+            None
         }
     }
-    Some(m)
 }
 
-pub fn merge(into: &mut Map<String, Value>, changes: &Map<String, Value>) {
-    for (k, v) in changes {
-        match v {
-            Value::String(s) if !s.trim().is_empty() => {
-                into.insert(k.clone(), Value::String(s.trim().to_string()));
-            }
-            _ => {
-                into.remove(k);
-            }
-        }
-    }
+/// Merges a checked change into a stored sheet; a sheet that would grow past the limit is a 422.
+pub fn merge(into: &mut Map<String, Value>, changes: &Map<String, Value>) -> Result<(), ApiError> {
+    preparedness::merge(into, changes).map_err(ApiError::validation)
 }
 
 fn check_municipality(
@@ -209,7 +186,9 @@ pub async fn post_child(st: &State<AppState>, user: AuthUser, data: Body) -> Api
     let accommodation = inp.opt_id("accommodation_id");
     let mut prep = Map::new();
     if let Some(changes) = read_preparedness(&mut inp) {
-        merge(&mut prep, &changes);
+        if let Err(e) = preparedness::merge(&mut prep, &changes) {
+            inp.errors.extend(e);
+        }
     }
     let secret_user = user.clone();
     st.db
@@ -339,7 +318,7 @@ pub async fn patch_child(st: &State<AppState>, user: AuthUser, id: &str, data: B
                 children::update(c, id, &fields, now)?;
                 if let Some(changes) = &prep {
                     let mut sheet = children::json_object(&row.preparedness);
-                    merge(&mut sheet, changes);
+                    merge(&mut sheet, changes)?;
                     children::set_preparedness(c, id, &sheet, now)?;
                 }
                 let mut moved = false;

@@ -1,6 +1,7 @@
 use crate::auth::AuthUser;
 use crate::db::schema::{access_log, episodes};
 use crate::domain::role::Role;
+use crate::domain::stats as stats_domain;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::state::AppState;
 use crate::store::audit::LogEntry;
@@ -14,7 +15,9 @@ use rocket::serde::json::Json;
 use rocket::State;
 use serde::Serialize;
 
-/// The period of a statistics request: dates in Europe/Stockholm, by default this year so far.
+/// The period of a statistics request: dates in Europe/Stockholm, by default this year so far; any period
+/// within [`stats_domain::FIRST_DAY`] ..= [`stats_domain::LAST_DAY`] (API.md second edition), so an auditor
+/// asking "since the start" gets an answer.
 pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), ApiError> {
     let mut errors = FieldErrors::new();
     let mut parse = |name: &str, v: Option<&str>, default: NaiveDate| match v.filter(|s| !s.is_empty()) {
@@ -29,8 +32,10 @@ pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<
     if errors.is_empty() && from > to {
         errors.insert("to".into(), "must not be before from".into());
     }
-    if errors.is_empty() && (to - from).num_days() > 3660 {
-        errors.insert("from".into(), "the period may be at most ten years".into());
+    for (name, d) in [("from", from), ("to", to)] {
+        if errors.is_empty() && !stats_domain::in_range(d) {
+            errors.insert(name.into(), "must be a date from 2000-01-01 to 2100-12-31".into());
+        }
     }
     if errors.is_empty() {
         Ok((from, to))
@@ -38,6 +43,12 @@ pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<
         Err(ApiError::validation(errors))
     }
 }
+
+/// How the OpenAPI document describes a period's days (the pattern, a literal there, says 2000–2100).
+const PERIOD_FROM: &str =
+    "first day (Europe/Stockholm), YYYY-MM-DD from 2000-01-01 to 2100-12-31; default 1 January this year";
+const PERIOD_TO: &str =
+    "last day (Europe/Stockholm), YYYY-MM-DD from 2000-01-01 to 2100-12-31, not before from; default today";
 
 /// County officers see their own county; national analysts every county.
 pub fn may_see(user: &AuthUser, county: &str) -> Result<(), ApiError> {
@@ -63,7 +74,7 @@ pub async fn compute(st: &AppState, county: String, from: Option<&str>, to: Opti
 
 /// The county's figures for a period (SPEC §5). Breakdown cells of 1 or 2 are suppressed.
 #[utoipa::path(get, path = "/api/v1/counties/{code}/stats", tag = "county", security(("bearer" = [])),
-    params(("code" = String, Path), ("from" = Option<String>, Query, description = "YYYY-MM-DD"), ("to" = Option<String>, Query, description = "YYYY-MM-DD")),
+    params(("code" = String, Path), ("from" = Option<String>, Query, format = Date, pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description = PERIOD_FROM), ("to" = Option<String>, Query, format = Date, pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description = PERIOD_TO)),
     responses((status = 200, body = CountyStats), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
               (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::get("/counties/<code>/stats?<from>&<to>")]
@@ -80,7 +91,7 @@ pub async fn get_county_stats(
 
 /// The same figures as CSV (`section,key,label,value`; suppressed cells are `<3`).
 #[utoipa::path(get, path = "/api/v1/counties/{code}/stats.csv", tag = "county", security(("bearer" = [])),
-    params(("code" = String, Path), ("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    params(("code" = String, Path), ("from" = Option<String>, Query, format = Date, pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description = PERIOD_FROM), ("to" = Option<String>, Query, format = Date, pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description = PERIOD_TO)),
     responses((status = 200, description = "text/csv", content_type = "text/csv"), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/counties/<code>/stats.csv?<from>&<to>")]
 pub async fn get_county_stats_csv(
@@ -97,7 +108,7 @@ pub async fn get_county_stats_csv(
 
 /// Every county side by side (national analysts).
 #[utoipa::path(get, path = "/api/v1/stats", tag = "county", security(("bearer" = [])),
-    params(("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    params(("from" = Option<String>, Query, format = Date, pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description = PERIOD_FROM), ("to" = Option<String>, Query, format = Date, pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description = PERIOD_TO)),
     responses((status = 200, body = [CountyStats]), (status = 403, body = super::docs::ErrorBody)))]
 #[rocket::get("/stats?<from>&<to>")]
 pub async fn get_national_stats(

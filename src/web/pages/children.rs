@@ -1,6 +1,7 @@
 use super::{base, page, put, redirect, split_list, PageError, PageResult};
 use crate::auth::AuthUser;
 use crate::db::write_tx;
+use crate::domain::preparedness;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::i18n;
@@ -105,7 +106,10 @@ pub async fn get_child_page(
     let (mut ctx, lang) = base(st, Some(&user), cookies, flash, "/children");
     let fields: Vec<Value> = SHEET_FIELDS
         .iter()
-        .map(|k| json!({"name": k, "label": sheet_label(lang, k), "value": child.preparedness.get(*k).and_then(|v| v.as_str()).unwrap_or("")}))
+        .map(|k| {
+            let value = preparedness::as_text(child.preparedness.get(*k), lang).unwrap_or_default();
+            json!({"name": k, "label": sheet_label(lang, k), "value": value})
+        })
         .collect();
     ctx.insert("sheet_fields", &fields);
     let can_move = user.is(Role::SocialWorker);
@@ -151,7 +155,7 @@ async fn change_child(
                 children::update(c, id, &fields, now)?;
                 if let Some(changes) = &prep {
                     let mut sheet = children::json_object(&row.preparedness);
-                    merge(&mut sheet, changes);
+                    merge(&mut sheet, changes)?;
                     children::set_preparedness(c, id, &sheet, now)?;
                 }
                 let moved = match accommodation {
@@ -178,13 +182,15 @@ pub async fn post_child_sheet(
     form: Form<std::collections::HashMap<String, String>>,
 ) -> Result<Flash<Redirect>, PageError> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
+    let lang = crate::web::session::lang(Some(&user), cookies);
+    let stored = load_child(st, &user, id).await?.preparedness;
     let mut sheet = Map::new();
     for k in SHEET_FIELDS {
-        sheet.insert(k.to_string(), json!(form.get(k).map(|v| v.trim()).unwrap_or("")));
+        let typed = form.get(k).map(String::as_str).unwrap_or("");
+        sheet.insert(k.to_string(), preparedness::from_form(stored.get(k), typed, lang));
     }
     let errors =
         change_child(st, &user, id, [("preparedness".to_string(), Value::Object(sheet))].into_iter().collect()).await?;
-    let lang = crate::web::session::lang(Some(&user), cookies);
     let msg = match errors {
         None => i18n::t(lang, "saved").to_string(),
         Some(e) => e.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "),
@@ -396,9 +402,10 @@ pub async fn get_report(st: &State<AppState>, user: AuthUser, cookies: &CookieJa
     if let Some(open) = child.open_case_id {
         return redirect(format!("/cases/{open}"));
     }
-    let (mut ctx, _) = base(st, Some(&user), cookies, None, "/children");
+    let (mut ctx, lang) = base(st, Some(&user), cookies, None, "/children");
     let now = crate::domain::calendar::to_local(st.clock.now()).format("%Y-%m-%dT%H:%M").to_string();
-    let sheet = |k: &str| child.preparedness.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let sheet =
+        |k: &str| preparedness::as_text(child.preparedness.get(k), lang).unwrap_or_default().replace('\n', ", ");
     let whereabouts: Vec<String> =
         [sheet("known_places"), sheet("known_contacts")].into_iter().filter(|s| !s.is_empty()).collect();
     ctx.insert(
