@@ -7,7 +7,7 @@ use crate::db::schema::{episode_steps, episodes, municipalities};
 use crate::db::AnyConnection;
 use crate::domain::calendar::{local_date, start_of_local_day};
 use crate::domain::stats::{age_band, cell, median, percentile, Cell, AGE_BANDS};
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -62,7 +62,6 @@ pub struct CountyStats {
 
 type EpisodeFacts = (
     i64,
-    i64,
     String,
     String,
     NaiveDateTime,
@@ -72,7 +71,33 @@ type EpisodeFacts = (
     String,
     Option<String>,
     Option<String>,
+    Option<i64>,
 );
+
+/// Counts by key; the row's own String is moved in, never copied.
+fn count(map: &mut HashMap<String, i64>, key: String) {
+    match map.get_mut(&key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key, 1);
+        }
+    }
+}
+
+/// The Stockholm month of an instant, remembered per UTC hour: Stockholm's offset changes only on the hour,
+/// so every instant of one UTC hour falls in the same local month, and a period of many episodes needs one
+/// time-zone conversion per hour instead of one per episode.
+struct LocalMonths(HashMap<i64, (i32, u32)>);
+
+impl LocalMonths {
+    fn of(&mut self, t: NaiveDateTime) -> (i32, u32) {
+        let hour = t.and_utc().timestamp().div_euclid(3600);
+        *self.0.entry(hour).or_insert_with(|| {
+            let d = local_date(utc(t));
+            (d.year(), d.month())
+        })
+    }
+}
 
 fn cells(counts: BTreeMap<String, i64>, label: impl Fn(&str) -> String) -> Vec<Cell> {
     counts.into_iter().map(|(k, n)| cell(k.clone(), label(&k), n)).collect()
@@ -95,13 +120,6 @@ pub fn county(
 
     // Finished steps come from the counters kept per day; only pending steps are looked at one by one.
     let step_figures = step_outcomes(conn, county, from, to, start, end, now)?;
-    let police_seconds: Vec<i64> = episodes::table
-        .filter(episodes::county_code.eq(county))
-        .filter(episodes::discovered_at.ge(start))
-        .filter(episodes::discovered_at.lt(end))
-        .filter(episodes::police_seconds.is_not_null())
-        .select(episodes::police_seconds.assume_not_null())
-        .load(conn)?;
     let names: HashMap<String, String> = municipalities::table
         .filter(municipalities::county_code.eq(county))
         .select((municipalities::code, municipalities::name))
@@ -110,27 +128,21 @@ pub fn county(
         .collect();
 
     let mut per_child: HashMap<i64, i64> = HashMap::new();
-    let (mut muni, mut sex, mut band, mut nat, mut kind, mut reasons, mut months) = (
-        BTreeMap::new(),
-        BTreeMap::new(),
-        BTreeMap::new(),
-        BTreeMap::new(),
-        BTreeMap::new(),
-        BTreeMap::new(),
-        BTreeMap::new(),
-    );
-    for b in AGE_BANDS {
-        band.insert(b.to_string(), 0);
-    }
+    let (mut muni, mut sex, mut nat, mut kind, mut reasons) =
+        (HashMap::new(), HashMap::new(), HashMap::new(), HashMap::new(), HashMap::new());
+    let mut band: BTreeMap<&'static str, i64> = AGE_BANDS.iter().map(|b| (*b, 0)).collect();
+    let mut months: BTreeMap<(i32, u32), i64> = BTreeMap::new();
+    let mut local_months = LocalMonths(HashMap::new());
     let mut missing_minutes = Vec::new();
+    let mut police_seconds: Vec<i64> = Vec::new();
     let (mut found, mut within_24h, mut within_7d, mut open) = (0, 0, 0, 0);
-    // Streamed row by row: 100,000 episodes never sit in memory at once.
+    // Streamed row by row: 100,000 episodes never sit in memory at once, and each row's strings are moved
+    // into the counters, not copied.
     let stream = episodes::table
         .filter(episodes::county_code.eq(county))
         .filter(episodes::discovered_at.ge(start))
         .filter(episodes::discovered_at.lt(end))
         .select((
-            episodes::id,
             episodes::child_id,
             episodes::municipality_code,
             episodes::status,
@@ -141,28 +153,33 @@ pub fn county(
             episodes::child_sex,
             episodes::child_nationality,
             episodes::accommodation_kind,
+            episodes::police_seconds,
         ))
         .load_iter::<EpisodeFacts, diesel::connection::DefaultLoadingMode>(conn)?;
     let mut total = 0i64;
     for r in stream {
-        let r = r?;
+        let (child, municipality, status, discovered, found_at, reason, age, child_sex, nationality, acc_kind, police) =
+            r?;
         total += 1;
-        *per_child.entry(r.1).or_default() += 1;
-        *muni.entry(r.2.clone()).or_insert(0) += 1;
-        *sex.entry(r.8.clone()).or_insert(0) += 1;
-        *band.entry(age_band(r.7).to_string()).or_insert(0) += 1;
-        *nat.entry(r.9.clone().unwrap_or_else(|| "unknown".into())).or_insert(0) += 1;
-        *kind.entry(r.10.clone().unwrap_or_else(|| "unknown".into())).or_insert(0) += 1;
-        *months.entry(local_date(utc(r.4)).format("%Y-%m").to_string()).or_insert(0) += 1;
-        if let Some(reason) = &r.6 {
-            *reasons.entry(reason.clone()).or_insert(0) += 1;
+        *per_child.entry(child).or_default() += 1;
+        count(&mut muni, municipality);
+        count(&mut sex, child_sex);
+        *band.entry(age_band(age)).or_insert(0) += 1;
+        count(&mut nat, nationality.unwrap_or_else(|| "unknown".into()));
+        count(&mut kind, acc_kind.unwrap_or_else(|| "unknown".into()));
+        *months.entry(local_months.of(discovered)).or_insert(0) += 1;
+        if let Some(reason) = reason {
+            count(&mut reasons, reason);
         }
-        if r.3 != "closed" {
+        if status != "closed" {
             open += 1;
         }
-        if let Some(f) = r.5 {
+        if let Some(p) = police {
+            police_seconds.push(p);
+        }
+        if let Some(f) = found_at {
             found += 1;
-            let d = f - r.4;
+            let d = f - discovered;
             missing_minutes.push(d.num_seconds() as f64 / 60.0);
             if d <= Duration::hours(24) {
                 within_24h += 1;
@@ -172,6 +189,10 @@ pub fn county(
             }
         }
     }
+    let sorted = |m: HashMap<String, i64>| m.into_iter().collect::<BTreeMap<_, _>>();
+    let (muni, sex, nat, kind, reasons) = (sorted(muni), sorted(sex), sorted(nat), sorted(kind), sorted(reasons));
+    let band: BTreeMap<String, i64> = band.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+    let months: BTreeMap<String, i64> = months.into_iter().map(|((y, m), n)| (format!("{y:04}-{m:02}"), n)).collect();
     let police: Vec<f64> = police_seconds.iter().map(|s| *s as f64 / 60.0).collect();
     let conversations =
         step_figures.iter().find(|f| f.key == "return_conversation").map(|f| f.done_on_time + f.done_late).unwrap_or(0);
