@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod compliance;
 pub mod deadline;
 pub mod episode;
+pub mod permission;
 pub mod preparedness;
 pub mod ratelimit;
 pub mod recipients;

@@ -508,3 +508,55 @@ db_test!(every_read_and_change_is_in_the_access_log, |app| {
     let (_, v) = app.get("/api/v1/audit/verify", Some(&w.admin)).await;
     assert_eq!(v["ok"], true);
 });
+
+db_test!(the_host_municipality_may_read_and_record_found_and_nothing_else, |app| {
+    let w = World::new(&app).await;
+    // A child of Stockholm (0180) placed at HVB B in Solna (0184): Solna's social worker is the host.
+    let mut b = child_body(w.acc_other);
+    b["given_name"] = serde_json::json!("Samir");
+    let (s, child) = app.post("/api/v1/children", Some(&w.sw), b).await;
+    assert_eq!(s, Status::Created, "{child}");
+    let child = child["id"].as_i64().unwrap_or(0);
+    let (s, case) = app.post("/api/v1/cases", Some(&w.staff_other), report(&app, child, 10)).await;
+    assert_eq!(s, Status::Created, "{case}");
+    let id = case["id"].as_i64().unwrap_or(0);
+    let host = &w.sw_other;
+    assert_eq!(app.get(&format!("/api/v1/cases/{id}"), Some(host)).await.0, Status::Ok);
+    assert_eq!(app.get(&format!("/api/v1/children/{child}"), Some(host)).await.0, Status::NotFound);
+    let refused = [
+        (format!("/api/v1/cases/{id}/risk-assessments"), serde_json::json!({"level": "none", "note": "seems fine"})),
+        (format!("/api/v1/cases/{id}/steps/lvu_assessment/skip"), serde_json::json!({"reason": "not needed"})),
+        (format!("/api/v1/cases/{id}/steps/risk_assessment/complete"), serde_json::json!({"note": "done"})),
+        (format!("/api/v1/cases/{id}/steps/search_and_contact/complete"), serde_json::json!({"note": "done"})),
+        (format!("/api/v1/cases/{id}/extend"), serde_json::json!({"reason": "still missing"})),
+    ];
+    for (path, body) in &refused {
+        let (s, v) = app.post(path, Some(host), body.clone()).await;
+        assert_eq!((s, code(&v)), (Status::Forbidden, "forbidden"), "POST {path}");
+    }
+    let (_, before) = app.get(&format!("/api/v1/cases/{id}"), Some(&w.sw)).await;
+    assert_eq!(before["risk_level"], case["risk_level"], "no assessment was recorded");
+    let pending = |c: &serde_json::Value, key: &str| {
+        c["steps"].as_array().into_iter().flatten().any(|s| s["key"] == key && s["status"] == "pending")
+    };
+    assert!(pending(&before, "lvu_assessment") && pending(&before, "risk_assessment"));
+    // Found is theirs to record; closing is not.
+    let (s, v) =
+        app.post(&format!("/api/v1/cases/{id}/found"), Some(host), serde_json::json!({"found_place": "Solna C"})).await;
+    assert_eq!((s, v["status"].as_str()), (Status::Ok, Some("found")), "{v}");
+    let (s, _) = app
+        .post(&format!("/api/v1/cases/{id}/close"), Some(host), serde_json::json!({"reason": "withdrawn", "note": "x"}))
+        .await;
+    assert_eq!(s, Status::Forbidden);
+    let (_, after) = app.get(&format!("/api/v1/cases/{id}"), Some(&w.sw)).await;
+    assert_eq!(after["status"], "found");
+    // The responsible social worker may do what the host may not.
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/cases/{id}/risk-assessments"),
+            Some(&w.sw),
+            serde_json::json!({"level": "low", "note": "back"}),
+        )
+        .await;
+    assert_eq!(s, Status::Created);
+});

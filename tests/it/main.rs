@@ -20,4 +20,5 @@ mod faults;
 mod fuzz;
 mod notifications;
 mod organisation;
+mod pages;
 mod routines;

@@ -81,9 +81,7 @@ pub async fn post_case_extend(
         .run(move |c| {
             write_tx(c, |c| {
                 let e = store::actions::load_for_action(c, &user, id)?;
-                if !user.is(Role::SocialWorker) {
-                    return Err(ApiError::forbidden());
-                }
+                store::actions::authorize(&user, &e, crate::domain::permission::Act::ExtendReview)?;
                 if e.status == "closed" {
                     return Err(ApiError::conflict("conflict", "the episode is closed"));
                 }

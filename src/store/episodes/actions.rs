@@ -8,9 +8,9 @@ use crate::auth::AuthUser;
 use crate::db::schema::{episode_steps, episodes, notifications, risk_assessments};
 use crate::db::AnyConnection;
 use crate::domain::episode::{check_close, check_found, Refusal, Status};
+use crate::domain::permission::{self, Act, Relation};
 use crate::domain::recipients::Recipient;
 use crate::domain::risk::{self, RiskLevel};
-use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::notify::outbox;
 use crate::store::audit::{self, Event};
@@ -39,13 +39,23 @@ fn status_of(e: &EpisodeRow) -> Status {
     Status::parse(&e.status).unwrap_or(Status::Closed)
 }
 
-/// Loads an episode the user may act on (in scope, not pseudonymised), or 404.
+/// Loads an episode in the user's scope (404 otherwise).
 pub fn load_for_action(conn: &mut AnyConnection, user: &AuthUser, id: i64) -> Result<EpisodeRow, ApiError> {
     let scope = Scope::from(user);
     if scope.pseudonymised() {
         return Err(ApiError::forbidden());
     }
     super::find(conn, &scope, id)?.ok_or_else(ApiError::not_found)
+}
+
+/// `403 forbidden` unless [`permission::may`] lets this user do `act` to the episode they can see.
+pub fn authorize(user: &AuthUser, e: &EpisodeRow, act: Act) -> Result<(), ApiError> {
+    let relation = Relation::of(user.role, user.municipality_code.as_deref(), &e.responsible_municipality_code);
+    if permission::may(relation, act) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
 }
 
 fn step(conn: &mut AnyConnection, episode: i64, key: &str) -> Result<StepRow, ApiError> {
@@ -93,10 +103,7 @@ pub fn complete_step(
 ) -> Result<StepRow, ApiError> {
     let e = load_for_action(conn, user, id)?;
     let s = step(conn, e.id, key)?;
-    let allowed = user.is(Role::SocialWorker) || (user.is(Role::Staff) && s.responsible == "staff");
-    if !allowed {
-        return Err(ApiError::forbidden());
-    }
+    authorize(user, &e, Act::CompleteStep { staff_step: s.responsible == "staff" })?;
     if status_of(&e) == Status::Closed {
         return Err(ApiError::conflict("conflict", "the episode is closed"));
     }
@@ -132,9 +139,7 @@ pub fn skip_step(
 ) -> Result<StepRow, ApiError> {
     let e = load_for_action(conn, user, id)?;
     let s = step(conn, e.id, key)?;
-    if !user.is(Role::SocialWorker) {
-        return Err(ApiError::forbidden());
-    }
+    authorize(user, &e, Act::SkipStep)?;
     if status_of(&e) == Status::Closed {
         return Err(ApiError::conflict("conflict", "the episode is closed"));
     }
@@ -197,9 +202,7 @@ pub fn assess_risk(
     now: DateTime<Utc>,
 ) -> Result<i64, ApiError> {
     let e = load_for_action(conn, user, id)?;
-    if !user.is(Role::SocialWorker) {
-        return Err(ApiError::forbidden());
-    }
+    authorize(user, &e, Act::AssessRisk)?;
     if status_of(&e) == Status::Closed {
         return Err(ApiError::conflict("conflict", "the episode is closed"));
     }
@@ -326,9 +329,7 @@ pub fn found(
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let e = load_for_action(conn, user, id)?;
-    if !(user.is(Role::SocialWorker) || user.is(Role::Staff)) {
-        return Err(ApiError::forbidden());
-    }
+    authorize(user, &e, Act::Found)?;
     check_found(status_of(&e), utc(e.last_seen_at), f.found_at, now)?;
     diesel::update(episodes::table.find(e.id))
         .set((
@@ -361,9 +362,7 @@ pub fn close(
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let e = load_for_action(conn, user, id)?;
-    if !user.is(Role::SocialWorker) {
-        return Err(ApiError::forbidden());
-    }
+    authorize(user, &e, Act::Close)?;
     let steps = steps_of(conn, &[e.id])?;
     let pending_required: Vec<String> =
         steps.iter().filter(|s| s.status == "pending" && s.required).map(|s| s.key.clone()).collect();

@@ -22,7 +22,7 @@ async fn users_page(
     user: &AuthUser,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
-    f: Value,
+    f: &UserForm,
     errors: FieldErrors,
 ) -> PageResult {
     user.require(&[Role::Admin])?;
@@ -44,7 +44,7 @@ async fn users_page(
         "roles",
         &Role::NAMES.iter().map(|r| json!({"value": r, "label": i18n::t(l, &format!("role_{r}"))})).collect::<Vec<_>>(),
     );
-    ctx.insert("f", &f);
+    ctx.insert("f", f);
     page(st, status, "pages/admin_users.html", &ctx)
 }
 
@@ -55,10 +55,12 @@ pub async fn get_users_page(
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult {
-    users_page(st, &user, cookies, flash, json!({"role": "staff"}), FieldErrors::new()).await
+    let f = UserForm { role: Some("staff".into()), ..Default::default() };
+    users_page(st, &user, cookies, flash, &f, FieldErrors::new()).await
 }
 
-#[derive(FromForm, serde::Serialize)]
+/// The new-user form as typed; the page shows it back (never the password) when a field is refused.
+#[derive(FromForm, serde::Serialize, Default)]
 pub struct UserForm {
     email: Option<String>,
     name: Option<String>,
@@ -101,17 +103,7 @@ pub async fn post_user_page(
     let (now, actor) = (st.clock.now(), user.actor());
     match st.db.run(move |c| create_user(c, inp, draft, &actor, now)).await {
         Ok(_) => flash("/admin/users".into(), i18n::t(lang(Some(&user), cookies), "saved")),
-        Err(e) if e.fields.is_some() => {
-            users_page(
-                st,
-                &user,
-                cookies,
-                None,
-                serde_json::to_value(&f).unwrap_or_default(),
-                e.fields.unwrap_or_default(),
-            )
-            .await
-        }
+        Err(e) if e.fields.is_some() => users_page(st, &user, cookies, None, &f, e.fields.unwrap_or_default()).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -194,7 +186,7 @@ async fn accommodations_page(
     user: &AuthUser,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
-    f: Value,
+    f: &AccommodationForm,
     errors: FieldErrors,
 ) -> PageResult {
     user.require(&[Role::Admin])?;
@@ -204,7 +196,7 @@ async fn accommodations_page(
     super::set_errors(&mut ctx, &errors);
     ctx.insert("accommodations", &list);
     ctx.insert("kinds", &ACCOMMODATION_KINDS);
-    ctx.insert("f", &f);
+    ctx.insert("f", f);
     page(st, status, "pages/admin_accommodations.html", &ctx)
 }
 
@@ -215,10 +207,11 @@ pub async fn get_accommodations_page(
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult {
-    accommodations_page(st, &user, cookies, flash, json!({}), FieldErrors::new()).await
+    let f = AccommodationForm { kind: Some("hvb".into()), ..Default::default() };
+    accommodations_page(st, &user, cookies, flash, &f, FieldErrors::new()).await
 }
 
-#[derive(FromForm, serde::Serialize)]
+#[derive(FromForm, serde::Serialize, Default)]
 pub struct AccommodationForm {
     name: Option<String>,
     kind: Option<String>,
@@ -255,15 +248,7 @@ pub async fn post_accommodation_page(
     match res {
         Ok(()) => flash("/admin/accommodations".into(), i18n::t(lang(Some(&user), cookies), "saved")),
         Err(e) if e.fields.is_some() => {
-            accommodations_page(
-                st,
-                &user,
-                cookies,
-                None,
-                serde_json::to_value(&f).unwrap_or_default(),
-                e.fields.unwrap_or_default(),
-            )
-            .await
+            accommodations_page(st, &user, cookies, None, &f, e.fields.unwrap_or_default()).await
         }
         Err(e) => Err(e.into()),
     }

@@ -284,11 +284,12 @@ pub async fn get_child_new(st: &State<AppState>, user: AuthUser, cookies: &Cooki
     let accs = st.db.run(move |c| org::list_accommodations(c, muni.as_deref(), None).map_err(ApiError::from)).await?;
     ctx.insert("accommodations", &accs);
     ctx.insert("sexes", &sex_options(lang));
-    ctx.insert("f", &json!({"sex": "unknown"}));
+    ctx.insert("f", &ChildForm { sex: Some("unknown".into()), ..Default::default() });
     page(st, Status::Ok, "pages/child_new.html", &ctx)
 }
 
-#[derive(FromForm, serde::Serialize)]
+/// The registration form as typed; shown back with the errors at their fields when refused.
+#[derive(FromForm, serde::Serialize, Default)]
 pub struct ChildForm {
     given_name: Option<String>,
     family_name: Option<String>,
