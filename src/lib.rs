@@ -2,6 +2,7 @@
 //!
 //! [`build`] is the one composition root: `main` and the tests both start from it.
 
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod clock;

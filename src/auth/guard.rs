@@ -1,8 +1,8 @@
 //! Request guards: `AuthUser` from a Bearer header or the session cookie, checked against the user's
 //! current security stamp and active flag on every request (through `auth::cache`); `ClientIp` for logging.
 
+use crate::app::AppError;
 use crate::domain::role::Role;
-use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::audit::Actor;
 use rocket::request::{FromRequest, Outcome};
@@ -27,11 +27,11 @@ impl AuthUser {
     }
 
     /// `403 forbidden` unless the user has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
         if roles.contains(&self.role) {
             Ok(())
         } else {
-            Err(ApiError::forbidden())
+            Err(AppError::forbidden())
         }
     }
 
@@ -48,24 +48,24 @@ fn bearer(req: &Request<'_>) -> Option<String> {
     req.cookies().get(crate::auth::SESSION_COOKIE).map(|c| c.value().to_string())
 }
 
-async fn authenticate(req: &Request<'_>) -> Result<AuthUser, ApiError> {
-    let st = req.guard::<&State<AppState>>().await.succeeded().ok_or_else(ApiError::internal)?;
-    let token = bearer(req).ok_or_else(ApiError::unauthorized)?;
-    let claims = st.keys.decode(&token, st.clock.now()).ok_or_else(ApiError::unauthorized)?;
-    let id: i64 = claims.sub.parse().map_err(|_| ApiError::unauthorized())?;
+async fn authenticate(req: &Request<'_>) -> Result<AuthUser, AppError> {
+    let st = req.guard::<&State<AppState>>().await.succeeded().ok_or_else(AppError::internal)?;
+    let token = bearer(req).ok_or_else(AppError::unauthorized)?;
+    let claims = st.keys.decode(&token, st.clock.now()).ok_or_else(AppError::unauthorized)?;
+    let id: i64 = claims.sub.parse().map_err(|_| AppError::unauthorized())?;
     let row = match st.users.get(id) {
         Some(row) => Some(row),
         None => {
             let (generation, read_at) = (crate::store::users::generation(), std::time::Instant::now());
-            let row = st.db.run(move |c| crate::store::users::by_id(c, id).map_err(ApiError::from)).await?;
+            let row = st.db.run(move |c| crate::store::users::by_id(c, id).map_err(AppError::from)).await?;
             if let Some(r) = &row {
                 st.users.put(r.clone(), generation, read_at);
             }
             row
         }
     };
-    let row = row.filter(|u| u.active && u.security_stamp == claims.stamp).ok_or_else(ApiError::unauthorized)?;
-    let role = Role::parse(&row.role).ok_or_else(ApiError::unauthorized)?;
+    let row = row.filter(|u| u.active && u.security_stamp == claims.stamp).ok_or_else(AppError::unauthorized)?;
+    let role = Role::parse(&row.role).ok_or_else(AppError::unauthorized)?;
     Ok(AuthUser {
         id: row.id,
         email: row.email,
@@ -81,13 +81,13 @@ async fn authenticate(req: &Request<'_>) -> Result<AuthUser, ApiError> {
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for AuthUser {
-    type Error = ApiError;
+    type Error = AppError;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let cached: &Result<AuthUser, ApiError> = req.local_cache_async(authenticate(req)).await;
+        let cached: &Result<AuthUser, AppError> = req.local_cache_async(authenticate(req)).await;
         match cached {
             Ok(u) => Outcome::Success(u.clone()),
-            Err(e) => Outcome::Error((e.status, e.clone())),
+            Err(e) => Outcome::Error((crate::error::status_of(e), e.clone())),
         }
     }
 }

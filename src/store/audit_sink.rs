@@ -6,11 +6,11 @@
 //! Changes still write their entry inside their own transaction.
 
 use super::audit::{self, Actor, Event};
+use crate::app::AppError;
 use crate::db::{write_tx, Db};
-use crate::error::ApiError;
 use chrono::{DateTime, Utc};
-use rocket::tokio::sync::oneshot;
 use std::sync::mpsc;
+use tokio::sync::oneshot;
 
 const MAX_BATCH: usize = 512;
 
@@ -62,13 +62,13 @@ impl AuditSink {
     }
 
     /// Logs a read and waits until the entry is committed; an error means the data must not be shown.
-    pub async fn log(&self, actor: Actor, event: Event, at: DateTime<Utc>) -> Result<(), ApiError> {
+    pub async fn log(&self, actor: Actor, event: Event, at: DateTime<Utc>) -> Result<(), AppError> {
         let (done, wait) = oneshot::channel();
         let sent = self.tx.lock().map(|tx| tx.send(Pending { actor, event, at, done }).is_ok()).unwrap_or(false);
         if sent && wait.await.unwrap_or(false) {
             Ok(())
         } else {
-            Err(ApiError::unavailable())
+            Err(AppError::unavailable())
         }
     }
 }

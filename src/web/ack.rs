@@ -2,7 +2,7 @@
 //! (`/api/v1/ack/{token}`). The path token is the only credential; `GET` never consumes it.
 
 use super::{Page, Pages};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::i18n;
 use crate::input::{body, Body};
 use crate::notify::worker::{self, AckOutcome};
@@ -35,10 +35,10 @@ fn form_page(
 
 /// The acknowledgement page (Swedish, no login).
 #[rocket::get("/ack/<token>")]
-pub async fn get_ack(st: &State<AppState>, token: &str) -> Result<Page, ApiError> {
+pub async fn get_ack(st: &State<AppState>, token: &str) -> Result<Page, AppError> {
     let now = st.clock.now();
     let t = token.to_string();
-    let info = st.db.run(move |c| worker::ack_info(c, &t, now).map_err(ApiError::from)).await?;
+    let info = st.db.run(move |c| worker::ack_info(c, &t, now).map_err(AppError::from)).await?;
     Ok(match info {
         None => st.pages.message(Status::NotFound, "sv", "ack_gone_title", "ack_gone_text", None),
         Some(i) if i.acknowledged || i.expired => {
@@ -64,12 +64,12 @@ async fn record(
     name: String,
     reference: Option<String>,
     ip: Option<String>,
-) -> ApiResult<AckOutcome> {
+) -> AppResult<AckOutcome> {
     let now = st.clock.now();
     let t = token.to_string();
     let out = st
         .db
-        .run(move |c| worker::acknowledge(c, &t, &name, reference.as_deref(), ip, now).map_err(ApiError::from))
+        .run(move |c| worker::acknowledge(c, &t, &name, reference.as_deref(), ip, now).map_err(AppError::from))
         .await?;
     Ok(out)
 }
@@ -81,14 +81,14 @@ pub async fn post_ack(
     ip: crate::auth::guard::ClientIp,
     token: &str,
     form: Form<AckForm>,
-) -> Result<Page, ApiError> {
+) -> Result<Page, AppError> {
     let form = form.into_inner();
     let name = clean(form.name, 200);
     let reference = clean(form.reference, 64);
     let Some(name) = name else {
         let now = st.clock.now();
         let t = token.to_string();
-        let info = st.db.run(move |c| worker::ack_info(c, &t, now).map_err(ApiError::from)).await?;
+        let info = st.db.run(move |c| worker::ack_info(c, &t, now).map_err(AppError::from)).await?;
         return Ok(match info {
             Some(i) if !i.acknowledged && !i.expired => form_page(
                 st,
@@ -137,14 +137,14 @@ pub async fn post_api_ack(
     ip: crate::auth::guard::ClientIp,
     token: &str,
     data: Body,
-) -> ApiResult<Json<AckResult>> {
+) -> AppResult<Json<AckResult>> {
     let mut inp = body(data)?;
     let name = inp.req_str("name", 200);
     let reference = inp.opt_str("reference", 64);
     inp.finish()?;
     match record(st, token, name, reference, ip.0).await? {
         AckOutcome::Recorded { reference } => Ok(Json(AckResult { acknowledged: true, reference })),
-        AckOutcome::Gone => Err(ApiError::gone()),
-        AckOutcome::Unknown => Err(ApiError::not_found()),
+        AckOutcome::Gone => Err(AppError::gone()),
+        AckOutcome::Unknown => Err(AppError::not_found()),
     }
 }

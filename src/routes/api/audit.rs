@@ -1,6 +1,6 @@
 use crate::auth::AuthUser;
 use crate::domain::role::Role;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::audit::{self, Verification};
 use rocket::serde::json::Json;
@@ -10,7 +10,7 @@ use rocket::State;
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = Verification), (status = 403, body = super::docs::ErrorBody)))]
 #[rocket::get("/audit/verify")]
-pub async fn get_audit_verify(st: &State<AppState>, user: AuthUser) -> ApiResult<Json<Verification>> {
+pub async fn get_audit_verify(st: &State<AppState>, user: AuthUser) -> AppResult<Json<Verification>> {
     user.require(&[Role::Admin])?;
-    st.db.run(|c| audit::verify(c).map_err(ApiError::from)).await.map(Json)
+    st.db.run(|c| audit::verify(c).map_err(AppError::from)).await.map(Json)
 }

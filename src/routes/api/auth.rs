@@ -1,7 +1,7 @@
 use crate::auth::guard::ClientIp;
 use crate::auth::{password, AuthUser, SESSION_COOKIE};
 use crate::db::write_tx;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::input::{body, Body};
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
@@ -40,7 +40,7 @@ pub async fn post_login(
     ip: ClientIp,
     cookies: &CookieJar<'_>,
     data: Body,
-) -> ApiResult<Json<LoginResponse>> {
+) -> AppResult<Json<LoginResponse>> {
     let mut inp = body(data)?;
     let email = inp.req_str("email", 254).to_lowercase();
     let pw = inp.req_str("password", 1024);
@@ -51,18 +51,18 @@ pub async fn post_login(
 }
 
 /// One login attempt (API and login page): limits, password check, access-log entry, token.
-pub async fn login(st: &AppState, ip: Option<String>, email: String, pw: String) -> ApiResult<LoginResponse> {
+pub async fn login(st: &AppState, ip: Option<String>, email: String, pw: String) -> AppResult<LoginResponse> {
     let email = email.trim().to_lowercase();
     let now = st.clock.now();
     let address = ip.clone().unwrap_or_else(|| "unknown".into());
     if st.limiter.is_blocked(&email, &address, now) {
-        return Err(ApiError::rate_limited());
+        return Err(AppError::rate_limited());
     }
     let ip_for_log = ip;
     let account = email.clone();
     let outcome = st
         .db
-        .run(move |c| -> ApiResult<LoginOutcome> {
+        .run(move |c| -> AppResult<LoginOutcome> {
             let user = users::by_email(c, &email)?;
             let Some(user) = user else {
                 password::verify_dummy(&pw);
@@ -86,13 +86,13 @@ pub async fn login(st: &AppState, ip: Option<String>, email: String, pw: String)
             st.limiter.succeeded(&account);
             let (token, expires_at) = st.keys.issue(user.id, &stamp, now).map_err(|e| {
                 log::error!("{e}");
-                ApiError::internal()
+                AppError::internal()
             })?;
             Ok(LoginResponse { token, expires_at, user })
         }
         LoginOutcome::Failed => {
             st.limiter.failed(&account, &address, now);
-            Err(ApiError::invalid_credentials())
+            Err(AppError::invalid_credentials())
         }
     }
 }
@@ -119,10 +119,10 @@ pub fn post_logout(cookies: &CookieJar<'_>) -> Status {
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, body = super::docs::ErrorBody)))]
 #[rocket::get("/me")]
-pub async fn get_me(st: &State<AppState>, user: AuthUser) -> ApiResult<Json<UserView>> {
+pub async fn get_me(st: &State<AppState>, user: AuthUser) -> AppResult<Json<UserView>> {
     let id = user.id;
-    let row = st.db.run(move |c| users::by_id(c, id).map_err(ApiError::from)).await?;
-    row.map(|r| Json(UserView::from(&r))).ok_or_else(ApiError::unauthorized)
+    let row = st.db.run(move |c| users::by_id(c, id).map_err(AppError::from)).await?;
+    row.map(|r| Json(UserView::from(&r))).ok_or_else(AppError::unauthorized)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -136,7 +136,7 @@ pub struct MePatch {
 #[utoipa::path(patch, path = "/api/v1/me", tag = "auth", request_body = MePatch, security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::patch("/me", data = "<data>")]
-pub async fn patch_me(st: &State<AppState>, user: AuthUser, data: Body) -> ApiResult<Json<UserView>> {
+pub async fn patch_me(st: &State<AppState>, user: AuthUser, data: Body) -> AppResult<Json<UserView>> {
     let mut inp = body(data)?;
     let ch =
         UserChanges { name: inp.opt_str("name", 200), active: None, language: inp.opt_enum("language", &["sv", "en"]) };
@@ -150,10 +150,10 @@ pub async fn patch_me(st: &State<AppState>, user: AuthUser, data: Body) -> ApiRe
                 users::update(c, id, &ch, now)?;
                 users::by_id(c, id)
             })
-            .map_err(ApiError::from)
+            .map_err(AppError::from)
         })
         .await?;
-    row.map(|r| Json(UserView::from(&r))).ok_or_else(ApiError::unauthorized)
+    row.map(|r| Json(UserView::from(&r))).ok_or_else(AppError::unauthorized)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -168,7 +168,7 @@ pub struct PasswordChange {
     security(("bearer" = [])),
     responses((status = 204), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/me/password", data = "<data>")]
-pub async fn post_me_password(st: &State<AppState>, user: AuthUser, data: Body) -> ApiResult<Status> {
+pub async fn post_me_password(st: &State<AppState>, user: AuthUser, data: Body) -> AppResult<Status> {
     let mut inp = body(data)?;
     let current = inp.req_str("current_password", 1024);
     let new = inp.password("new_password");
@@ -177,12 +177,12 @@ pub async fn post_me_password(st: &State<AppState>, user: AuthUser, data: Body) 
     let actor = user.actor();
     let id = user.id;
     st.db
-        .run(move |c| -> ApiResult<()> {
-            let row = users::by_id(c, id)?.ok_or_else(ApiError::unauthorized)?;
+        .run(move |c| -> AppResult<()> {
+            let row = users::by_id(c, id)?.ok_or_else(AppError::unauthorized)?;
             if !password::verify(&current, &row.password_hash) {
-                return Err(ApiError::field("current_password", "wrong password"));
+                return Err(AppError::field("current_password", "wrong password"));
             }
-            let hash = password::hash(&new).map_err(|_| ApiError::internal())?;
+            let hash = password::hash(&new).map_err(|_| AppError::internal())?;
             write_tx(c, |c| {
                 users::set_password(c, id, &hash, now)?;
                 audit::append(c, &actor, &Event::new("password_changed").on("user", id), now)

@@ -3,7 +3,7 @@ use crate::db::{read_tx, write_tx};
 use crate::domain::episode::CLOSURE_REASONS;
 use crate::domain::risk::{self, RiskLevel};
 use crate::domain::role::Role;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::input::{body, path_id, Body, Input};
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
@@ -94,9 +94,9 @@ fn view_one(
     user: &AuthUser,
     row: &store::EpisodeRow,
     now: DateTime<Utc>,
-) -> ApiResult<CaseView> {
+) -> AppResult<CaseView> {
     let scope = Scope::from(user);
-    store::views(c, std::slice::from_ref(row), &scope, &user.language, now, true)?.pop().ok_or_else(ApiError::internal)
+    store::views(c, std::slice::from_ref(row), &scope, &user.language, now, true)?.pop().ok_or_else(AppError::internal)
 }
 
 /// A case as JSON, written into a buffer sized for a whole case at once (a case is about 5 KB; a String
@@ -130,7 +130,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for RawJson {
     responses((status = 201, body = CaseView), (status = 403, body = super::docs::ErrorBody),
               (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases", data = "<data>")]
-pub async fn post_case(st: &State<AppState>, user: AuthUser, key: IdempotencyKey, data: Body) -> ApiResult<RawJson> {
+pub async fn post_case(st: &State<AppState>, user: AuthUser, key: IdempotencyKey, data: Body) -> AppResult<RawJson> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let data = data?;
     let hash = idempotency::body_hash(&data.0);
@@ -147,7 +147,7 @@ pub async fn post_case(st: &State<AppState>, user: AuthUser, key: IdempotencyKey
     let key = key.0;
     st.db
         .run(move |c| {
-            let attempt = write_tx(c, |c| -> ApiResult<Result<RawJson, i64>> {
+            let attempt = write_tx(c, |c| -> AppResult<Result<RawJson, i64>> {
                 if let Some(k) = &key {
                     if let Some(hit) = idempotency::lookup(c, user.id, k)? {
                         return replay(hit, &hash).map(Ok);
@@ -157,7 +157,7 @@ pub async fn post_case(st: &State<AppState>, user: AuthUser, key: IdempotencyKey
                 let Some(k) = &key else { return Ok(Err(id)) };
                 // The stored answer must be the one committed with the episode.
                 let row = create::load(c, id)?;
-                let body = serde_json::to_string(&view_one(c, &user, &row, now)?).map_err(|_| ApiError::internal())?;
+                let body = serde_json::to_string(&view_one(c, &user, &row, now)?).map_err(|_| AppError::internal())?;
                 idempotency::save(c, user.id, k, &hash, 201, &body, now)?;
                 Ok(Ok(RawJson(Status::Created, body)))
             })
@@ -169,16 +169,18 @@ pub async fn post_case(st: &State<AppState>, user: AuthUser, key: IdempotencyKey
                         let row = create::load(c, id)?;
                         view_one(c, &user, &row, now)
                     })?;
-                    let body = serde_json::to_string(&view).map_err(|_| ApiError::internal())?;
+                    let body = serde_json::to_string(&view).map_err(|_| AppError::internal())?;
                     Ok(RawJson(Status::Created, body))
                 }
             });
             match (attempt, &key) {
                 // A concurrent request with the same key may have won; answer with its response.
-                (Err(e), Some(k)) if e.status == Status::Conflict => match idempotency::lookup(c, user.id, k)? {
-                    Some(hit) => replay(hit, &hash),
-                    None => Err(e),
-                },
+                (Err(e), Some(k)) if e.kind == crate::app::ErrorKind::Conflict => {
+                    match idempotency::lookup(c, user.id, k)? {
+                        Some(hit) => replay(hit, &hash),
+                        None => Err(e),
+                    }
+                }
                 (r, _) => r,
             }
         })
@@ -190,9 +192,9 @@ pub async fn post_case(st: &State<AppState>, user: AuthUser, key: IdempotencyKey
         })
 }
 
-fn replay(hit: idempotency::Stored, hash: &str) -> ApiResult<RawJson> {
+fn replay(hit: idempotency::Stored, hash: &str) -> AppResult<RawJson> {
     if hit.request_hash != hash {
-        return Err(ApiError::field("Idempotency-Key", "was already used with a different body"));
+        return Err(AppError::field("Idempotency-Key", "was already used with a different body"));
     }
     Ok(RawJson(Status::from_code(hit.status).unwrap_or(Status::Created), hit.body))
 }
@@ -202,7 +204,7 @@ fn replay(hit: idempotency::Stored, hash: &str) -> ApiResult<RawJson> {
     params(("status" = Option<String>, Query, description = "missing | found | closed | open")),
     responses((status = 200, body = [CaseView]), (status = 403, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::get("/cases?<status>")]
-pub async fn get_cases(st: &State<AppState>, user: AuthUser, status: Option<&str>) -> ApiResult<Json<Vec<CaseView>>> {
+pub async fn get_cases(st: &State<AppState>, user: AuthUser, status: Option<&str>) -> AppResult<Json<Vec<CaseView>>> {
     user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
     let filter = match status {
         None | Some("") => StatusFilter::All,
@@ -210,7 +212,7 @@ pub async fn get_cases(st: &State<AppState>, user: AuthUser, status: Option<&str
         Some("missing") => StatusFilter::Is("missing"),
         Some("found") => StatusFilter::Is("found"),
         Some("closed") => StatusFilter::Is("closed"),
-        Some(_) => return Err(ApiError::field("status", "must be one of: missing, found, closed, open")),
+        Some(_) => return Err(AppError::field("status", "must be one of: missing, found, closed, open")),
     };
     let now = st.clock.now();
     st.db
@@ -234,7 +236,7 @@ pub async fn get_cases(st: &State<AppState>, user: AuthUser, status: Option<&str
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = CaseView), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/cases/<id>")]
-pub async fn get_case(st: &State<AppState>, user: AuthUser, id: &str) -> ApiResult<CaseJson> {
+pub async fn get_case(st: &State<AppState>, user: AuthUser, id: &str) -> AppResult<CaseJson> {
     user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
     let id = path_id(id)?;
     let now = st.clock.now();
@@ -244,7 +246,7 @@ pub async fn get_case(st: &State<AppState>, user: AuthUser, id: &str) -> ApiResu
         .db
         .run(move |c| {
             read_tx(c, |c| {
-                let row = store::find(c, &Scope::from(&user), id)?.ok_or_else(ApiError::not_found)?;
+                let row = store::find(c, &Scope::from(&user), id)?.ok_or_else(AppError::not_found)?;
                 view_one(c, &user, &row, now)
             })
         })
@@ -258,14 +260,14 @@ async fn step_action(
     user: AuthUser,
     id: &str,
     key: &str,
-    action: impl FnOnce(&mut crate::db::AnyConnection, &AuthUser, i64, DateTime<Utc>) -> ApiResult<store::StepRow>
+    action: impl FnOnce(&mut crate::db::AnyConnection, &AuthUser, i64, DateTime<Utc>) -> AppResult<store::StepRow>
         + Send
         + 'static,
-) -> ApiResult<Json<StepView>> {
+) -> AppResult<Json<StepView>> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
     if key.is_empty() || key.len() > 64 {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found());
     }
     let now = st.clock.now();
     st.db
@@ -298,7 +300,7 @@ pub async fn post_step_complete(
     id: &str,
     key: &str,
     data: Body,
-) -> ApiResult<Json<StepView>> {
+) -> AppResult<Json<StepView>> {
     let mut inp = body(data)?;
     let note = inp.opt_str("note", TEXT);
     let police_reference = inp.opt_str("police_reference", 64);
@@ -327,7 +329,7 @@ pub async fn post_step_skip(
     id: &str,
     key: &str,
     data: Body,
-) -> ApiResult<Json<StepView>> {
+) -> AppResult<Json<StepView>> {
     let mut inp = body(data)?;
     let reason = inp.req_str("reason", TEXT);
     inp.finish()?;
@@ -355,7 +357,7 @@ pub async fn post_risk_assessment(
     user: AuthUser,
     id: &str,
     data: Body,
-) -> ApiResult<(Status, Json<store::RiskAssessmentView>)> {
+) -> AppResult<(Status, Json<store::RiskAssessmentView>)> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
     let mut inp = body(data)?;
@@ -369,7 +371,7 @@ pub async fn post_risk_assessment(
         .run(move |c| {
             write_tx(c, |c| {
                 let aid = actions::assess_risk(c, &user, id, &a, now)?;
-                store::risk_history(c, id)?.into_iter().find(|r| r.id == aid).ok_or_else(ApiError::internal)
+                store::risk_history(c, id)?.into_iter().find(|r| r.id == aid).ok_or_else(AppError::internal)
             })
         })
         .await
@@ -391,7 +393,7 @@ pub struct FoundInput {
     responses((status = 200, body = CaseView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
               (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/found", data = "<data>")]
-pub async fn post_case_found(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> ApiResult<Json<CaseView>> {
+pub async fn post_case_found(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> AppResult<Json<CaseView>> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
     let now = st.clock.now();
@@ -434,7 +436,7 @@ pub struct CloseInput {
     responses((status = 200, body = CaseView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
               (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/close", data = "<data>")]
-pub async fn post_case_close(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> ApiResult<Json<CaseView>> {
+pub async fn post_case_close(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> AppResult<Json<CaseView>> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
     let mut inp = body(data)?;

@@ -2,7 +2,7 @@ use crate::auth::AuthUser;
 use crate::db::write_tx;
 use crate::domain::role::Role;
 use crate::domain::validate::{is_municipality_code, is_phone};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::input::{body, path_id, Body, Input};
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
@@ -19,8 +19,8 @@ use serde::Deserialize;
 #[utoipa::path(get, path = "/api/v1/counties", tag = "organisation", security(("bearer" = [])),
     responses((status = 200, body = [County]), (status = 401, body = super::docs::ErrorBody)))]
 #[rocket::get("/counties")]
-pub async fn get_counties(st: &State<AppState>, _user: AuthUser) -> ApiResult<Json<Vec<County>>> {
-    st.db.run(|c| org::list_counties(c).map_err(ApiError::from)).await.map(Json)
+pub async fn get_counties(st: &State<AppState>, _user: AuthUser) -> AppResult<Json<Vec<County>>> {
+    st.db.run(|c| org::list_counties(c).map_err(AppError::from)).await.map(Json)
 }
 
 /// The municipalities of one county.
@@ -32,12 +32,12 @@ pub async fn get_municipalities(
     st: &State<AppState>,
     _user: AuthUser,
     code: &str,
-) -> ApiResult<Json<Vec<Municipality>>> {
+) -> AppResult<Json<Vec<Municipality>>> {
     let code = code.to_string();
     st.db
         .run(move |c| {
             if !org::county_exists(c, &code)? {
-                return Err(ApiError::not_found());
+                return Err(AppError::not_found());
             }
             Ok(org::municipalities_of(c, &code)?)
         })
@@ -49,9 +49,9 @@ pub async fn get_municipalities(
 #[utoipa::path(get, path = "/api/v1/counties/{code}/contacts", tag = "organisation", security(("bearer" = [])),
     params(("code" = String, Path)), responses((status = 200, body = CountyContacts), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/counties/<code>/contacts")]
-pub async fn get_county_contacts(st: &State<AppState>, _user: AuthUser, code: &str) -> ApiResult<Json<CountyContacts>> {
+pub async fn get_county_contacts(st: &State<AppState>, _user: AuthUser, code: &str) -> AppResult<Json<CountyContacts>> {
     let code = code.to_string();
-    st.db.run(move |c| org::county_contacts(c, &code)?.ok_or_else(ApiError::not_found)).await.map(Json)
+    st.db.run(move |c| org::county_contacts(c, &code)?.ok_or_else(AppError::not_found)).await.map(Json)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -74,10 +74,10 @@ pub async fn put_county_contacts(
     user: AuthUser,
     code: &str,
     data: Body,
-) -> ApiResult<Json<CountyContacts>> {
+) -> AppResult<Json<CountyContacts>> {
     user.require(&[Role::Admin, Role::CountyOfficer])?;
     if user.is(Role::CountyOfficer) && user.county_code.as_deref() != Some(code) {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found());
     }
     let mut inp = body(data)?;
     let contacts = CountyContacts {
@@ -93,7 +93,7 @@ pub async fn put_county_contacts(
         .run(move |c| {
             write_tx(c, |c| {
                 if org::set_county_contacts(c, &code, &contacts)? == 0 {
-                    return Err(ApiError::not_found());
+                    return Err(AppError::not_found());
                 }
                 let ev = Event::new("county_contacts_changed").on("county", &code).county(Some(code.clone()));
                 audit::append(c, &actor, &ev, now)?;
@@ -112,9 +112,9 @@ pub async fn get_municipality_contacts(
     st: &State<AppState>,
     _user: AuthUser,
     code: &str,
-) -> ApiResult<Json<MunicipalityContacts>> {
+) -> AppResult<Json<MunicipalityContacts>> {
     let code = code.to_string();
-    st.db.run(move |c| org::municipality_contacts(c, &code)?.ok_or_else(ApiError::not_found)).await.map(Json)
+    st.db.run(move |c| org::municipality_contacts(c, &code)?.ok_or_else(AppError::not_found)).await.map(Json)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -134,10 +134,10 @@ pub async fn put_municipality_contacts(
     user: AuthUser,
     code: &str,
     data: Body,
-) -> ApiResult<Json<MunicipalityContacts>> {
+) -> AppResult<Json<MunicipalityContacts>> {
     user.require(&[Role::Admin, Role::SocialWorker])?;
     if user.is(Role::SocialWorker) && user.municipality_code.as_deref() != Some(code) {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found());
     }
     let mut inp = body(data)?;
     let contacts = MunicipalityContacts {
@@ -149,7 +149,7 @@ pub async fn put_municipality_contacts(
     st.db
         .run(move |c| {
             write_tx(c, |c| {
-                let county = org::municipality_county(c, &code)?.ok_or_else(ApiError::not_found)?;
+                let county = org::municipality_county(c, &code)?.ok_or_else(AppError::not_found)?;
                 org::set_municipality_contacts(c, &code, &contacts)?;
                 let ev = Event::new("municipality_contacts_changed").on("municipality", &code).county(Some(county));
                 audit::append(c, &actor, &ev, now)?;
@@ -181,7 +181,7 @@ pub async fn post_accommodation(
     st: &State<AppState>,
     user: AuthUser,
     data: Body,
-) -> ApiResult<(Status, Json<Accommodation>)> {
+) -> AppResult<(Status, Json<Accommodation>)> {
     user.require(&[Role::Admin])?;
     let mut inp = body(data)?;
     let new = read_accommodation(&mut inp);
@@ -212,7 +212,7 @@ pub fn create_accommodation(
     new: NewAccommodation,
     actor: &crate::store::audit::Actor,
     now: chrono::DateTime<chrono::Utc>,
-) -> ApiResult<Accommodation> {
+) -> AppResult<Accommodation> {
     let county = if inp.ok() { org::municipality_county(c, &new.municipality_code)? } else { None };
     if inp.ok() && county.is_none() {
         inp.error("municipality_code", "no such municipality");
@@ -229,7 +229,7 @@ pub fn create_accommodation(
 #[utoipa::path(get, path = "/api/v1/accommodations", tag = "organisation", security(("bearer" = [])),
     responses((status = 200, body = [Accommodation])))]
 #[rocket::get("/accommodations")]
-pub async fn get_accommodations(st: &State<AppState>, user: AuthUser) -> ApiResult<Json<Vec<Accommodation>>> {
+pub async fn get_accommodations(st: &State<AppState>, user: AuthUser) -> AppResult<Json<Vec<Accommodation>>> {
     st.db
         .run(move |c| {
             let all = match user.role {
@@ -248,11 +248,11 @@ pub async fn get_accommodations(st: &State<AppState>, user: AuthUser) -> ApiResu
 #[utoipa::path(get, path = "/api/v1/accommodations/{id}", tag = "organisation", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Accommodation), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/accommodations/<id>")]
-pub async fn get_accommodation(st: &State<AppState>, user: AuthUser, id: &str) -> ApiResult<Json<Accommodation>> {
+pub async fn get_accommodation(st: &State<AppState>, user: AuthUser, id: &str) -> AppResult<Json<Accommodation>> {
     let id = path_id(id)?;
     st.db
         .run(move |c| {
-            let a = org::accommodation(c, id)?.ok_or_else(ApiError::not_found)?;
+            let a = org::accommodation(c, id)?.ok_or_else(AppError::not_found)?;
             let visible = match user.role {
                 Role::Admin | Role::NationalAnalyst => true,
                 Role::CountyOfficer => org::municipality_county(c, &a.municipality_code)? == user.county_code,
@@ -262,7 +262,7 @@ pub async fn get_accommodation(st: &State<AppState>, user: AuthUser, id: &str) -
             if visible {
                 Ok(a)
             } else {
-                Err(ApiError::not_found())
+                Err(AppError::not_found())
             }
         })
         .await

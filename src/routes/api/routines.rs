@@ -2,7 +2,7 @@ use crate::auth::AuthUser;
 use crate::db::write_tx;
 use crate::domain::role::Role;
 use crate::domain::routine::{self, Routine, StepDef};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::input::{body, Body, Input};
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
@@ -118,10 +118,10 @@ pub fn read_routine(inp: &mut Input) -> Routine {
 #[utoipa::path(get, path = "/api/v1/counties/{code}/routine", tag = "routines", security(("bearer" = [])),
     params(("code" = String, Path)), responses((status = 200, body = RoutineView), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/counties/<code>/routine")]
-pub async fn get_routine(st: &State<AppState>, _user: AuthUser, code: &str) -> ApiResult<Json<RoutineView>> {
+pub async fn get_routine(st: &State<AppState>, _user: AuthUser, code: &str) -> AppResult<Json<RoutineView>> {
     let code = code.to_string();
     st.db
-        .run(move |c| routines::current(c, &code)?.map(|r| RoutineView::from(&r)).ok_or_else(ApiError::not_found))
+        .run(move |c| routines::current(c, &code)?.map(|r| RoutineView::from(&r)).ok_or_else(AppError::not_found))
         .await
         .map(Json)
 }
@@ -133,10 +133,10 @@ pub async fn get_routine(st: &State<AppState>, _user: AuthUser, code: &str) -> A
     responses((status = 200, body = RoutineView), (status = 403, body = super::docs::ErrorBody),
               (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::put("/counties/<code>/routine", data = "<data>")]
-pub async fn put_routine(st: &State<AppState>, user: AuthUser, code: &str, data: Body) -> ApiResult<Json<RoutineView>> {
+pub async fn put_routine(st: &State<AppState>, user: AuthUser, code: &str, data: Body) -> AppResult<Json<RoutineView>> {
     user.require(&[Role::CountyOfficer])?;
     if user.county_code.as_deref() != Some(code) {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found());
     }
     let mut inp = body(data)?;
     let r = read_routine(&mut inp);
@@ -147,7 +147,7 @@ pub async fn put_routine(st: &State<AppState>, user: AuthUser, code: &str, data:
         .run(move |c| {
             write_tx(c, |c| {
                 if !org::county_exists(c, &code)? {
-                    return Err(ApiError::not_found());
+                    return Err(AppError::not_found());
                 }
                 let row = routines::insert_version(c, &code, &r, Some(author), note.clone(), now)?;
                 let ev = Event::new("routine_changed")
@@ -170,13 +170,13 @@ pub async fn get_routine_versions(
     st: &State<AppState>,
     _user: AuthUser,
     code: &str,
-) -> ApiResult<Json<Vec<VersionSummary>>> {
+) -> AppResult<Json<Vec<VersionSummary>>> {
     let code = code.to_string();
     st.db
         .run(move |c| {
             let rows = routines::history(c, &code)?;
             if rows.is_empty() {
-                return Err(ApiError::not_found());
+                return Err(AppError::not_found());
             }
             Ok(rows
                 .iter()
@@ -202,16 +202,16 @@ pub async fn get_routine_version(
     _user: AuthUser,
     code: &str,
     version: &str,
-) -> ApiResult<Json<RoutineView>> {
+) -> AppResult<Json<RoutineView>> {
     let code = code.to_string();
-    let version: i32 = version.parse().map_err(|_| ApiError::not_found())?;
+    let version: i32 = version.parse().map_err(|_| AppError::not_found())?;
     st.db
         .run(move |c| {
             routines::history(c, &code)?
                 .iter()
                 .find(|r| r.version == version)
                 .map(RoutineView::from)
-                .ok_or_else(ApiError::not_found)
+                .ok_or_else(AppError::not_found)
         })
         .await
         .map(Json)

@@ -2,7 +2,7 @@ use crate::auth::AuthUser;
 use crate::db::schema::{access_log, episodes};
 use crate::domain::role::Role;
 use crate::domain::stats as stats_domain;
-use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::store::audit::LogEntry;
 use crate::store::children::utc;
@@ -18,7 +18,7 @@ use serde::Serialize;
 /// The period of a statistics request: dates in Europe/Stockholm, by default this year so far; any period
 /// within [`stats_domain::FIRST_DAY`] ..= [`stats_domain::LAST_DAY`] (API.md second edition), so an auditor
 /// asking "since the start" gets an answer.
-pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), ApiError> {
+pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), AppError> {
     let mut errors = FieldErrors::new();
     let mut parse = |name: &str, v: Option<&str>, default: NaiveDate| match v.filter(|s| !s.is_empty()) {
         None => default,
@@ -40,7 +40,7 @@ pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<
     if errors.is_empty() {
         Ok((from, to))
     } else {
-        Err(ApiError::validation(errors))
+        Err(AppError::validation(errors))
     }
 }
 
@@ -51,21 +51,21 @@ const PERIOD_TO: &str =
     "last day (Europe/Stockholm), YYYY-MM-DD from 2000-01-01 to 2100-12-31, not before from; default today";
 
 /// County officers see their own county; national analysts every county.
-pub fn may_see(user: &AuthUser, county: &str) -> Result<(), ApiError> {
+pub fn may_see(user: &AuthUser, county: &str) -> Result<(), AppError> {
     user.require(&[Role::CountyOfficer, Role::NationalAnalyst])?;
     if user.is(Role::CountyOfficer) && user.county_code.as_deref() != Some(county) {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found());
     }
     Ok(())
 }
 
-pub async fn compute(st: &AppState, county: String, from: Option<&str>, to: Option<&str>) -> ApiResult<CountyStats> {
+pub async fn compute(st: &AppState, county: String, from: Option<&str>, to: Option<&str>) -> AppResult<CountyStats> {
     let now = st.clock.now();
     let (from, to) = period(from, to, crate::domain::calendar::local_date(now))?;
     st.db
         .run(move |c| {
             if !org::county_exists(c, &county)? {
-                return Err(ApiError::not_found());
+                return Err(AppError::not_found());
             }
             Ok(stats::county(c, &county, from, to, now)?)
         })
@@ -84,7 +84,7 @@ pub async fn get_county_stats(
     code: &str,
     from: Option<&str>,
     to: Option<&str>,
-) -> ApiResult<Json<CountyStats>> {
+) -> AppResult<Json<CountyStats>> {
     may_see(&user, code)?;
     compute(st, code.to_string(), from, to).await.map(Json)
 }
@@ -100,7 +100,7 @@ pub async fn get_county_stats_csv(
     code: &str,
     from: Option<&str>,
     to: Option<&str>,
-) -> ApiResult<(ContentType, String)> {
+) -> AppResult<(ContentType, String)> {
     may_see(&user, code)?;
     let s = compute(st, code.to_string(), from, to).await?;
     Ok((ContentType::new("text", "csv").with_params(("charset", "utf-8")), stats::to_csv(&s)))
@@ -116,14 +116,14 @@ pub async fn get_national_stats(
     user: AuthUser,
     from: Option<&str>,
     to: Option<&str>,
-) -> ApiResult<Json<Vec<CountyStats>>> {
+) -> AppResult<Json<Vec<CountyStats>>> {
     user.require(&[Role::NationalAnalyst])?;
     let now = st.clock.now();
     let (from, to) = period(from, to, crate::domain::calendar::local_date(now))?;
     st.db
         .run(move |c| {
             let counties = org::list_counties(c)?;
-            counties.iter().map(|k| stats::county(c, &k.code, from, to, now).map_err(ApiError::from)).collect()
+            counties.iter().map(|k| stats::county(c, &k.code, from, to, now).map_err(AppError::from)).collect()
         })
         .await
         .map(Json)
@@ -157,10 +157,10 @@ pub async fn get_access_log(
     case: Option<&str>,
     from: Option<&str>,
     to: Option<&str>,
-) -> ApiResult<Json<Vec<AccessEntry>>> {
+) -> AppResult<Json<Vec<AccessEntry>>> {
     me.require(&[Role::CountyOfficer])?;
     if me.county_code.as_deref() != Some(code) {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found());
     }
     let now = st.clock.now();
     let (from, to) = {
@@ -171,7 +171,7 @@ pub async fn get_access_log(
     let (county, case) = (code.to_string(), case.map(str::to_string).filter(|c| !c.is_empty()));
     let actor = me.actor();
     let entries =
-        st.db.run(move |c| access_entries(c, &county, user, case.as_deref(), from, to).map_err(ApiError::from)).await?;
+        st.db.run(move |c| access_entries(c, &county, user, case.as_deref(), from, to).map_err(AppError::from)).await?;
     st.audit.log(actor, crate::store::audit::Event::new("access_log_read").county(Some(code.to_string())), now).await?;
     Ok(Json(entries))
 }

@@ -1,7 +1,7 @@
 use crate::auth::{password, AuthUser};
 use crate::db::{is_unique_violation, write_tx};
 use crate::domain::role::Role;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::input::{body, path_id, Body, Input};
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
@@ -62,7 +62,7 @@ pub fn create_user(
     d: UserDraft,
     actor: &audit::Actor,
     now: chrono::DateTime<chrono::Utc>,
-) -> ApiResult<UserView> {
+) -> AppResult<UserView> {
     let mut scope = (None, None, None);
     if let Some(role) = d.role {
         match users::derive_scope(c, role, d.county_code, d.municipality_code, d.accommodation_id)? {
@@ -74,8 +74,8 @@ pub fn create_user(
         inp.error("email", "already in use");
     }
     inp.finish()?;
-    let role = d.role.ok_or_else(ApiError::internal)?;
-    let hash = password::hash(&d.password).map_err(|_| ApiError::internal())?;
+    let role = d.role.ok_or_else(AppError::internal)?;
+    let hash = password::hash(&d.password).map_err(|_| AppError::internal())?;
     let new = NewUser {
         email: d.email,
         name: d.name,
@@ -97,7 +97,7 @@ pub fn create_user(
     });
     match res {
         Ok(u) => Ok(UserView::from(&u)),
-        Err(e) if is_unique_violation(&e) => Err(ApiError::field("email", "already in use")),
+        Err(e) if is_unique_violation(&e) => Err(AppError::field("email", "already in use")),
         Err(e) => Err(e.into()),
     }
 }
@@ -107,7 +107,7 @@ pub fn create_user(
     responses((status = 201, body = UserView), (status = 403, body = super::docs::ErrorBody),
               (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/users", data = "<data>")]
-pub async fn post_user(st: &State<AppState>, user: AuthUser, data: Body) -> ApiResult<(Status, Json<UserView>)> {
+pub async fn post_user(st: &State<AppState>, user: AuthUser, data: Body) -> AppResult<(Status, Json<UserView>)> {
     user.require(&[Role::Admin])?;
     let mut inp = body(data)?;
     let draft = read_user(&mut inp);
@@ -119,7 +119,7 @@ pub async fn post_user(st: &State<AppState>, user: AuthUser, data: Body) -> ApiR
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = [UserView]), (status = 403, body = super::docs::ErrorBody)))]
 #[rocket::get("/users")]
-pub async fn get_users(st: &State<AppState>, user: AuthUser) -> ApiResult<Json<Vec<UserView>>> {
+pub async fn get_users(st: &State<AppState>, user: AuthUser) -> AppResult<Json<Vec<UserView>>> {
     user.require(&[Role::Admin])?;
     st.db.run(|c| Ok(users::list(c)?.iter().map(UserView::from).collect())).await.map(Json)
 }
@@ -128,10 +128,10 @@ pub async fn get_users(st: &State<AppState>, user: AuthUser) -> ApiResult<Json<V
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = UserView), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/users/<id>")]
-pub async fn get_user(st: &State<AppState>, user: AuthUser, id: &str) -> ApiResult<Json<UserView>> {
+pub async fn get_user(st: &State<AppState>, user: AuthUser, id: &str) -> AppResult<Json<UserView>> {
     user.require(&[Role::Admin])?;
     let id = path_id(id)?;
-    st.db.run(move |c| users::by_id(c, id)?.map(|u| UserView::from(&u)).ok_or_else(ApiError::not_found)).await.map(Json)
+    st.db.run(move |c| users::by_id(c, id)?.map(|u| UserView::from(&u)).ok_or_else(AppError::not_found)).await.map(Json)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -147,7 +147,7 @@ pub struct UserPatch {
     request_body = UserPatch,
     responses((status = 200, body = UserView), (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::patch("/users/<id>", data = "<data>")]
-pub async fn patch_user(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> ApiResult<Json<UserView>> {
+pub async fn patch_user(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> AppResult<Json<UserView>> {
     user.require(&[Role::Admin])?;
     let id = path_id(id)?;
     let mut inp = body(data)?;
@@ -164,7 +164,7 @@ pub async fn patch_user(st: &State<AppState>, user: AuthUser, id: &str, data: Bo
     st.db
         .run(move |c| {
             write_tx(c, |c| {
-                let before = users::by_id(c, id)?.ok_or_else(ApiError::not_found)?;
+                let before = users::by_id(c, id)?.ok_or_else(AppError::not_found)?;
                 users::update(c, id, &ch, now)?;
                 let what = match ch.active {
                     Some(false) => "user_deactivated",
@@ -172,7 +172,7 @@ pub async fn patch_user(st: &State<AppState>, user: AuthUser, id: &str, data: Bo
                     None => "user_changed",
                 };
                 audit::append(c, &actor, &Event::new(what).on("user", id).county(before.county_code), now)?;
-                users::by_id(c, id)?.map(|u| UserView::from(&u)).ok_or_else(ApiError::not_found)
+                users::by_id(c, id)?.map(|u| UserView::from(&u)).ok_or_else(AppError::not_found)
             })
         })
         .await
@@ -190,19 +190,19 @@ pub struct PasswordReset {
     params(("id" = i64, Path)), request_body = PasswordReset,
     responses((status = 204), (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/users/<id>/password", data = "<data>")]
-pub async fn post_user_password(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> ApiResult<Status> {
+pub async fn post_user_password(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> AppResult<Status> {
     user.require(&[Role::Admin])?;
     let id = path_id(id)?;
     let mut inp = body(data)?;
     let pw = inp.password("password");
     inp.finish()?;
-    let hash = password::hash(&pw).map_err(|_| ApiError::internal())?;
+    let hash = password::hash(&pw).map_err(|_| AppError::internal())?;
     let (now, actor) = (st.clock.now(), user.actor());
     st.db
         .run(move |c| {
             write_tx(c, |c| {
                 if users::set_password(c, id, &hash, now)? == 0 {
-                    return Err(ApiError::not_found());
+                    return Err(AppError::not_found());
                 }
                 audit::append(c, &actor, &Event::new("password_reset").on("user", id), now)?;
                 Ok(())

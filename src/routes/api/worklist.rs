@@ -1,7 +1,7 @@
 use crate::auth::AuthUser;
 use crate::db::write_tx;
 use crate::domain::role::Role;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::input::{body, path_id, Body};
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
@@ -18,7 +18,7 @@ use serde_json::json;
 #[utoipa::path(get, path = "/api/v1/worklist", tag = "cases", security(("bearer" = [])),
     responses((status = 200, body = [WorkItem]), (status = 403, body = super::docs::ErrorBody)))]
 #[rocket::get("/worklist")]
-pub async fn get_worklist(st: &State<AppState>, user: AuthUser) -> ApiResult<Json<Vec<WorkItem>>> {
+pub async fn get_worklist(st: &State<AppState>, user: AuthUser) -> AppResult<Json<Vec<WorkItem>>> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let responsible: &'static [&'static str] =
         if user.is(Role::Staff) { &["staff"] } else { &["social_worker", "system"] };
@@ -26,7 +26,7 @@ pub async fn get_worklist(st: &State<AppState>, user: AuthUser) -> ApiResult<Jso
     let (scope, lang, actor, county) =
         (Scope::from(&user), user.language.clone(), user.actor(), user.county_code.clone());
     let items =
-        st.db.run(move |c| worklist::worklist(c, &scope, responsible, &lang, now).map_err(ApiError::from)).await?;
+        st.db.run(move |c| worklist::worklist(c, &scope, responsible, &lang, now).map_err(AppError::from)).await?;
     st.audit
         .log(actor, Event::new("worklist_read").county(county).detail(format!("{} steps", items.len())), now)
         .await?;
@@ -38,7 +38,7 @@ pub async fn get_worklist(st: &State<AppState>, user: AuthUser) -> ApiResult<Jso
 #[utoipa::path(get, path = "/api/v1/cases/{id}/compliance", tag = "cases", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Compliance), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/cases/<id>/compliance")]
-pub async fn get_case_compliance(st: &State<AppState>, user: AuthUser, id: &str) -> ApiResult<Json<Compliance>> {
+pub async fn get_case_compliance(st: &State<AppState>, user: AuthUser, id: &str) -> AppResult<Json<Compliance>> {
     user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
     let id = path_id(id)?;
     let now = st.clock.now();
@@ -46,8 +46,8 @@ pub async fn get_case_compliance(st: &State<AppState>, user: AuthUser, id: &str)
     let (county, report) = st
         .db
         .run(move |c| {
-            let e = store::find(c, &scope, id)?.ok_or_else(ApiError::not_found)?;
-            Ok::<_, ApiError>((e.county_code.clone(), worklist::compliance(c, &e, scope.pseudonymised(), &lang, now)?))
+            let e = store::find(c, &scope, id)?.ok_or_else(AppError::not_found)?;
+            Ok::<_, AppError>((e.county_code.clone(), worklist::compliance(c, &e, scope.pseudonymised(), &lang, now)?))
         })
         .await?;
     st.audit.log(actor, Event::new("compliance_read").on("case", id).county(Some(county)), now).await?;
@@ -70,7 +70,7 @@ pub async fn post_case_extend(
     user: AuthUser,
     id: &str,
     data: Body,
-) -> ApiResult<Json<store::CaseView>> {
+) -> AppResult<Json<store::CaseView>> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
     let mut inp = body(data)?;
@@ -83,7 +83,7 @@ pub async fn post_case_extend(
                 let e = store::actions::load_for_action(c, &user, id)?;
                 store::actions::authorize(&user, &e, crate::domain::permission::Act::ExtendReview)?;
                 if e.status == "closed" {
-                    return Err(ApiError::conflict("conflict", "the episode is closed"));
+                    return Err(AppError::conflict("conflict", "the episode is closed"));
                 }
                 let period = crate::store::routines::by_id(c, e.routine_version_id)?.routine().review_period;
                 let next = crate::domain::deadline::IsoDuration::parse(&period)
@@ -111,7 +111,7 @@ pub async fn post_case_extend(
                 let row = store::create::load(c, e.id)?;
                 store::views(c, std::slice::from_ref(&row), &Scope::from(&user), &user.language, now, true)?
                     .pop()
-                    .ok_or_else(ApiError::internal)
+                    .ok_or_else(AppError::internal)
             })
         })
         .await

@@ -4,6 +4,7 @@
 
 use super::create::{facts, instantiate_steps};
 use super::{event, steps_of, EpisodeRow, FoundDetails, StepRow, TimelineActor};
+use crate::app::AppError;
 use crate::auth::AuthUser;
 use crate::db::schema::{episode_steps, episodes, notifications, risk_assessments};
 use crate::db::AnyConnection;
@@ -11,7 +12,6 @@ use crate::domain::episode::{check_close, check_found, Refusal, Status};
 use crate::domain::permission::{self, Act, Relation};
 use crate::domain::recipients::Recipient;
 use crate::domain::risk::{self, RiskLevel};
-use crate::error::ApiError;
 use crate::notify::outbox;
 use crate::store::audit::{self, Event};
 use crate::store::children::{self, utc};
@@ -21,16 +21,16 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 
-impl From<Refusal> for ApiError {
+impl From<Refusal> for AppError {
     fn from(r: Refusal) -> Self {
         match r {
-            Refusal::Conflict(m) => ApiError::conflict("conflict", m),
+            Refusal::Conflict(m) => AppError::conflict("conflict", m),
             Refusal::RequiredStepsPending(keys) => {
-                let mut e = ApiError::conflict("required_steps_pending", "required steps are still pending");
+                let mut e = AppError::conflict("required_steps_pending", "required steps are still pending");
                 e.fields = Some(keys.into_iter().map(|k| (k, "pending".to_string())).collect());
                 e
             }
-            Refusal::Invalid(field, reason) => ApiError::field(field, reason),
+            Refusal::Invalid(field, reason) => AppError::field(field, reason),
         }
     }
 }
@@ -40,32 +40,32 @@ fn status_of(e: &EpisodeRow) -> Status {
 }
 
 /// Loads an episode in the user's scope (404 otherwise).
-pub fn load_for_action(conn: &mut AnyConnection, user: &AuthUser, id: i64) -> Result<EpisodeRow, ApiError> {
+pub fn load_for_action(conn: &mut AnyConnection, user: &AuthUser, id: i64) -> Result<EpisodeRow, AppError> {
     let scope = Scope::from(user);
     if scope.pseudonymised() {
-        return Err(ApiError::forbidden());
+        return Err(AppError::forbidden());
     }
-    super::find(conn, &scope, id)?.ok_or_else(ApiError::not_found)
+    super::find(conn, &scope, id)?.ok_or_else(AppError::not_found)
 }
 
 /// `403 forbidden` unless [`permission::may`] lets this user do `act` to the episode they can see.
-pub fn authorize(user: &AuthUser, e: &EpisodeRow, act: Act) -> Result<(), ApiError> {
+pub fn authorize(user: &AuthUser, e: &EpisodeRow, act: Act) -> Result<(), AppError> {
     let relation = Relation::of(user.role, user.municipality_code.as_deref(), &e.responsible_municipality_code);
     if permission::may(relation, act) {
         Ok(())
     } else {
-        Err(ApiError::forbidden())
+        Err(AppError::forbidden())
     }
 }
 
-fn step(conn: &mut AnyConnection, episode: i64, key: &str) -> Result<StepRow, ApiError> {
+fn step(conn: &mut AnyConnection, episode: i64, key: &str) -> Result<StepRow, AppError> {
     episode_steps::table
         .filter(episode_steps::episode_id.eq(episode))
         .filter(episode_steps::key.eq(key))
         .select(StepRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(AppError::not_found)
 }
 
 fn finish_step(
@@ -100,19 +100,19 @@ pub fn complete_step(
     note: Option<String>,
     police_reference: Option<String>,
     now: DateTime<Utc>,
-) -> Result<StepRow, ApiError> {
+) -> Result<StepRow, AppError> {
     let e = load_for_action(conn, user, id)?;
     let s = step(conn, e.id, key)?;
     authorize(user, &e, Act::CompleteStep { staff_step: s.responsible == "staff" })?;
     if status_of(&e) == Status::Closed {
-        return Err(ApiError::conflict("conflict", "the episode is closed"));
+        return Err(AppError::conflict("conflict", "the episode is closed"));
     }
     if s.status != "pending" {
-        return Err(ApiError::conflict("conflict", "the step is already done or skipped"));
+        return Err(AppError::conflict("conflict", "the step is already done or skipped"));
     }
     if s.key == "police_report" {
         let Some(r) = police_reference.as_deref() else {
-            return Err(ApiError::field("police_reference", "required to complete police_report"));
+            return Err(AppError::field("police_reference", "required to complete police_report"));
         };
         diesel::update(episodes::table.find(e.id)).set(episodes::police_reference.eq(r)).execute(conn)?;
     }
@@ -136,15 +136,15 @@ pub fn skip_step(
     key: &str,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<StepRow, ApiError> {
+) -> Result<StepRow, AppError> {
     let e = load_for_action(conn, user, id)?;
     let s = step(conn, e.id, key)?;
     authorize(user, &e, Act::SkipStep)?;
     if status_of(&e) == Status::Closed {
-        return Err(ApiError::conflict("conflict", "the episode is closed"));
+        return Err(AppError::conflict("conflict", "the episode is closed"));
     }
     if s.status != "pending" {
-        return Err(ApiError::conflict("conflict", "the step is already done or skipped"));
+        return Err(AppError::conflict("conflict", "the step is already done or skipped"));
     }
     finish_step(conn, &s, "skipped", Some(user.id), Some(reason), now)?;
     touch(conn, e.id, now)?;
@@ -165,7 +165,7 @@ fn apply_risk(
     e: &EpisodeRow,
     level: RiskLevel,
     indicators: &[String],
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, AppError> {
     let routine = routines::by_id(conn, e.routine_version_id)?.routine();
     let child =
         crate::db::schema::children::table.find(e.child_id).select(children::ChildRow::as_select()).first(conn)?;
@@ -200,11 +200,11 @@ pub fn assess_risk(
     id: i64,
     a: &Assessment,
     now: DateTime<Utc>,
-) -> Result<i64, ApiError> {
+) -> Result<i64, AppError> {
     let e = load_for_action(conn, user, id)?;
     authorize(user, &e, Act::AssessRisk)?;
     if status_of(&e) == Status::Closed {
-        return Err(ApiError::conflict("conflict", "the episode is closed"));
+        return Err(AppError::conflict("conflict", "the episode is closed"));
     }
     let child =
         crate::db::schema::children::table.find(e.child_id).select(children::ChildRow::as_select()).first(conn)?;
@@ -327,7 +327,7 @@ pub fn found(
     id: i64,
     f: &Found,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let e = load_for_action(conn, user, id)?;
     authorize(user, &e, Act::Found)?;
     check_found(status_of(&e), utc(e.last_seen_at), f.found_at, now)?;
@@ -360,7 +360,7 @@ pub fn close(
     reason: &str,
     note: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let e = load_for_action(conn, user, id)?;
     authorize(user, &e, Act::Close)?;
     let steps = steps_of(conn, &[e.id])?;

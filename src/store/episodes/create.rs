@@ -2,6 +2,7 @@
 //! outbox rows and its access-log entry — all or nothing.
 
 use super::{event, EpisodeRow, Report, TimelineActor};
+use crate::app::AppError;
 use crate::auth::AuthUser;
 use crate::db::schema::{counties, episode_steps, episodes, reference_counters, users};
 use crate::db::{is_unique_violation, AnyConnection};
@@ -9,7 +10,6 @@ use crate::domain::calendar::{is_office_hours, local_date, to_local};
 use crate::domain::recipients::{self, Directory, Situation};
 use crate::domain::risk::{self, Derived, RiskLevel};
 use crate::domain::routine::{Facts, Routine};
-use crate::error::ApiError;
 use crate::notify::outbox;
 use crate::store::audit::{self, Event};
 use crate::store::children::{self, age_on, eighteenth_birthday, ChildRow};
@@ -172,17 +172,17 @@ pub fn create(
     secret: &[u8],
     input: &NewReport,
     now: DateTime<Utc>,
-) -> Result<i64, ApiError> {
+) -> Result<i64, AppError> {
     let scope = Scope::from(user);
     let child = children::find(conn, &scope, input.child_id)?
         .filter(|c| c.pseudonymised_at.is_none())
-        .ok_or_else(|| ApiError::field("child_id", "no such child"))?;
+        .ok_or_else(|| AppError::field("child_id", "no such child"))?;
     let open: bool = diesel::select(diesel::dsl::exists(
         episodes::table.filter(episodes::child_id.eq(child.id)).filter(episodes::status.ne("closed")),
     ))
     .get_result(conn)?;
     if open {
-        return Err(ApiError::conflict("case_already_open", "this child already has an open episode"));
+        return Err(AppError::conflict("case_already_open", "this child already has an open episode"));
     }
     let accommodation = match children::current_accommodation(conn, child.id)? {
         Some(id) => org::accommodation(conn, id)?,
@@ -192,12 +192,12 @@ pub fn create(
         .as_ref()
         .map(|a| a.municipality_code.clone())
         .unwrap_or_else(|| child.responsible_municipality_code.clone());
-    let county = org::municipality_county(conn, &municipality)?.ok_or_else(ApiError::internal)?;
+    let county = org::municipality_county(conn, &municipality)?.ok_or_else(AppError::internal)?;
     let letter: String = counties::table.find(&county).select(counties::letter).first(conn)?;
     let derived = derive(conn, &child, input.discovered_at)?;
     let indicators = risk::combine(&input.risk_indicators, &derived);
     let level = risk::suggest(&indicators, &derived);
-    let routine_row = routines::current(conn, &county)?.ok_or_else(ApiError::internal)?;
+    let routine_row = routines::current(conn, &county)?.ok_or_else(AppError::internal)?;
     let routine = routine_row.routine();
     let reference = next_reference(conn, &county, &letter, to_local(input.discovered_at).year())?;
     let review_due = crate::domain::deadline::IsoDuration::parse(&routine.review_period)
@@ -234,7 +234,7 @@ pub fn create(
     let id = match inserted {
         Ok(id) => id,
         Err(e) if is_unique_violation(&e) => {
-            return Err(ApiError::conflict("case_already_open", "this child already has an open episode"))
+            return Err(AppError::conflict("case_already_open", "this child already has an open episode"))
         }
         Err(e) => return Err(e.into()),
     };

@@ -2,7 +2,7 @@ use super::{base, flash, page, put, PageResult};
 use crate::auth::{password, AuthUser};
 use crate::db::write_tx;
 use crate::domain::role::Role;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{AppError, FieldErrors};
 use crate::i18n;
 use crate::input::Input;
 use crate::routes::api::users::{create_user, read_user};
@@ -29,7 +29,7 @@ async fn users_page(
     let (list, accs) = st
         .db
         .run(|c| {
-            Ok::<_, ApiError>((
+            Ok::<_, AppError>((
                 users::list(c)?.iter().map(UserView::from).collect::<Vec<_>>(),
                 org::list_accommodations(c, None, None)?,
             ))
@@ -138,7 +138,7 @@ pub async fn post_user_active_page(
                     &Event::new(if active { "user_activated" } else { "user_deactivated" }).on("user", id),
                     now,
                 )?;
-                Ok::<_, ApiError>(())
+                Ok::<_, AppError>(())
             })
         })
         .await?;
@@ -167,14 +167,14 @@ pub async fn post_user_password_page(
             &format!("{}: at least 12 characters", i18n::t(lang(Some(&user), cookies), "new_password")),
         );
     }
-    let hash = password::hash(&pw).map_err(|_| ApiError::internal())?;
+    let hash = password::hash(&pw).map_err(|_| AppError::internal())?;
     let (now, actor) = (st.clock.now(), user.actor());
     st.db
         .run(move |c| {
             write_tx(c, |c| {
                 users::set_password(c, id, &hash, now)?;
                 audit::append(c, &actor, &Event::new("password_reset").on("user", id), now)?;
-                Ok::<_, ApiError>(())
+                Ok::<_, AppError>(())
             })
         })
         .await?;
@@ -190,7 +190,7 @@ async fn accommodations_page(
     errors: FieldErrors,
 ) -> PageResult {
     user.require(&[Role::Admin])?;
-    let list = st.db.run(|c| org::list_accommodations(c, None, None).map_err(ApiError::from)).await?;
+    let list = st.db.run(|c| org::list_accommodations(c, None, None).map_err(AppError::from)).await?;
     let (mut ctx, _) = base(st, Some(user), cookies, flash, "/admin/accommodations");
     let status = if errors.is_empty() { Status::Ok } else { Status::UnprocessableEntity };
     super::set_errors(&mut ctx, &errors);
@@ -264,7 +264,7 @@ pub async fn get_municipalities_page(
 ) -> PageResult {
     user.require(&[Role::Admin])?;
     let county = county.unwrap_or("01").to_string();
-    let list = st.db.run(move |c| org::municipalities_of(c, &county).map_err(ApiError::from)).await?;
+    let list = st.db.run(move |c| org::municipalities_of(c, &county).map_err(AppError::from)).await?;
     let (mut ctx, l) = base(st, Some(&user), cookies, flash, "/admin/municipalities");
     let fields: Vec<Value> = Vec::new();
     ctx.insert("fields", &fields);
@@ -305,7 +305,7 @@ pub async fn get_municipality_page(
 ) -> PageResult {
     user.require(&[Role::Admin])?;
     let c2 = code.to_string();
-    let contacts = st.db.run(move |c| org::municipality_contacts(c, &c2)?.ok_or_else(ApiError::not_found)).await?;
+    let contacts = st.db.run(move |c| org::municipality_contacts(c, &c2)?.ok_or_else(AppError::not_found)).await?;
     municipality_form(
         st,
         &user,
@@ -357,7 +357,7 @@ pub async fn post_municipality_page(
     st.db
         .run(move |c| {
             write_tx(c, |c| {
-                let county = org::municipality_county(c, &c2)?.ok_or_else(ApiError::not_found)?;
+                let county = org::municipality_county(c, &c2)?.ok_or_else(AppError::not_found)?;
                 org::set_municipality_contacts(c, &c2, &contacts)?;
                 audit::append(
                     c,
@@ -365,7 +365,7 @@ pub async fn post_municipality_page(
                     &Event::new("municipality_contacts_changed").on("municipality", &c2).county(Some(county)),
                     now,
                 )?;
-                Ok::<_, ApiError>(())
+                Ok::<_, AppError>(())
             })
         })
         .await?;

@@ -58,11 +58,15 @@ pub async fn post_login(
         Err(e) => {
             let (mut ctx, lang) = base(st, None, cookies, None, "/login");
             let mut errors = FieldErrors::new();
-            let key = if e.status == Status::TooManyRequests { "login_rate_limited" } else { "login_failed" };
+            let key = if e.kind == crate::app::ErrorKind::RateLimited { "login_rate_limited" } else { "login_failed" };
             errors.insert("email".into(), i18n::t(lang, key).into());
             super::set_errors(&mut ctx, &errors);
             ctx.insert("email", &email);
-            let status = if e.status == Status::TooManyRequests { e.status } else { Status::Unauthorized };
+            let status = if e.kind == crate::app::ErrorKind::RateLimited {
+                Status::TooManyRequests
+            } else {
+                Status::Unauthorized
+            };
             page(st, status, "pages/login.html", &ctx)
         }
     }
@@ -96,7 +100,7 @@ pub async fn post_language(
         let _ = st
             .db
             .run(move |c| {
-                crate::db::write_tx(c, |c| users::update(c, u.id, &ch, now)).map_err(crate::error::ApiError::from)
+                crate::db::write_tx(c, |c| users::update(c, u.id, &ch, now)).map_err(crate::error::AppError::from)
             })
             .await;
     }
@@ -131,7 +135,7 @@ pub async fn post_password(
     let actor = user.actor();
     let result = st
         .db
-        .run(move |c| -> Result<Result<(), FieldErrors>, crate::error::ApiError> {
+        .run(move |c| -> Result<Result<(), FieldErrors>, crate::error::AppError> {
             let mut errors = FieldErrors::new();
             let row = users::by_id(c, id).ok().flatten();
             if !row.as_ref().is_some_and(|r| crate::auth::password::verify(&current, &r.password_hash)) {
@@ -143,7 +147,7 @@ pub async fn post_password(
             if !errors.is_empty() {
                 return Ok(Err(errors));
             }
-            let hash = crate::auth::password::hash(&new).map_err(|_| crate::error::ApiError::internal())?;
+            let hash = crate::auth::password::hash(&new).map_err(|_| crate::error::AppError::internal())?;
             crate::db::write_tx(c, |c| {
                 users::set_password(c, id, &hash, now)?;
                 crate::store::audit::append(

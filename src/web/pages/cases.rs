@@ -4,7 +4,7 @@ use crate::db::write_tx;
 use crate::domain::episode::CLOSURE_REASONS;
 use crate::domain::risk::{self, RiskLevel};
 use crate::domain::role::Role;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::i18n;
 use crate::input::Input;
 use crate::state::AppState;
@@ -41,10 +41,10 @@ pub async fn get_case_page(
     let (county, view, suggested) = st
         .db
         .run(move |c| {
-            let row = store::find(c, &scope, id)?.ok_or_else(ApiError::not_found)?;
+            let row = store::find(c, &scope, id)?.ok_or_else(AppError::not_found)?;
             let view = store::views(c, std::slice::from_ref(&row), &scope, &lang_code, now, true)?
                 .pop()
-                .ok_or_else(ApiError::internal)?;
+                .ok_or_else(AppError::internal)?;
             let suggested = if scope.pseudonymised() {
                 None
             } else {
@@ -55,7 +55,7 @@ pub async fn get_case_page(
                 let d = create::derive(c, &child, crate::store::children::utc(row.discovered_at))?;
                 Some(risk::suggest(&row.indicators(), &d))
             };
-            Ok::<_, ApiError>((row.county_code.clone(), view, suggested))
+            Ok::<_, AppError>((row.county_code.clone(), view, suggested))
         })
         .await?;
     st.audit.log(user.actor(), Event::new("case_read").on("case", id).county(Some(county)), now).await?;
@@ -176,7 +176,7 @@ pub async fn get_cases_page(
                 Some(cc) if scope.pseudonymised() => crate::store::org::municipalities_of(c, cc)?,
                 _ => Vec::new(),
             };
-            Ok::<_, ApiError>((views, munis))
+            Ok::<_, AppError>((views, munis))
         })
         .await?;
     st.audit
@@ -231,7 +231,7 @@ pub async fn get_worklist_page(st: &State<AppState>, user: AuthUser, cookies: &C
     let now = st.clock.now();
     let (scope, lang_code) = (Scope::from(&user), user.language.clone());
     let items =
-        st.db.run(move |c| worklist::worklist(c, &scope, responsible, &lang_code, now).map_err(ApiError::from)).await?;
+        st.db.run(move |c| worklist::worklist(c, &scope, responsible, &lang_code, now).map_err(AppError::from)).await?;
     st.audit.log(user.actor(), Event::new("worklist_read").county(user.county_code.clone()), now).await?;
     let (mut ctx, _) = base(st, Some(&user), cookies, None, "/worklist");
     let items: Vec<Value> = items
@@ -245,7 +245,7 @@ pub async fn get_worklist_page(st: &State<AppState>, user: AuthUser, cookies: &C
 /// Runs an episode action and returns to the episode page with its outcome as a message.
 async fn act<F>(st: &AppState, user: AuthUser, cookies: &CookieJar<'_>, id: i64, action: F) -> PageResult
 where
-    F: FnOnce(&mut crate::db::AnyConnection, &AuthUser, &[u8], chrono::DateTime<chrono::Utc>) -> Result<(), ApiError>
+    F: FnOnce(&mut crate::db::AnyConnection, &AuthUser, &[u8], chrono::DateTime<chrono::Utc>) -> Result<(), AppError>
         + Send
         + 'static,
 {
@@ -256,7 +256,7 @@ where
     st.outbox.poke();
     match result {
         Ok(()) => flash(format!("/cases/{id}"), i18n::t(l, "saved")),
-        Err(e) if matches!(e.status.code, 409 | 422) => {
+        Err(e) if matches!(e.kind, crate::app::ErrorKind::Conflict | crate::app::ErrorKind::Validation) => {
             let detail = match &e.fields {
                 Some(f) => f.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "),
                 None => e.message.clone(),
@@ -308,7 +308,7 @@ pub async fn post_step_skip_page(
     let reason = form.into_inner().reason.unwrap_or_default();
     act(st, user, cookies, id, move |c, u, _, now| {
         if reason.trim().is_empty() {
-            return Err(ApiError::field("reason", "required"));
+            return Err(AppError::field("reason", "required"));
         }
         actions::skip_step(c, u, id, &key, reason.trim(), now).map(|_| ())
     })

@@ -1,15 +1,16 @@
 use super::{base, page, put, redirect, split_list, PageError, PageResult};
+use crate::app::children::PHOTO_LIMIT_BYTES;
+use crate::app::{self, ErrorKind};
 use crate::auth::AuthUser;
 use crate::db::write_tx;
 use crate::domain::preparedness;
 use crate::domain::role::Role;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::i18n;
 use crate::input::Input;
 use crate::routes::api::cases::read_report;
-use crate::routes::api::children::{merge, read_fields, read_preparedness};
 use crate::state::AppState;
-use crate::store::audit::{self, Event};
+use crate::store::audit::Event;
 use crate::store::children::{self, ChildView};
 use crate::store::episodes::create;
 use crate::store::org;
@@ -51,9 +52,9 @@ async fn load_child(st: &AppState, user: &AuthUser, id: i64) -> Result<ChildView
     let (view, county) = st
         .db
         .run(move |c| {
-            let row = children::find(c, &Scope::from(&u), id)?.ok_or_else(ApiError::not_found)?;
+            let row = children::find(c, &Scope::from(&u), id)?.ok_or_else(AppError::not_found)?;
             let county = org::municipality_county(c, &row.responsible_municipality_code)?;
-            Ok::<_, ApiError>((children::view(c, &row, crate::domain::calendar::local_date(now))?, county))
+            Ok::<_, AppError>((children::view(c, &row, crate::domain::calendar::local_date(now))?, county))
         })
         .await?;
     st.audit.log(user.actor(), Event::new("child_read").on("child", id).county(county), now).await?;
@@ -76,7 +77,7 @@ pub async fn get_children_page(
         .run(move |c| {
             let rows = children::list(c, &scope)?;
             let today = crate::domain::calendar::local_date(now);
-            Ok::<_, ApiError>(rows.iter().map(|r| children::view(c, r, today)).collect::<Result<Vec<_>, _>>()?)
+            Ok::<_, AppError>(rows.iter().map(|r| children::view(c, r, today)).collect::<Result<Vec<_>, _>>()?)
         })
         .await?;
     st.audit
@@ -114,7 +115,7 @@ pub async fn get_child_page(
     ctx.insert("sheet_fields", &fields);
     let can_move = user.is(Role::SocialWorker);
     if can_move {
-        let accs = st.db.run(|c| org::list_accommodations(c, None, None).map_err(ApiError::from)).await?;
+        let accs = st.db.run(|c| org::list_accommodations(c, None, None).map_err(AppError::from)).await?;
         ctx.insert("accommodations", &accs);
     }
     ctx.insert("can_move", &can_move);
@@ -122,54 +123,20 @@ pub async fn get_child_page(
     page(st, Status::Ok, "pages/child.html", &ctx)
 }
 
-/// Applies a JSON change to a child with the API's rules; returns the field errors, if any.
+/// Applies a change to a child through the same use case as the API; answers the field errors, if any.
 async fn change_child(
     st: &AppState,
     user: &AuthUser,
     id: i64,
     body: Map<String, Value>,
-) -> Result<Option<crate::error::FieldErrors>, PageError> {
+) -> Result<Option<crate::app::FieldErrors>, PageError> {
     let now = st.clock.now();
-    let today = crate::domain::calendar::local_date(now);
-    let staff = user.is(Role::Staff);
-    let mut inp = Input::new(body);
-    let fields = read_fields(&mut inp, false, today);
-    let accommodation = inp.opt_id("accommodation_id");
-    let prep = read_preparedness(&mut inp);
-    if !inp.ok() {
-        return Ok(Some(inp.errors));
-    }
     let u = user.clone();
-    st.db
-        .run(move |c| {
-            let row = children::find(c, &Scope::from(&u), id)?.ok_or_else(ApiError::not_found)?;
-            if staff && (accommodation.is_some() || fields.given_name.is_some()) {
-                return Err(ApiError::forbidden());
-            }
-            if let Some(a) = accommodation {
-                if org::accommodation(c, a)?.is_none() {
-                    return Err(ApiError::field("accommodation_id", "no such accommodation"));
-                }
-            }
-            write_tx(c, |c| {
-                children::update(c, id, &fields, now)?;
-                if let Some(changes) = &prep {
-                    let mut sheet = children::json_object(&row.preparedness);
-                    merge(&mut sheet, changes)?;
-                    children::set_preparedness(c, id, &sheet, now)?;
-                }
-                let moved = match accommodation {
-                    Some(a) => children::place(c, id, a, u.id, now)?,
-                    None => false,
-                };
-                let county = org::municipality_county(c, &row.responsible_municipality_code)?;
-                let what = if moved { "child_moved" } else { "preparedness_changed" };
-                audit::append(c, &u.actor(), &Event::new(what).on("child", id).county(county), now)?;
-                Ok(None)
-            })
-        })
-        .await
-        .map_err(PageError::from)
+    match st.db.run(move |c| app::children::change(c, &u, id, body, now)).await {
+        Ok(_) => Ok(None),
+        Err(e) if e.kind == ErrorKind::Validation => Ok(Some(e.fields.unwrap_or_default())),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[rocket::post("/children/<id>/sheet", data = "<form>")]
@@ -239,30 +206,13 @@ pub async fn post_child_photo(
     let mut bytes = Vec::new();
     if let Ok(mut f) = form.into_inner().photo.open().await {
         use rocket::tokio::io::AsyncReadExt;
-        let _ = (&mut f).take(crate::routes::api::children::PHOTO_LIMIT_BYTES + 1).read_to_end(&mut bytes).await;
-    }
-    if bytes.len() as u64 > crate::routes::api::children::PHOTO_LIMIT_BYTES {
-        return Ok(Flash::error(Redirect::to(format!("/children/{id}")), i18n::t(lang, "upload_photo")));
+        let _ = (&mut f).take(PHOTO_LIMIT_BYTES + 1).read_to_end(&mut bytes).await;
     }
     let now = st.clock.now();
     let u = user.clone();
-    let res = st
-        .db
-        .run(move |c| {
-            let row = children::find(c, &Scope::from(&u), id)?.ok_or_else(ApiError::not_found)?;
-            let ct =
-                children::sniff_image(&bytes).ok_or_else(|| ApiError::field("photo", "must be a JPEG or PNG image"))?;
-            write_tx(c, |c| {
-                children::set_photo(c, id, ct, &bytes, u.id, now)?;
-                let county = org::municipality_county(c, &row.responsible_municipality_code)?;
-                audit::append(c, &u.actor(), &Event::new("photo_uploaded").on("child", id).county(county), now)?;
-                Ok::<_, ApiError>(())
-            })
-        })
-        .await;
-    match res {
+    match st.db.run(move |c| app::children::upload_photo(c, &u, id, &bytes, now)).await {
         Ok(()) => Ok(Flash::success(Redirect::to(format!("/children/{id}")), i18n::t(lang, "saved"))),
-        Err(e) if e.status == Status::UnprocessableEntity => {
+        Err(e) if matches!(e.kind, ErrorKind::Validation | ErrorKind::PayloadTooLarge) => {
             Ok(Flash::error(Redirect::to(format!("/children/{id}")), i18n::t(lang, "upload_photo")))
         }
         Err(e) => Err(e.into()),
@@ -281,7 +231,7 @@ pub async fn get_child_new(st: &State<AppState>, user: AuthUser, cookies: &Cooki
     user.require(&[Role::SocialWorker])?;
     let (mut ctx, lang) = base(st, Some(&user), cookies, None, "/children/new");
     let muni = user.municipality_code.clone();
-    let accs = st.db.run(move |c| org::list_accommodations(c, muni.as_deref(), None).map_err(ApiError::from)).await?;
+    let accs = st.db.run(move |c| org::list_accommodations(c, muni.as_deref(), None).map_err(AppError::from)).await?;
     ctx.insert("accommodations", &accs);
     ctx.insert("sexes", &sex_options(lang));
     ctx.insert("f", &ChildForm { sex: Some("unknown".into()), ..Default::default() });
@@ -343,36 +293,10 @@ pub async fn post_child_new(
     put(&mut g, "language", &f.guardian_language);
     body.insert("guardian".into(), Value::Object(g));
     let now = st.clock.now();
-    let today = crate::domain::calendar::local_date(now);
-    let mut inp = Input::new(body);
-    let fields = read_fields(&mut inp, true, today);
-    let responsible = user.municipality_code.clone().unwrap_or_default();
-    let accommodation = inp.opt_id("accommodation_id");
     let u = user.clone();
-    let created = if inp.ok() {
-        st.db
-            .run(move |c| {
-                if let Some(Some(m)) = &fields.assigning_municipality_code {
-                    if org::municipality_county(c, m)?.is_none() {
-                        return Err(ApiError::field("assigning_municipality_code", "no such municipality"));
-                    }
-                }
-                write_tx(c, |c| {
-                    let id = children::insert(c, &fields, &responsible, Some(u.id), &Map::new(), now)?;
-                    if let Some(a) = accommodation {
-                        children::place(c, id, a, u.id, now)?;
-                    }
-                    let county = org::municipality_county(c, &responsible)?;
-                    audit::append(c, &u.actor(), &Event::new("child_created").on("child", id).county(county), now)?;
-                    Ok(id)
-                })
-            })
-            .await
-    } else {
-        Err(crate::error::ApiError::validation(inp.errors))
-    };
+    let created = st.db.run(move |c| app::children::register(c, &u, Input::new(body), now)).await;
     match created {
-        Ok(id) => redirect(format!("/children/{id}")),
+        Ok(child) => redirect(format!("/children/{}", child.id)),
         Err(e) if e.fields.is_some() => {
             let (mut ctx, lang) = base(st, Some(&user), cookies, None, "/children/new");
             // The form names the guardian's fields guardian_*, the shared rules guardian.*.
@@ -385,7 +309,7 @@ pub async fn post_child_new(
             super::set_errors(&mut ctx, &errors);
             let muni = user.municipality_code.clone();
             let accs =
-                st.db.run(move |c| org::list_accommodations(c, muni.as_deref(), None).map_err(ApiError::from)).await?;
+                st.db.run(move |c| org::list_accommodations(c, muni.as_deref(), None).map_err(AppError::from)).await?;
             ctx.insert("accommodations", &accs);
             ctx.insert("sexes", &sex_options(lang));
             ctx.insert("f", &f);
@@ -483,7 +407,7 @@ pub async fn post_report(
     let result = if inp.ok() {
         st.db.run(move |c| write_tx(c, |c| create::create(c, &u, &secret, &report, now))).await
     } else {
-        Err(ApiError::validation(inp.errors))
+        Err(AppError::validation(inp.errors))
     };
     match result {
         Ok(case) => {
@@ -492,7 +416,7 @@ pub async fn post_report(
             super::flash(format!("/cases/{case}"), i18n::t(lang, "case_reported_flash"))
         }
         // Someone else reported the child a moment ago: show that episode.
-        Err(e) if e.status == Status::Conflict => redirect(format!("/children/{id}/report")),
+        Err(e) if e.kind == crate::app::ErrorKind::Conflict => redirect(format!("/children/{id}/report")),
         Err(e) if e.fields.is_some() => {
             let child = load_child(st, &user, id).await?;
             let (mut ctx, _) = base(st, Some(&user), cookies, None, "/children");

@@ -2,7 +2,7 @@ use super::{base, flash, page, put, PageResult};
 use crate::auth::AuthUser;
 use crate::db::write_tx;
 use crate::domain::role::Role;
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::i18n;
 use crate::input::Input;
 use crate::routes::api::routines::read_routine;
@@ -18,9 +18,9 @@ use rocket::request::FlashMessage;
 use rocket::State;
 use serde_json::{json, Map, Value};
 
-fn county_of(user: &AuthUser) -> Result<String, ApiError> {
+fn county_of(user: &AuthUser) -> Result<String, AppError> {
     user.require(&[Role::CountyOfficer])?;
-    user.county_code.clone().ok_or_else(ApiError::forbidden)
+    user.county_code.clone().ok_or_else(AppError::forbidden)
 }
 
 async fn routine_page(
@@ -34,8 +34,8 @@ async fn routine_page(
     let (current, history) = st
         .db
         .run(move |c| {
-            Ok::<_, ApiError>((
-                routines::current(c, &county)?.ok_or_else(ApiError::not_found)?,
+            Ok::<_, AppError>((
+                routines::current(c, &county)?.ok_or_else(AppError::not_found)?,
                 routines::history(c, &county)?,
             ))
         })
@@ -107,7 +107,7 @@ pub async fn post_routine_page(
     let county = county_of(&user)?;
     let form = form.into_inner();
     let c2 = county.clone();
-    let current = st.db.run(move |c| routines::current(c, &c2)?.ok_or_else(ApiError::not_found)).await?.routine();
+    let current = st.db.run(move |c| routines::current(c, &c2)?.ok_or_else(AppError::not_found)).await?.routine();
     let mut steps = Vec::new();
     for r in form.steps {
         let mut row = Map::new();
@@ -159,7 +159,7 @@ pub async fn post_routine_page(
                     .county(Some(county.clone()))
                     .detail(format!("version {}", row.version));
                 audit::append(c, &actor, &ev, now)?;
-                Ok::<_, ApiError>(row)
+                Ok::<_, AppError>(row)
             })
         })
         .await?;
@@ -183,7 +183,7 @@ pub async fn get_contacts_page(
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult {
     let county = county_of(&user)?;
-    let contacts = st.db.run(move |c| org::county_contacts(c, &county)?.ok_or_else(ApiError::not_found)).await?;
+    let contacts = st.db.run(move |c| org::county_contacts(c, &county)?.ok_or_else(AppError::not_found)).await?;
     contacts_page(st, &user, cookies, flash, serde_json::to_value(&contacts).unwrap_or_default(), Default::default())
 }
 
@@ -259,7 +259,7 @@ pub async fn post_contacts_page(
                     &Event::new("county_contacts_changed").on("county", &county).county(Some(county.clone())),
                     now,
                 )?;
-                Ok::<_, ApiError>(())
+                Ok::<_, AppError>(())
             })
         })
         .await?;
@@ -289,7 +289,7 @@ pub async fn get_stats_page(
     crate::routes::api::stats::may_see(&user, &code)?;
     let s = crate::routes::api::stats::compute(st, code.clone(), q.from.as_deref(), q.to.as_deref()).await?;
     let (mut ctx, l) = base(st, Some(&user), cookies, None, "/stats");
-    let counties = st.db.run(|c| org::list_counties(c).map_err(ApiError::from)).await?;
+    let counties = st.db.run(|c| org::list_counties(c).map_err(AppError::from)).await?;
     ctx.insert("county_name", &counties.iter().find(|c| c.code == code).map(|c| c.name.clone()).unwrap_or_default());
     let cell_rows = |cells: &[crate::domain::stats::Cell]| -> Vec<(String, Option<i64>)> {
         cells.iter().map(|c| (c.label.clone(), c.episodes)).collect()
@@ -328,7 +328,7 @@ pub async fn get_stats_page(
                 let counties = org::list_counties(c)?;
                 counties
                     .iter()
-                    .map(|k| crate::store::stats::county(c, &k.code, from, to, now).map_err(ApiError::from))
+                    .map(|k| crate::store::stats::county(c, &k.code, from, to, now).map_err(AppError::from))
                     .collect::<Result<Vec<_>, _>>()
             })
             .await?;
@@ -370,7 +370,7 @@ pub async fn get_access_log_page(
     let entries = st
         .db
         .run(move |c| {
-            crate::routes::api::stats::access_entries(c, &c2, uid, case.as_deref(), from, to).map_err(ApiError::from)
+            crate::routes::api::stats::access_entries(c, &c2, uid, case.as_deref(), from, to).map_err(AppError::from)
         })
         .await?;
     st.audit.log(user.actor(), Event::new("access_log_read").county(Some(county)), now).await?;

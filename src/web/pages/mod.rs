@@ -11,7 +11,7 @@ use super::session::{csrf_token, lang};
 use super::{Page, Pages};
 use crate::auth::AuthUser;
 use crate::domain::role::Role;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::{AppError, FieldErrors};
 use crate::i18n;
 use crate::state::AppState;
 use rocket::http::{CookieJar, Status};
@@ -33,10 +33,10 @@ pub type PageResult = Result<Out, PageError>;
 
 /// An error while serving a page: rendered as a page in the same style, never as JSON.
 #[derive(Debug)]
-pub struct PageError(pub ApiError);
+pub struct PageError(pub AppError);
 
-impl From<ApiError> for PageError {
-    fn from(e: ApiError) -> Self {
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
         PageError(e)
     }
 }
@@ -55,17 +55,17 @@ impl From<diesel::result::Error> for PageError {
 
 impl<'r> Responder<'r, 'static> for PageError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        if self.0.status == Status::Unauthorized {
+        if self.0.kind == crate::app::ErrorKind::Unauthorized {
             return Redirect::to("/login").respond_to(req);
         }
         let Some(st) = req.rocket().state::<AppState>() else { return Err(Status::InternalServerError) };
         let lang = i18n::lang_of(req.cookies().get(super::session::LANG_COOKIE).map(|c| c.value()));
-        let (h, t) = match self.0.status.code {
+        let (h, t) = match self.0.kind.http_status() {
             403 => ("forbidden_title", "forbidden_text"),
             404 => ("not_found_title", "not_found_text"),
             _ => ("error_title", "error_text"),
         };
-        st.pages.message(self.0.status, lang, h, t, None).respond_to(req)
+        st.pages.message(crate::error::status_of(&self.0), lang, h, t, None).respond_to(req)
     }
 }
 

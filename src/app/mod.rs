@@ -1,0 +1,12 @@
+//! The use cases: one function per thing a person does, used by the JSON API, the pages and the command
+//! line alike. A use case takes its input, the actor, the database connection and `now`; decides who may
+//! (through `domain::permission` and the scope inside every query); owns the transaction, the access-log
+//! entry and the outbox rows; and answers a view or an [`AppError`]. Nothing here knows HTTP: the adapters
+//! in `routes/api` and `web` map an `AppError` to the API's error shape or to a page with the errors at
+//! their fields.
+
+pub mod children;
+pub mod error;
+pub mod input;
+
+pub use error::{AppError, AppResult, ErrorKind, FieldErrors};
