@@ -1,7 +1,7 @@
 //! Command-line operations that need the database but not the server.
 
+use crate::app::users::{create_user, read_user};
 use crate::input::Input;
-use crate::routes::api::users::{create_user, read_user};
 use crate::store::audit::Actor;
 use rocket::figment::Figment;
 use serde_json::json;

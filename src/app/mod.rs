@@ -5,8 +5,15 @@
 //! in `routes/api` and `web` map an `AppError` to the API's error shape or to a page with the errors at
 //! their fields.
 
+pub mod ack;
+pub mod auth;
+pub mod cases;
 pub mod children;
 pub mod error;
 pub mod input;
+pub mod org;
+pub mod routines;
+pub mod stats;
+pub mod users;
 
 pub use error::{AppError, AppResult, ErrorKind, FieldErrors};

@@ -36,6 +36,16 @@ pub fn random_token(bytes: usize) -> String {
     out
 }
 
+/// The browser session's cookie: HttpOnly, SameSite=Strict, Secure when the public URL is https.
+pub fn session_cookie(token: &str, secure: bool) -> rocket::http::Cookie<'static> {
+    rocket::http::Cookie::build((SESSION_COOKIE, token.to_string()))
+        .http_only(true)
+        .same_site(rocket::http::SameSite::Strict)
+        .secure(secure)
+        .path("/")
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,33 +1,22 @@
+use crate::app::auth::{login, LoginResponse};
 use crate::auth::guard::ClientIp;
+use crate::auth::session_cookie;
 use crate::auth::{password, AuthUser, SESSION_COOKIE};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult};
 use crate::input::{body, Body};
 use crate::state::AppState;
-use crate::store::audit::{self, Actor, Event};
+use crate::store::audit::{self, Event};
 use crate::store::users::{self, UserChanges, UserView};
-use chrono::{DateTime, Utc};
-use rocket::http::{Cookie, CookieJar, SameSite, Status};
+use rocket::http::{Cookie, CookieJar, Status};
 use rocket::serde::json::Json;
 use rocket::State;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct LoginResponse {
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-    pub user: UserView,
-}
-
-enum LoginOutcome {
-    Ok(UserView, String),
-    Failed,
 }
 
 /// Log in: a JWT for the `Authorization: Bearer` header, and the same token as an HttpOnly cookie.
@@ -48,62 +37,6 @@ pub async fn post_login(
     let resp = login(st, ip.0, email, pw).await?;
     cookies.add(session_cookie(&resp.token, st.settings.public_url.starts_with("https://")));
     Ok(Json(resp))
-}
-
-/// One login attempt (API and login page): limits, password check, access-log entry, token.
-pub async fn login(st: &AppState, ip: Option<String>, email: String, pw: String) -> AppResult<LoginResponse> {
-    let email = email.trim().to_lowercase();
-    let now = st.clock.now();
-    let address = ip.clone().unwrap_or_else(|| "unknown".into());
-    if st.limiter.is_blocked(&email, &address, now) {
-        return Err(AppError::rate_limited());
-    }
-    let ip_for_log = ip;
-    let account = email.clone();
-    let outcome = st
-        .db
-        .run(move |c| -> AppResult<LoginOutcome> {
-            let user = users::by_email(c, &email)?;
-            let Some(user) = user else {
-                password::verify_dummy(&pw);
-                let actor = Actor { user_id: None, role: None, ip: ip_for_log };
-                audit::append_alone(c, &actor, &Event::new("login_failed").detail("unknown account"), now)?;
-                return Ok(LoginOutcome::Failed);
-            };
-            let actor = Actor { user_id: Some(user.id), role: Some(user.role.clone()), ip: ip_for_log };
-            if user.active && password::verify(&pw, &user.password_hash) {
-                audit::append_alone(c, &actor, &Event::new("login").on("user", user.id), now)?;
-                Ok(LoginOutcome::Ok(UserView::from(&user), user.security_stamp))
-            } else {
-                let why = if user.active { "wrong password" } else { "account inactive" };
-                audit::append_alone(c, &actor, &Event::new("login_failed").on("user", user.id).detail(why), now)?;
-                Ok(LoginOutcome::Failed)
-            }
-        })
-        .await?;
-    match outcome {
-        LoginOutcome::Ok(user, stamp) => {
-            st.limiter.succeeded(&account);
-            let (token, expires_at) = st.keys.issue(user.id, &stamp, now).map_err(|e| {
-                log::error!("{e}");
-                AppError::internal()
-            })?;
-            Ok(LoginResponse { token, expires_at, user })
-        }
-        LoginOutcome::Failed => {
-            st.limiter.failed(&account, &address, now);
-            Err(AppError::invalid_credentials())
-        }
-    }
-}
-
-pub fn session_cookie(token: &str, secure: bool) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, token.to_string()))
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(secure)
-        .path("/")
-        .build()
 }
 
 /// Ends the browser session (removes the cookie). Bearer tokens simply expire or are revoked by a

@@ -1,15 +1,15 @@
 use crate::auth::AuthUser;
 use crate::db::{read_tx, write_tx};
 use crate::domain::episode::CLOSURE_REASONS;
-use crate::domain::risk::{self, RiskLevel};
+use crate::domain::risk::RiskLevel;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::input::{body, path_id, Body, Input};
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
 use crate::store::episodes::actions::{self, Assessment, Found};
-use crate::store::episodes::create::{self, NewReport};
-use crate::store::episodes::{self as store, CaseView, FoundDetails, Report, StatusFilter, StepView};
+use crate::store::episodes::create::{self};
+use crate::store::episodes::{self as store, CaseView, FoundDetails, StatusFilter, StepView};
 use crate::store::idempotency;
 use crate::store::scope::Scope;
 use chrono::{DateTime, Duration, Utc};
@@ -19,9 +19,7 @@ use rocket::serde::json::Json;
 use rocket::{Request, State};
 use serde::Deserialize;
 
-const TEXT: usize = 4000;
-/// Client clocks run a little ahead; a report "now" must not be refused for that.
-const CLOCK_SKEW_SECONDS: i64 = 5;
+use crate::app::cases::{read_indicators, read_report, CLOCK_SKEW_SECONDS, TEXT};
 
 /// The optional `Idempotency-Key` header.
 pub struct IdempotencyKey(pub Option<String>);
@@ -50,43 +48,6 @@ pub struct CaseInput {
     pub whereabouts_known: Option<bool>,
     /// From SPEC §2; the derived ones (under_15, previous_episodes, turning_18_soon) are computed.
     pub risk_indicators: Option<Vec<String>>,
-}
-
-pub fn read_indicators(inp: &mut Input, key: &str) -> Vec<String> {
-    let list = inp.str_list(key, 20, 64);
-    if let Some(bad) = list.iter().find(|i| !risk::is_indicator(i)) {
-        inp.error(key, &format!("unknown indicator: {bad}"));
-    }
-    list
-}
-
-pub fn read_report(inp: &mut Input, now: DateTime<Utc>) -> NewReport {
-    let child_id = inp.req_id("child_id");
-    let discovered_at = inp.req_datetime("discovered_at");
-    let last_seen_at = inp.req_datetime("last_seen_at");
-    if inp.has("discovered_at") && discovered_at > now + Duration::seconds(CLOCK_SKEW_SECONDS) {
-        inp.error("discovered_at", "may not be in the future");
-    }
-    if inp.has("last_seen_at") && inp.has("discovered_at") && last_seen_at > discovered_at {
-        inp.error("last_seen_at", "may not be after discovered_at");
-    }
-    let report = Report {
-        last_seen_place: inp.opt_str("last_seen_place", TEXT),
-        last_seen_by: inp.opt_str("last_seen_by", TEXT),
-        circumstances: inp.opt_str("circumstances", TEXT),
-        clothing: inp.opt_str("clothing", TEXT),
-        belongings: inp.opt_str("belongings", TEXT),
-        search_actions: inp.opt_str("search_actions", TEXT),
-        possible_whereabouts: inp.opt_str("possible_whereabouts", TEXT),
-    };
-    NewReport {
-        child_id,
-        discovered_at,
-        last_seen_at,
-        report,
-        whereabouts_known: inp.opt_bool("whereabouts_known").unwrap_or(false),
-        risk_indicators: read_indicators(inp, "risk_indicators"),
-    }
 }
 
 fn view_one(

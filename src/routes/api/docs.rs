@@ -83,7 +83,7 @@ impl Modify for Bearer {
         super::stats::get_national_stats,
         super::stats::get_access_log,
         get_openapi,
-        crate::web::ack::post_api_ack,
+        super::ack::post_api_ack,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Bearer)

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1` (API.md), and its OpenAPI document.
 
+pub mod ack;
 pub mod audit;
 pub mod auth;
 pub mod cases;
@@ -62,6 +63,6 @@ pub fn routes() -> Vec<Route> {
         stats::get_national_stats,
         stats::get_access_log,
         docs::get_openapi,
-        crate::web::ack::post_api_ack,
+        ack::post_api_ack,
     ]
 }

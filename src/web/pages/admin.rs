@@ -1,11 +1,11 @@
 use super::{base, flash, page, put, PageResult};
+use crate::app::users::{create_user, read_user};
 use crate::auth::{password, AuthUser};
 use crate::db::write_tx;
 use crate::domain::role::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n;
 use crate::input::Input;
-use crate::routes::api::users::{create_user, read_user};
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
 use crate::store::org::{self, MunicipalityContacts, ACCOMMODATION_KINDS};
@@ -241,10 +241,9 @@ pub async fn post_accommodation_page(
         put(&mut body, k, v);
     }
     let mut inp = Input::new(body);
-    let new = crate::routes::api::org::read_accommodation(&mut inp);
+    let new = crate::app::org::read_accommodation(&mut inp);
     let (now, actor) = (st.clock.now(), user.actor());
-    let res =
-        st.db.run(move |c| crate::routes::api::org::create_accommodation(c, inp, new, &actor, now).map(|_| ())).await;
+    let res = st.db.run(move |c| crate::app::org::create_accommodation(c, inp, new, &actor, now).map(|_| ())).await;
     match res {
         Ok(()) => flash("/admin/accommodations".into(), i18n::t(lang(Some(&user), cookies), "saved")),
         Err(e) if e.fields.is_some() => {

@@ -1,10 +1,11 @@
 use super::{base, page, redirect, PageResult};
+use crate::app::auth::login;
 use crate::auth::guard::ClientIp;
+use crate::auth::session_cookie;
 use crate::auth::{AuthUser, SESSION_COOKIE};
 use crate::domain::role::Role;
 use crate::error::FieldErrors;
 use crate::i18n;
-use crate::routes::api::auth::{login, session_cookie};
 use crate::state::AppState;
 use crate::store::users::{self, UserChanges};
 use crate::web::session::{CsrfChecked, LANG_COOKIE};

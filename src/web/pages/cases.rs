@@ -368,7 +368,7 @@ pub async fn post_risk_page(
     act(st, user, cookies, id, move |c, u, _, now| {
         let mut inp = Input::new(body);
         let level = RiskLevel::parse(&inp.req_enum("level", &RiskLevel::NAMES));
-        let indicators = crate::routes::api::cases::read_indicators(&mut inp, "indicators");
+        let indicators = crate::app::cases::read_indicators(&mut inp, "indicators");
         let note = inp.req_str("note", 4000);
         inp.finish()?;
         let a = Assessment { level: level.unwrap_or(RiskLevel::Low), indicators, note };

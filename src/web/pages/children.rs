@@ -1,4 +1,5 @@
 use super::{base, page, put, redirect, split_list, PageError, PageResult};
+use crate::app::cases::read_report;
 use crate::app::children::PHOTO_LIMIT_BYTES;
 use crate::app::{self, ErrorKind};
 use crate::auth::AuthUser;
@@ -8,7 +9,6 @@ use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::i18n;
 use crate::input::Input;
-use crate::routes::api::cases::read_report;
 use crate::state::AppState;
 use crate::store::audit::Event;
 use crate::store::children::{self, ChildView};

@@ -1,11 +1,11 @@
 use super::{base, flash, page, put, PageResult};
+use crate::app::{self, routines::read_routine};
 use crate::auth::AuthUser;
 use crate::db::write_tx;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::i18n;
 use crate::input::Input;
-use crate::routes::api::routines::read_routine;
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
 use crate::store::children::utc;
@@ -286,8 +286,9 @@ pub async fn get_stats_page(
     user.require(&[Role::CountyOfficer, Role::NationalAnalyst])?;
     let code =
         if user.is(Role::CountyOfficer) { county_of(&user)? } else { q.county.clone().unwrap_or_else(|| "01".into()) };
-    crate::routes::api::stats::may_see(&user, &code)?;
-    let s = crate::routes::api::stats::compute(st, code.clone(), q.from.as_deref(), q.to.as_deref()).await?;
+    let now = st.clock.now();
+    let (u, c2, from, to) = (user.clone(), code.clone(), q.from.clone(), q.to.clone());
+    let s = st.db.run(move |c| app::stats::county(c, &u, &c2, from.as_deref(), to.as_deref(), now)).await?;
     let (mut ctx, l) = base(st, Some(&user), cookies, None, "/stats");
     let counties = st.db.run(|c| org::list_counties(c).map_err(AppError::from)).await?;
     ctx.insert("county_name", &counties.iter().find(|c| c.code == code).map(|c| c.name.clone()).unwrap_or_default());
@@ -320,18 +321,8 @@ pub async fn get_stats_page(
     ctx.insert("charts", &charts);
     ctx.insert("s", &s);
     if user.is(Role::NationalAnalyst) {
-        let (from, to) = (s.from, s.to);
-        let now = st.clock.now();
-        let all = st
-            .db
-            .run(move |c| {
-                let counties = org::list_counties(c)?;
-                counties
-                    .iter()
-                    .map(|k| crate::store::stats::county(c, &k.code, from, to, now).map_err(AppError::from))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .await?;
+        let (u, from, to) = (user.clone(), s.from.to_string(), s.to.to_string());
+        let all = st.db.run(move |c| app::stats::national(c, &u, Some(&from), Some(&to), now)).await?;
         ctx.insert("national", &all);
         ctx.insert("counties", &counties);
     }
@@ -356,23 +347,10 @@ pub async fn get_access_log_page(
 ) -> PageResult {
     let county = county_of(&user)?;
     let now = st.clock.now();
-    let today = crate::domain::calendar::local_date(now);
-    let (from, to) = {
-        let ten_years = (today - chrono::Duration::days(3650)).format("%Y-%m-%d").to_string();
-        crate::routes::api::stats::period(
-            Some(q.from.as_deref().filter(|f| !f.is_empty()).unwrap_or(&ten_years)),
-            q.to.as_deref(),
-            today,
-        )?
-    };
     let uid = q.user.as_deref().and_then(|u| u.trim().parse::<i64>().ok());
-    let (c2, case) = (county.clone(), q.case.clone().filter(|c| !c.trim().is_empty()));
-    let entries = st
-        .db
-        .run(move |c| {
-            crate::routes::api::stats::access_entries(c, &c2, uid, case.as_deref(), from, to).map_err(AppError::from)
-        })
-        .await?;
+    let f = app::stats::LogFilter { user: uid, case: q.case.clone(), from: q.from.clone(), to: q.to.clone() };
+    let (u, c2) = (user.clone(), county.clone());
+    let entries = st.db.run(move |c| app::stats::access_log(c, &u, &c2, &f, now)).await?;
     st.audit.log(user.actor(), Event::new("access_log_read").county(Some(county)), now).await?;
     let (mut ctx, _) = base(st, Some(&user), cookies, None, "/access-log");
     let rows: Vec<Value> = entries
