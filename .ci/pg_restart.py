@@ -4,25 +4,14 @@ refused with 503 while it is away, never answered with another 5xx, and succeed 
 Usage: pg_restart.py BIN PG_URL RESTART_COMMAND..."""
 import json, os, socket, subprocess, sys, tempfile, threading, time, urllib.error, urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import saknad_server
+
 bin_path, pg_url, restart = sys.argv[1], sys.argv[2], sys.argv[3:]
-s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
-tmp = tempfile.mkdtemp()
-env = dict(os.environ, SAKNAD_DEMO="1", SAKNAD_DATABASE_URL=pg_url, SAKNAD_DATA_DIR=tmp, SAKNAD_JWT_SECRET="restart-secret-restart-secret-restart",
-           ROCKET_PORT=str(port), ROCKET_ADDRESS="127.0.0.1", ROCKET_LOG_LEVEL="critical")
-server = subprocess.Popen([bin_path, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-base = f"http://127.0.0.1:{port}"
+server, base, tmp = saknad_server.start(bin_path, pg_url, "restart-secret-restart-secret-restart")
 
 def call(path, token=None, body=None):
-    req = urllib.request.Request(base + path, method="POST" if body is not None else "GET",
-                                 data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-    except Exception:
-        return 0, b""
+    return saknad_server.call(base, path, token, body)
 
 try:
     for _ in range(200):

@@ -4,27 +4,16 @@ logged-in read, and every connection it holds to the database is encrypted (pg_s
 Usage: tls_smoke.py BIN PG_URL PSQL_COMMAND..."""
 import json, os, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import saknad_server
+
 bin_path, pg_url, psql = sys.argv[1], sys.argv[2], sys.argv[3:]
-s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
-tmp = tempfile.mkdtemp()
-env = dict(os.environ, SAKNAD_DEMO="1", SAKNAD_DATABASE_URL=pg_url, SAKNAD_DATA_DIR=tmp,
-           SAKNAD_JWT_SECRET="tls-smoke-secret-tls-smoke-secret-tls", ROCKET_PORT=str(port),
-           ROCKET_ADDRESS="127.0.0.1", ROCKET_LOG_LEVEL="critical")
-log = open(os.path.join(tmp, "server.log"), "w")
-server = subprocess.Popen([bin_path, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-base = f"http://127.0.0.1:{port}"
+log_path = os.path.join(tempfile.mkdtemp(), "server.log")
+log = open(log_path, "w")
+server, base, tmp = saknad_server.start(bin_path, pg_url, "tls-smoke-secret-tls-smoke-secret-tls", log)
 
 def call(path, token=None, body=None):
-    req = urllib.request.Request(base + path, method="POST" if body is not None else "GET",
-                                 data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-    except Exception:
-        return 0, b""
+    return saknad_server.call(base, path, token, body)
 
 try:
     health = (0, b"")
@@ -35,7 +24,7 @@ try:
         time.sleep(0.1)
     if health[0] != 200:
         print("tls smoke: the release binary did not become healthy over sslmode=require", health)
-        print(open(os.path.join(tmp, "server.log")).read()[-2000:])
+        print(open(log_path).read()[-2000:])
         sys.exit(1)
     status, body = call("/api/v1/auth/login", body={"email": "socialsekreterare@demo.saknad.se", "password": "saknad-demo-2026"})
     token = json.loads(body)["token"]

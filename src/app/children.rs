@@ -130,6 +130,28 @@ fn check_municipality(
     Ok(())
 }
 
+/// The checks that need the database, once the formats are fine: the assigning municipality and the
+/// accommodation exist.
+fn check_references(
+    c: &mut AnyConnection,
+    inp: &mut Input,
+    fields: &ChildFields,
+    accommodation: Option<i64>,
+) -> AppResult<()> {
+    check_municipality(
+        c,
+        inp,
+        "assigning_municipality_code",
+        fields.assigning_municipality_code.as_ref().and_then(|o| o.as_ref()),
+    )?;
+    if let Some(a) = accommodation {
+        if inp.ok() && org::accommodation(c, a)?.is_none() {
+            inp.error("accommodation_id", "no such accommodation");
+        }
+    }
+    Ok(())
+}
+
 /// Registers a child; the registering social worker's municipality is responsible for it.
 pub fn register(c: &mut AnyConnection, user: &AuthUser, mut inp: Input, now: DateTime<Utc>) -> AppResult<ChildView> {
     user.require(&[Role::SocialWorker])?;
@@ -147,17 +169,7 @@ pub fn register(c: &mut AnyConnection, user: &AuthUser, mut inp: Input, now: Dat
             inp.errors.extend(e);
         }
     }
-    check_municipality(
-        c,
-        &mut inp,
-        "assigning_municipality_code",
-        fields.assigning_municipality_code.as_ref().and_then(|o| o.as_ref()),
-    )?;
-    if let Some(a) = accommodation {
-        if inp.ok() && org::accommodation(c, a)?.is_none() {
-            inp.error("accommodation_id", "no such accommodation");
-        }
-    }
+    check_references(c, &mut inp, &fields, accommodation)?;
     inp.finish()?;
     write_tx(c, |c| {
         let id = children::insert(c, &fields, &responsible, Some(user.id), &prep, now)?;
@@ -195,17 +207,7 @@ pub fn change(
     if staff_only_sheet {
         return Err(AppError::forbidden());
     }
-    check_municipality(
-        c,
-        &mut inp,
-        "assigning_municipality_code",
-        fields.assigning_municipality_code.as_ref().and_then(|o| o.as_ref()),
-    )?;
-    if let Some(a) = accommodation {
-        if inp.ok() && org::accommodation(c, a)?.is_none() {
-            inp.error("accommodation_id", "no such accommodation");
-        }
-    }
+    check_references(c, &mut inp, &fields, accommodation)?;
     inp.finish()?;
     write_tx(c, |c| {
         children::update(c, id, &fields, now)?;
