@@ -211,6 +211,17 @@ impl TestApp {
     /// A web form submitted by the browser session of `token`, with a valid CSRF token; `fields` are
     /// `name=value` pairs, URL-encoded here. Answers the status and the `Location` of a redirect.
     pub async fn submit(&self, path: &str, token: &str, fields: &[(&str, &str)]) -> (Status, Option<String>) {
+        let r = self.submit_page(path, token, fields).await;
+        (r.0, r.1)
+    }
+
+    /// As [`submit`](Self::submit), with the page that came back (empty for a redirect).
+    pub async fn submit_page(
+        &self,
+        path: &str,
+        token: &str,
+        fields: &[(&str, &str)],
+    ) -> (Status, Option<String>, String) {
         const CSRF: &str = "form-test-token-form-test-token-form-test";
         let body: Vec<String> = fields.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect();
         let resp = self
@@ -222,7 +233,8 @@ impl TestApp {
             .body(body.join("&"))
             .dispatch()
             .await;
-        (resp.status(), resp.headers().get_one("Location").map(String::from))
+        let (status, location) = (resp.status(), resp.headers().get_one("Location").map(String::from));
+        (status, location, resp.into_string().await.unwrap_or_default())
     }
 }
 

@@ -17,6 +17,7 @@ mod cli;
 mod demo;
 mod e2e;
 mod faults;
+mod forms;
 mod fuzz;
 mod notifications;
 mod organisation;

@@ -1,0 +1,169 @@
+//! Every form that takes a person's input, submitted as a browser would: with valid data it is stored and
+//! the next page answers 2xx; with one invalid field the page comes back with the error at that field,
+//! in the page's language, and nothing is stored.
+
+use crate::common::*;
+use crate::db_test;
+use diesel::prelude::*;
+use rocket::http::Status;
+use saknad::db::schema::{accommodations, children, counties, episodes, municipalities, users};
+
+/// A form case: where it is posted, as whom, the valid fields, and the one field to spoil with its value.
+struct Case<'a> {
+    path: String,
+    token: &'a str,
+    valid: Vec<(&'a str, &'a str)>,
+    spoil: (&'a str, &'a str),
+}
+
+/// The field's error paragraph as the form macros render it (`id="FIELD-error"`).
+fn error_at(html: &str, field: &str) -> bool {
+    html.contains(&format!("id=\"{field}-error\""))
+}
+
+async fn check<T: PartialEq + std::fmt::Debug>(app: &TestApp, case: Case<'_>, stored: impl Fn(&TestApp) -> T) {
+    let before = stored(app);
+    let mut spoiled = case.valid.clone();
+    spoiled.retain(|(k, _)| *k != case.spoil.0);
+    spoiled.push(case.spoil);
+    let (status, _, html) = app.submit_page(&case.path, case.token, &spoiled).await;
+    assert_eq!(status, Status::UnprocessableEntity, "POST {} with a bad {}", case.path, case.spoil.0);
+    assert!(error_at(&html, case.spoil.0), "POST {}: no error at {}: {html}", case.path, case.spoil.0);
+    assert!(html.contains("lang=\"sv\""), "the error page is in the page's language");
+    assert_eq!(stored(app), before, "POST {} with a bad {} stored something", case.path, case.spoil.0);
+    let (status, location, html) = app.submit_page(&case.path, case.token, &case.valid).await;
+    assert!(status.code < 400, "POST {} with valid data answered {status}: {html}", case.path);
+    assert_ne!(stored(app), before, "POST {} with valid data stored nothing", case.path);
+    if let Some(next) = location {
+        let (s, _) = app.page(&next, case.token).await;
+        assert!(s.code < 400, "the page after POST {} ({next}) answered {s}", case.path);
+    }
+}
+
+db_test!(every_input_form_stores_valid_data_and_refuses_a_bad_field_at_the_field, |app| {
+    let w = World::new(&app).await;
+    let acc = w.acc.to_string();
+    let count_children = |a: &TestApp| children::table.count().get_result::<i64>(&mut *a.conn()).unwrap_or(-1);
+    check(
+        &app,
+        Case {
+            path: "/children/new".into(),
+            token: &w.sw,
+            valid: vec![
+                ("given_name", "Omid"),
+                ("family_name", "Karimi"),
+                ("date_of_birth", "2011-05-02"),
+                ("sex", "male"),
+                ("nationality", "AF"),
+                ("languages", "prs, sv"),
+                ("accommodation_id", &acc),
+                ("guardian_name", "Greta Godman"),
+                ("guardian_email", "greta@godman.se"),
+            ],
+            spoil: ("date_of_birth", "2030-01-01"),
+        },
+        count_children,
+    )
+    .await;
+    let count_users = |a: &TestApp| users::table.count().get_result::<i64>(&mut *a.conn()).unwrap_or(-1);
+    check(
+        &app,
+        Case {
+            path: "/admin/users".into(),
+            token: &w.admin,
+            valid: vec![
+                ("email", "ny@stockholm.se"),
+                ("name", "Ny Handläggare"),
+                ("password", "en lång och bra fras 2026"),
+                ("role", "social_worker"),
+                ("municipality_code", "0180"),
+            ],
+            spoil: ("email", "not-an-email"),
+        },
+        count_users,
+    )
+    .await;
+    let count_accs = |a: &TestApp| accommodations::table.count().get_result::<i64>(&mut *a.conn()).unwrap_or(-1);
+    check(
+        &app,
+        Case {
+            path: "/admin/accommodations".into(),
+            token: &w.admin,
+            valid: vec![
+                ("name", "Stödboende C"),
+                ("kind", "stodboende"),
+                ("municipality_code", "0180"),
+                ("phone", "08-555 123"),
+                ("email", "c@boende.se"),
+            ],
+            spoil: ("municipality_code", "12"),
+        },
+        count_accs,
+    )
+    .await;
+    let police = |a: &TestApp| {
+        counties::table
+            .filter(counties::code.eq("01"))
+            .select(counties::police_email)
+            .first::<Option<String>>(&mut *a.conn())
+            .ok()
+            .flatten()
+    };
+    check(
+        &app,
+        Case {
+            path: "/contacts".into(),
+            token: &w.co,
+            valid: vec![
+                ("police_email", "rlc.stockholm@polisen.se"),
+                ("police_fallback_email", "vakthavande@polisen.se"),
+                ("migrationsverket_email", "mottagning@migrationsverket.se"),
+                ("trafficking_coordinator_email", "nmt@lst.se"),
+                ("county_email", "lst@lst.se"),
+            ],
+            spoil: ("police_email", "polisen"),
+        },
+        police,
+    )
+    .await;
+    let on_call = |a: &TestApp| {
+        municipalities::table
+            .filter(municipalities::code.eq("0180"))
+            .select(municipalities::on_call_email)
+            .first::<Option<String>>(&mut *a.conn())
+            .ok()
+            .flatten()
+    };
+    check(
+        &app,
+        Case {
+            path: "/admin/municipalities/0180".into(),
+            token: &w.admin,
+            valid: vec![("social_services_email", "soc@stockholm.se"), ("on_call_email", "socialjour@stockholm.se")],
+            spoil: ("on_call_email", "jour"),
+        },
+        on_call,
+    )
+    .await;
+    let count_cases = |a: &TestApp| episodes::table.count().get_result::<i64>(&mut *a.conn()).unwrap_or(-1);
+    let now = saknad::domain::calendar::to_local(app.clock().now());
+    let discovered = (now - chrono::Duration::minutes(5)).format("%Y-%m-%dT%H:%M").to_string();
+    let seen = (now - chrono::Duration::hours(2)).format("%Y-%m-%dT%H:%M").to_string();
+    let future = (now + chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M").to_string();
+    check(
+        &app,
+        Case {
+            path: format!("/children/{}/report", w.child),
+            token: &w.staff,
+            valid: vec![
+                ("discovered_at", &discovered),
+                ("last_seen_at", &seen),
+                ("last_seen_place", "Centralstationen"),
+                ("clothing", "röd jacka"),
+            ],
+            spoil: ("discovered_at", &future),
+        },
+        count_cases,
+    )
+    .await;
+});
