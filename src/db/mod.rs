@@ -288,13 +288,25 @@ where
     F: FnOnce(&mut AnyConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    conn.transaction(|conn| {
-        if matches!(conn, AnyConnection::Sqlite(_)) {
-            // Matches no row, but makes SQLite take the write lock now (waiting on busy_timeout).
-            diesel::sql_query("UPDATE audit_head SET seq = seq WHERE id = 0").execute(conn)?;
+    // A nested call is a savepoint of the caller's transaction; PostgreSQL orders writers by row locks.
+    if !matches!(conn, AnyConnection::Sqlite(_)) || in_transaction(conn) {
+        return conn.transaction(f);
+    }
+    // SQLite takes the write lock at once (`BEGIN IMMEDIATE`, waiting on busy_timeout), so no statement
+    // of the transaction meets a lock it would have to give its snapshot up for.
+    writer::begin(conn)?;
+    match f(conn) {
+        Ok(v) => {
+            writer::commit(conn)?;
+            Ok(v)
         }
-        f(conn)
-    })
+        Err(e) => {
+            if let Err(r) = writer::rollback(conn) {
+                log::error!("rollback failed: {r}");
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Runs a sequence of reads in one transaction: one snapshot, and on SQLite one page-cache check instead
@@ -362,7 +374,6 @@ mod tests {
         static RAN: AtomicU32 = AtomicU32::new(0);
         let url = DbUrl::parse("sqlite://:memory:").expect("url");
         let mut c = establish(&url).expect("connection");
-        diesel::sql_query("CREATE TABLE audit_head (id INTEGER PRIMARY KEY, seq BIGINT)").execute(&mut c).expect("t");
         let failed: Result<(), diesel::result::Error> = write_tx(&mut c, |_| {
             after_commit(|| {
                 RAN.fetch_add(1, Ordering::SeqCst);
