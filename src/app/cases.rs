@@ -1,11 +1,34 @@
-//! Episodes: reading a report as staff or a social worker gives it (the API's JSON and the report form).
-//! The actions on an episode decide who may through `domain::permission`.
+//! Episodes: what happens to an open one — steps done or skipped, risk assessed, the child found, the
+//! episode closed, the review period extended — and reading a report as staff or a social worker gives
+//! it. Each use case decides who may through `domain::permission` (after the scope inside the query) and
+//! writes its timeline event, outbox rows and access-log entry in the caller's `write_tx`; the
+//! statements themselves are `store::episodes::writes`.
 
 use super::input::Input;
-use crate::domain::risk;
-use crate::store::episodes::create::NewReport;
-use crate::store::episodes::Report;
+use super::AppError;
+use crate::auth::AuthUser;
+use crate::db::is_unique_violation;
+use crate::db::AnyConnection;
+use crate::domain::calendar::is_office_hours;
+use crate::domain::episode::{check_close, check_found, Refusal, Status};
+use crate::domain::permission::{self, Act, Relation};
+use crate::domain::recipients::{self, Situation};
+use crate::domain::risk::{self, RiskLevel};
+use crate::notify::outbox;
+use crate::store::audit::{self, Event};
+use crate::store::children;
+use crate::store::children::utc;
+use crate::store::episodes::create::{self, facts, instantiate_steps, NewReport};
+use crate::store::episodes::{self, event, steps_of, writes, EpisodeRow, FoundDetails, Report, StepRow, TimelineActor};
+use crate::store::org;
+use crate::store::routines;
+use crate::store::scope::Scope;
 use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+fn step(conn: &mut AnyConnection, episode: i64, key: &str) -> Result<StepRow, AppError> {
+    writes::step(conn, episode, key)?.ok_or_else(AppError::not_found)
+}
 
 /// Free text of a report field, at most this many characters.
 pub const TEXT: usize = 4000;
@@ -47,4 +70,410 @@ pub fn read_report(inp: &mut Input, now: DateTime<Utc>) -> NewReport {
         whereabouts_known: inp.opt_bool("whereabouts_known").unwrap_or(false),
         risk_indicators: read_indicators(inp, "risk_indicators"),
     }
+}
+
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Conflict(m) => AppError::conflict("conflict", m),
+            Refusal::RequiredStepsPending(keys) => {
+                let mut e = AppError::conflict("required_steps_pending", "required steps are still pending");
+                e.fields = Some(keys.into_iter().map(|k| (k, "pending".to_string())).collect());
+                e
+            }
+            Refusal::Invalid(field, reason) => AppError::field(field, reason),
+        }
+    }
+}
+
+fn status_of(e: &EpisodeRow) -> Status {
+    Status::parse(&e.status).unwrap_or(Status::Closed)
+}
+
+/// Loads an episode in the user's scope (404 otherwise).
+pub fn load_for_action(conn: &mut AnyConnection, user: &AuthUser, id: i64) -> Result<EpisodeRow, AppError> {
+    let scope = Scope::from(user);
+    if scope.pseudonymised() {
+        return Err(AppError::forbidden());
+    }
+    episodes::find(conn, &scope, id)?.ok_or_else(AppError::not_found)
+}
+
+/// `403 forbidden` unless [`permission::may`] lets this user do `act` to the episode they can see.
+pub fn authorize(user: &AuthUser, e: &EpisodeRow, act: Act) -> Result<(), AppError> {
+    let relation = Relation::of(user.role, user.municipality_code.as_deref(), &e.responsible_municipality_code);
+    if permission::may(relation, act) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden())
+    }
+}
+/// Completes a step. Staff complete staff steps; the social worker completes any step.
+pub fn complete_step(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    id: i64,
+    key: &str,
+    note: Option<String>,
+    police_reference: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<StepRow, AppError> {
+    let e = load_for_action(conn, user, id)?;
+    let s = step(conn, e.id, key)?;
+    authorize(user, &e, Act::CompleteStep { staff_step: s.responsible == "staff" })?;
+    if status_of(&e) == Status::Closed {
+        return Err(AppError::conflict("conflict", "the episode is closed"));
+    }
+    if s.status != "pending" {
+        return Err(AppError::conflict("conflict", "the step is already done or skipped"));
+    }
+    if s.key == "police_report" {
+        let Some(r) = police_reference.as_deref() else {
+            return Err(AppError::field("police_reference", "required to complete police_report"));
+        };
+        writes::set_police_reference(conn, e.id, r)?;
+    }
+    writes::finish_step(conn, &s, "done", Some(user.id), note.as_deref(), now)?;
+    writes::touch(conn, e.id, now)?;
+    event(conn, e.id, now, "step_done", &TimelineActor::from(user), json!({"key": s.key}))?;
+    audit::append(
+        conn,
+        &user.actor(),
+        &Event::new("case_step_done").on("case", e.id).county(Some(e.county_code)).detail(s.key.clone()),
+        now,
+    )?;
+    step(conn, id, key)
+}
+
+/// Skips a step with a reason (social worker only).
+pub fn skip_step(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    id: i64,
+    key: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<StepRow, AppError> {
+    let e = load_for_action(conn, user, id)?;
+    let s = step(conn, e.id, key)?;
+    authorize(user, &e, Act::SkipStep)?;
+    if status_of(&e) == Status::Closed {
+        return Err(AppError::conflict("conflict", "the episode is closed"));
+    }
+    if s.status != "pending" {
+        return Err(AppError::conflict("conflict", "the step is already done or skipped"));
+    }
+    writes::finish_step(conn, &s, "skipped", Some(user.id), Some(reason), now)?;
+    writes::touch(conn, e.id, now)?;
+    event(conn, e.id, now, "step_skipped", &TimelineActor::from(user), json!({"key": s.key}))?;
+    audit::append(
+        conn,
+        &user.actor(),
+        &Event::new("case_step_skipped").on("case", e.id).county(Some(e.county_code)).detail(s.key.clone()),
+        now,
+    )?;
+    step(conn, id, key)
+}
+
+/// Re-times pending steps after a risk change (high risk shortens deadlines) and adds steps whose
+/// condition now holds.
+fn apply_risk(
+    conn: &mut AnyConnection,
+    e: &EpisodeRow,
+    level: RiskLevel,
+    indicators: &[String],
+) -> Result<Vec<String>, AppError> {
+    let routine = routines::by_id(conn, e.routine_version_id)?.routine();
+    let child = writes::child_of(conn, e)?;
+    for s in steps_of(conn, &[e.id])?.iter().filter(|s| s.status == "pending") {
+        if let Some(def) = routine.steps.iter().find(|d| d.key == s.key) {
+            let anchor = if def.anchor == "found" { e.found_at.map(utc) } else { Some(utc(e.discovered_at)) };
+            if let Some(anchor) = anchor {
+                writes::retime_step(conn, s.id, def.due(anchor, level))?;
+            }
+        }
+    }
+    let f = facts(level, indicators, &child);
+    let mut added = Vec::new();
+    if e.status == "missing" {
+        added = instantiate_steps(conn, e.id, &routine, "missing", utc(e.discovered_at), &f)?;
+    }
+    Ok(added)
+}
+
+pub struct Assessment {
+    pub level: RiskLevel,
+    pub indicators: Vec<String>,
+    pub note: String,
+}
+
+/// Records a social worker's risk assessment; returns the assessment id.
+pub fn assess_risk(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    id: i64,
+    a: &Assessment,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let e = load_for_action(conn, user, id)?;
+    authorize(user, &e, Act::AssessRisk)?;
+    if status_of(&e) == Status::Closed {
+        return Err(AppError::conflict("conflict", "the episode is closed"));
+    }
+    let child = writes::child_of(conn, &e)?;
+    let derived = create::derive(conn, &child, utc(e.discovered_at))?;
+    // The derived indicators are recomputed; the stored previous episodes must not count this one.
+    let derived = risk::Derived {
+        previous_episodes: derived.previous_episodes && writes::other_episodes_exist(conn, &e)?,
+        previous_episode_within_90_days: derived.previous_episode_within_90_days
+            && writes::other_episodes_exist(conn, &e)?,
+        ..derived
+    };
+    let indicators = risk::combine(&a.indicators, &derived);
+    let suggested = risk::suggest(&indicators, &derived);
+    let new = writes::NewAssessment {
+        episode_id: e.id,
+        level: a.level.as_str(),
+        suggested_level: suggested.as_str(),
+        indicators: &indicators,
+        note: &a.note,
+        assessed_by: user.id,
+    };
+    let aid = writes::record_assessment(conn, &new, now)?;
+    let who = TimelineActor::from(user);
+    event(
+        conn,
+        e.id,
+        now,
+        "risk_assessed",
+        &who,
+        json!({"level": a.level.as_str(), "suggested_level": suggested.as_str(), "indicators": indicators}),
+    )?;
+    if e.risk_level != a.level.as_str() {
+        event(conn, e.id, now, "risk_changed", &who, json!({"from": e.risk_level, "to": a.level.as_str()}))?;
+    }
+    let step_key = if e.status == "found" { "post_return_risk_assessment" } else { "risk_assessment" };
+    if let Some(s) = writes::step(conn, e.id, step_key)? {
+        if s.status == "pending" {
+            writes::finish_step(conn, &s, "done", Some(user.id), Some("risk assessment recorded"), now)?;
+            event(conn, e.id, now, "step_done", &who, json!({"key": s.key}))?;
+        }
+    }
+    let fresh = create::load(conn, e.id)?;
+    let added = apply_risk(conn, &fresh, a.level, &indicators)?;
+    for key in added {
+        event(conn, e.id, now, "step_added", &who, json!({"key": key}))?;
+    }
+    audit::append(
+        conn,
+        &user.actor(),
+        &Event::new("case_risk_assessed").on("case", e.id).county(Some(e.county_code)),
+        now,
+    )?;
+    Ok(aid)
+}
+fn notify_all(
+    conn: &mut AnyConnection,
+    secret: &[u8],
+    e: &EpisodeRow,
+    kind: &str,
+    step_key: &'static str,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<usize> {
+    let list = writes::told_before(conn, e.id)?;
+    for mut r in list.iter().cloned() {
+        r.step_key = step_key;
+        let m = outbox::Outgoing { episode_id: e.id, kind, recipient: &r, ack_window: None, escalation_of: None };
+        outbox::enqueue(conn, secret, &m, now)?;
+    }
+    Ok(list.len())
+}
+
+pub struct Found {
+    pub found_at: DateTime<Utc>,
+    pub details: FoundDetails,
+}
+
+/// Records that the child is found: found-phase steps start, everyone told before is told again.
+pub fn found(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    secret: &[u8],
+    id: i64,
+    f: &Found,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let e = load_for_action(conn, user, id)?;
+    authorize(user, &e, Act::Found)?;
+    check_found(status_of(&e), utc(e.last_seen_at), f.found_at, now)?;
+    writes::mark_found(conn, e.id, f.found_at, &f.details, now)?;
+    let who = TimelineActor::from(user);
+    event(conn, e.id, now, "found", &who, json!({"found_at": f.found_at}))?;
+    let routine = routines::by_id(conn, e.routine_version_id)?.routine();
+    let child = writes::child_of(conn, &e)?;
+    let level = RiskLevel::parse(&e.risk_level).unwrap_or(RiskLevel::Low);
+    instantiate_steps(conn, e.id, &routine, "found", f.found_at, &facts(level, &e.indicators(), &child))?;
+    notify_all(conn, secret, &e, "case_found", "notify_found", now)?;
+    audit::append(conn, &user.actor(), &Event::new("case_found").on("case", e.id).county(Some(e.county_code)), now)?;
+    Ok(())
+}
+
+/// Closes the episode; pending steps are cancelled with the closure reason.
+pub fn close(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    secret: &[u8],
+    id: i64,
+    reason: &str,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let e = load_for_action(conn, user, id)?;
+    authorize(user, &e, Act::Close)?;
+    let steps = steps_of(conn, &[e.id])?;
+    let pending_required: Vec<String> =
+        steps.iter().filter(|s| s.status == "pending" && s.required).map(|s| s.key.clone()).collect();
+    check_close(status_of(&e), reason, note, &pending_required)?;
+    writes::mark_closed(conn, e.id, reason, note, now)?;
+    let cancelled = format!("cancelled: episode closed ({reason})");
+    let mut cancelled_keys = Vec::new();
+    for s in steps.iter().filter(|s| s.status == "pending") {
+        writes::finish_step(conn, s, "skipped", Some(user.id), Some(&cancelled), now)?;
+        cancelled_keys.push(s.key.clone());
+    }
+    let who = TimelineActor::from(user);
+    event(conn, e.id, now, "closed", &who, json!({"reason": reason, "cancelled_steps": cancelled_keys}))?;
+    notify_all(conn, secret, &e, "case_closed", "", now)?;
+    audit::append(
+        conn,
+        &user.actor(),
+        &Event::new("case_closed").on("case", e.id).county(Some(e.county_code)).detail(reason.to_string()),
+        now,
+    )?;
+    Ok(())
+}
+
+/// Keeps a long-running episode open for another review period (the responsible social worker), with a
+/// reason; answers the new review date.
+pub fn extend(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, AppError> {
+    let e = load_for_action(conn, user, id)?;
+    authorize(user, &e, Act::ExtendReview)?;
+    if status_of(&e) == Status::Closed {
+        return Err(AppError::conflict("conflict", "the episode is closed"));
+    }
+    let period = routines::by_id(conn, e.routine_version_id)?.routine().review_period;
+    let next =
+        crate::domain::deadline::IsoDuration::parse(&period).map(|d| d.add_to(now)).unwrap_or(now + Duration::days(91));
+    writes::set_review_due(conn, e.id, next, now)?;
+    event(conn, e.id, now, "review_extended", &TimelineActor::from(user), json!({"until": next, "reason": reason}))?;
+    audit::append(conn, &user.actor(), &Event::new("case_extended").on("case", e.id).county(Some(e.county_code)), now)?;
+    Ok(next)
+}
+
+/// Reports a disappearance (staff of the child's accommodation, or the social worker in scope): the
+/// episode with its reference, the suggested risk level, the routine's steps with their due times, and
+/// the notifications queued in the same transaction. The caller runs this inside `write_tx`.
+pub fn report(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    secret: &[u8],
+    input: &NewReport,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let scope = Scope::from(user);
+    let child = children::find(conn, &scope, input.child_id)?
+        .filter(|c| c.pseudonymised_at.is_none())
+        .ok_or_else(|| AppError::field("child_id", "no such child"))?;
+    if create::has_open(conn, child.id)? {
+        return Err(AppError::conflict("case_already_open", "this child already has an open episode"));
+    }
+    let accommodation = match children::current_accommodation(conn, child.id)? {
+        Some(id) => org::accommodation(conn, id)?,
+        None => None,
+    };
+    let municipality = accommodation
+        .as_ref()
+        .map(|a| a.municipality_code.clone())
+        .unwrap_or_else(|| child.responsible_municipality_code.clone());
+    let county = org::municipality_county(conn, &municipality)?.ok_or_else(AppError::internal)?;
+    let letter = create::county_letter(conn, &county)?;
+    let derived = create::derive(conn, &child, input.discovered_at)?;
+    let indicators = risk::combine(&input.risk_indicators, &derived);
+    let level = risk::suggest(&indicators, &derived);
+    let routine_row = routines::current(conn, &county)?.ok_or_else(AppError::internal)?;
+    let routine = routine_row.routine();
+    let reference = create::reference(conn, &county, &letter, input.discovered_at)?;
+    let review_due = crate::domain::deadline::IsoDuration::parse(&routine.review_period)
+        .map(|d| d.add_to(input.discovered_at))
+        .unwrap_or(input.discovered_at + Duration::days(91));
+    let new = create::NewEpisode {
+        reference: &reference,
+        county: &county,
+        municipality: &municipality,
+        accommodation: accommodation.as_ref(),
+        child: &child,
+        routine_version_id: routine_row.id,
+        report: input,
+        risk_level: level,
+        indicators: &indicators,
+        reported_by: user.id,
+        review_due,
+    };
+    let id = match create::insert(conn, &new, now) {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => {
+            return Err(AppError::conflict("case_already_open", "this child already has an open episode"))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let who = TimelineActor::from(user);
+    event(
+        conn,
+        id,
+        now,
+        "reported",
+        &who,
+        json!({"reference": reference, "risk_level": level.as_str(), "indicators": indicators}),
+    )?;
+    let f = facts(level, &indicators, &child);
+    instantiate_steps(conn, id, &routine, "missing", input.discovered_at, &f)?;
+    if input.report.search_actions.is_some() && create::search_done_with_report(conn, id, user.id, now)? {
+        event(conn, id, now, "step_done", &who, json!({"key": "search_and_contact"}))?;
+    }
+    let dir = create::directory(conn, &child, &county)?;
+    let situation = Situation {
+        office_hours: is_office_hours(now),
+        high_risk: level == RiskLevel::High,
+        trafficking_suspected: f.trafficking_suspected,
+    };
+    let (list, missing) = recipients::for_report(&dir, &situation);
+    for r in &list {
+        let window = routine.steps.iter().find(|s| s.key == r.step_key).and_then(|s| s.ack_window_duration());
+        let m = outbox::Outgoing {
+            episode_id: id,
+            kind: "case_reported",
+            recipient: r,
+            ack_window: window,
+            escalation_of: None,
+        };
+        outbox::enqueue(conn, secret, &m, now)?;
+    }
+    for kind in missing {
+        event(
+            conn,
+            id,
+            now,
+            "recipient_missing",
+            &TimelineActor { user_id: None, role: Some("system"), name: None },
+            json!({"recipient_kind": kind}),
+        )?;
+    }
+    audit::append(conn, &user.actor(), &Event::new("case_created").on("case", id).county(Some(county)), now)?;
+    Ok(id)
 }

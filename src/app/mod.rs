@@ -17,3 +17,21 @@ pub mod stats;
 pub mod users;
 
 pub use error::{AppError, AppResult, ErrorKind, FieldErrors};
+
+// The signed-in user is the actor of every use case: its scope for the queries, its name for the timeline.
+impl From<&crate::auth::AuthUser> for crate::store::scope::Scope {
+    fn from(u: &crate::auth::AuthUser) -> crate::store::scope::Scope {
+        crate::store::scope::Scope::new(
+            u.role,
+            u.county_code.as_deref(),
+            u.municipality_code.as_deref(),
+            u.accommodation_id,
+        )
+    }
+}
+
+impl<'a> From<&'a crate::auth::AuthUser> for crate::store::episodes::TimelineActor<'a> {
+    fn from(u: &'a crate::auth::AuthUser) -> Self {
+        crate::store::episodes::TimelineActor { user_id: Some(u.id), role: Some(u.role.as_str()), name: Some(&u.name) }
+    }
+}

@@ -31,9 +31,3 @@ impl Scope {
         matches!(self, Scope::County(_))
     }
 }
-
-impl From<&crate::auth::AuthUser> for Scope {
-    fn from(u: &crate::auth::AuthUser) -> Scope {
-        Scope::new(u.role, u.county_code.as_deref(), u.municipality_code.as_deref(), u.accommodation_id)
-    }
-}

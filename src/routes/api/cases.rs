@@ -1,3 +1,4 @@
+use crate::app::cases::{self as actions, Assessment, Found};
 use crate::auth::AuthUser;
 use crate::db::{read_tx, write_tx};
 use crate::domain::episode::CLOSURE_REASONS;
@@ -7,7 +8,6 @@ use crate::error::{AppError, AppResult};
 use crate::input::{body, path_id, Body, Input};
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
-use crate::store::episodes::actions::{self, Assessment, Found};
 use crate::store::episodes::create::{self};
 use crate::store::episodes::{self as store, CaseView, FoundDetails, StatusFilter, StepView};
 use crate::store::idempotency;
@@ -114,7 +114,7 @@ pub async fn post_case(st: &State<AppState>, user: AuthUser, key: IdempotencyKey
                         return replay(hit, &hash).map(Ok);
                     }
                 }
-                let id = create::create(c, &user, &secret, &report, now)?;
+                let id = crate::app::cases::report(c, &user, &secret, &report, now)?;
                 let Some(k) = &key else { return Ok(Err(id)) };
                 // The stored answer must be the one committed with the episode.
                 let row = create::load(c, id)?;

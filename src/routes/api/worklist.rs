@@ -4,14 +4,13 @@ use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::input::{body, path_id, Body};
 use crate::state::AppState;
-use crate::store::audit::{self, Event};
-use crate::store::episodes::{self as store, event, TimelineActor};
+use crate::store::audit::Event;
+use crate::store::episodes::{self as store};
 use crate::store::scope::Scope;
 use crate::store::worklist::{self, Compliance, WorkItem};
 use rocket::serde::json::Json;
 use rocket::State;
 use serde::Deserialize;
-use serde_json::json;
 
 /// The caller's pending and overdue steps across all open episodes in scope, most urgent first: staff get
 /// staff steps; social workers get their own and the system's (which they may complete or skip).
@@ -80,35 +79,8 @@ pub async fn post_case_extend(
     st.db
         .run(move |c| {
             write_tx(c, |c| {
-                let e = store::actions::load_for_action(c, &user, id)?;
-                store::actions::authorize(&user, &e, crate::domain::permission::Act::ExtendReview)?;
-                if e.status == "closed" {
-                    return Err(AppError::conflict("conflict", "the episode is closed"));
-                }
-                let period = crate::store::routines::by_id(c, e.routine_version_id)?.routine().review_period;
-                let next = crate::domain::deadline::IsoDuration::parse(&period)
-                    .map(|d| d.add_to(now))
-                    .unwrap_or(now + chrono::Duration::days(91));
-                use crate::db::schema::episodes;
-                use diesel::prelude::*;
-                diesel::update(episodes::table.find(e.id))
-                    .set((episodes::review_due_at.eq(next.naive_utc()), episodes::updated_at.eq(now.naive_utc())))
-                    .execute(c)?;
-                event(
-                    c,
-                    e.id,
-                    now,
-                    "review_extended",
-                    &TimelineActor::from(&user),
-                    json!({"until": next, "reason": reason}),
-                )?;
-                audit::append(
-                    c,
-                    &user.actor(),
-                    &Event::new("case_extended").on("case", e.id).county(Some(e.county_code.clone())),
-                    now,
-                )?;
-                let row = store::create::load(c, e.id)?;
+                crate::app::cases::extend(c, &user, id, &reason, now)?;
+                let row = store::create::load(c, id)?;
                 store::views(c, std::slice::from_ref(&row), &Scope::from(&user), &user.language, now, true)?
                     .pop()
                     .ok_or_else(AppError::internal)

@@ -1,24 +1,17 @@
 //! Reporting a disappearance: one transaction that creates the episode, its steps, its timeline, its
 //! outbox rows and its access-log entry — all or nothing.
 
-use super::{event, EpisodeRow, Report, TimelineActor};
-use crate::app::AppError;
-use crate::auth::AuthUser;
+use super::{EpisodeRow, Report};
 use crate::db::schema::{counties, episode_steps, episodes, reference_counters, users};
 use crate::db::{is_unique_violation, AnyConnection};
-use crate::domain::calendar::{is_office_hours, local_date, to_local};
-use crate::domain::recipients::{self, Directory, Situation};
+use crate::domain::calendar::{local_date, to_local};
+use crate::domain::recipients::Directory;
 use crate::domain::risk::{self, Derived, RiskLevel};
 use crate::domain::routine::{Facts, Routine};
-use crate::notify::outbox;
-use crate::store::audit::{self, Event};
-use crate::store::children::{self, age_on, eighteenth_birthday, ChildRow};
-use crate::store::org;
-use crate::store::routines;
-use crate::store::scope::Scope;
+use crate::store::children::{age_on, eighteenth_birthday, ChildRow};
+use crate::store::org::{self, Accommodation};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use diesel::prelude::*;
-use serde_json::json;
 
 pub struct NewReport {
     pub child_id: i64,
@@ -165,140 +158,97 @@ pub fn directory(conn: &mut AnyConnection, child: &ChildRow, county: &str) -> Qu
     })
 }
 
-/// Creates the episode; the caller runs this inside `write_tx`.
-pub fn create(
-    conn: &mut AnyConnection,
-    user: &AuthUser,
-    secret: &[u8],
-    input: &NewReport,
-    now: DateTime<Utc>,
-) -> Result<i64, AppError> {
-    let scope = Scope::from(user);
-    let child = children::find(conn, &scope, input.child_id)?
-        .filter(|c| c.pseudonymised_at.is_none())
-        .ok_or_else(|| AppError::field("child_id", "no such child"))?;
-    let open: bool = diesel::select(diesel::dsl::exists(
-        episodes::table.filter(episodes::child_id.eq(child.id)).filter(episodes::status.ne("closed")),
+/// Whether the child has an episode that is not closed.
+pub fn has_open(conn: &mut AnyConnection, child_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        episodes::table.filter(episodes::child_id.eq(child_id)).filter(episodes::status.ne("closed")),
     ))
-    .get_result(conn)?;
-    if open {
-        return Err(AppError::conflict("case_already_open", "this child already has an open episode"));
-    }
-    let accommodation = match children::current_accommodation(conn, child.id)? {
-        Some(id) => org::accommodation(conn, id)?,
-        None => None,
-    };
-    let municipality = accommodation
-        .as_ref()
-        .map(|a| a.municipality_code.clone())
-        .unwrap_or_else(|| child.responsible_municipality_code.clone());
-    let county = org::municipality_county(conn, &municipality)?.ok_or_else(AppError::internal)?;
-    let letter: String = counties::table.find(&county).select(counties::letter).first(conn)?;
-    let derived = derive(conn, &child, input.discovered_at)?;
-    let indicators = risk::combine(&input.risk_indicators, &derived);
-    let level = risk::suggest(&indicators, &derived);
-    let routine_row = routines::current(conn, &county)?.ok_or_else(AppError::internal)?;
-    let routine = routine_row.routine();
-    let reference = next_reference(conn, &county, &letter, to_local(input.discovered_at).year())?;
-    let review_due = crate::domain::deadline::IsoDuration::parse(&routine.review_period)
-        .map(|d| d.add_to(input.discovered_at))
-        .unwrap_or(input.discovered_at + Duration::days(91));
-    let inserted = crate::db::on_backend!(conn, |c| diesel::insert_into(episodes::table)
+    .get_result(conn)
+}
+
+pub fn county_letter(conn: &mut AnyConnection, county: &str) -> QueryResult<String> {
+    counties::table.find(county).select(counties::letter).first(conn)
+}
+
+/// The next reference of a county's year (`AB-2026-0042`).
+pub fn reference(conn: &mut AnyConnection, county: &str, letter: &str, at: DateTime<Utc>) -> QueryResult<String> {
+    next_reference(conn, county, letter, to_local(at).year())
+}
+
+/// A new episode as reported; the child's age, sex, nationality and accommodation kind are kept on the
+/// episode, so that the statistics never change when the child is pseudonymised later.
+pub struct NewEpisode<'a> {
+    pub reference: &'a str,
+    pub county: &'a str,
+    pub municipality: &'a str,
+    pub accommodation: Option<&'a Accommodation>,
+    pub child: &'a ChildRow,
+    pub routine_version_id: i64,
+    pub report: &'a NewReport,
+    pub risk_level: RiskLevel,
+    pub indicators: &'a [String],
+    pub reported_by: i64,
+    pub review_due: DateTime<Utc>,
+}
+
+/// Inserts the episode; a second open episode of the same child is refused by the database
+/// (`Err` with a unique violation).
+pub fn insert(conn: &mut AnyConnection, n: &NewEpisode, now: DateTime<Utc>) -> QueryResult<i64> {
+    let input = n.report;
+    crate::db::on_backend!(conn, |c| diesel::insert_into(episodes::table)
         .values((
-            episodes::reference.eq(&reference),
-            episodes::county_code.eq(&county),
-            episodes::municipality_code.eq(&municipality),
-            episodes::responsible_municipality_code.eq(&child.responsible_municipality_code),
-            episodes::accommodation_id.eq(accommodation.as_ref().map(|a| a.id)),
-            episodes::child_id.eq(child.id),
-            episodes::routine_version_id.eq(routine_row.id),
+            episodes::reference.eq(n.reference),
+            episodes::county_code.eq(n.county),
+            episodes::municipality_code.eq(n.municipality),
+            episodes::responsible_municipality_code.eq(&n.child.responsible_municipality_code),
+            episodes::accommodation_id.eq(n.accommodation.map(|a| a.id)),
+            episodes::child_id.eq(n.child.id),
+            episodes::routine_version_id.eq(n.routine_version_id),
             episodes::status.eq("missing"),
             episodes::discovered_at.eq(input.discovered_at.naive_utc()),
             episodes::last_seen_at.eq(input.last_seen_at.naive_utc()),
             episodes::report.eq(serde_json::to_string(&input.report).unwrap_or_else(|_| "{}".into())),
             episodes::whereabouts_known.eq(input.whereabouts_known),
-            episodes::risk_level.eq(level.as_str()),
-            episodes::risk_indicators.eq(serde_json::to_string(&indicators).unwrap_or_else(|_| "[]".into())),
+            episodes::risk_level.eq(n.risk_level.as_str()),
+            episodes::risk_indicators.eq(serde_json::to_string(n.indicators).unwrap_or_else(|_| "[]".into())),
             episodes::risk_assessed.eq(false),
-            episodes::reported_by.eq(user.id),
-            episodes::child_age_years.eq(age_on(child.date_of_birth, local_date(input.discovered_at))),
-            episodes::child_sex.eq(&child.sex),
-            episodes::child_nationality.eq(&child.nationality),
-            episodes::accommodation_kind.eq(accommodation.as_ref().map(|a| a.kind.clone())),
+            episodes::reported_by.eq(n.reported_by),
+            episodes::child_age_years.eq(age_on(n.child.date_of_birth, local_date(input.discovered_at))),
+            episodes::child_sex.eq(&n.child.sex),
+            episodes::child_nationality.eq(&n.child.nationality),
+            episodes::accommodation_kind.eq(n.accommodation.map(|a| a.kind.clone())),
             episodes::created_at.eq(now.naive_utc()),
             episodes::updated_at.eq(now.naive_utc()),
-            episodes::review_due_at.eq(review_due.naive_utc()),
+            episodes::review_due_at.eq(n.review_due.naive_utc()),
         ))
         .returning(episodes::id)
-        .get_result::<i64>(c));
-    let id = match inserted {
-        Ok(id) => id,
-        Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::conflict("case_already_open", "this child already has an open episode"))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let who = TimelineActor::from(user);
-    event(
-        conn,
-        id,
-        now,
-        "reported",
-        &who,
-        json!({"reference": reference, "risk_level": level.as_str(), "indicators": indicators}),
-    )?;
-    let f = facts(level, &indicators, &child);
-    instantiate_steps(conn, id, &routine, "missing", input.discovered_at, &f)?;
-    if input.report.search_actions.is_some() {
-        let search: Option<i64> = episode_steps::table
-            .filter(episode_steps::episode_id.eq(id))
-            .filter(episode_steps::key.eq("search_and_contact"))
-            .select(episode_steps::id)
-            .first(conn)
-            .optional()?;
-        if let Some(step) = search {
-            diesel::update(episode_steps::table.find(step))
-                .set((
-                    episode_steps::status.eq("done"),
-                    episode_steps::completed_at.eq(now.naive_utc()),
-                    episode_steps::completed_by.eq(user.id),
-                    episode_steps::note.eq("recorded with the report"),
-                ))
-                .execute(conn)?;
-            crate::store::step_stats::finished(conn, step, now)?;
-            event(conn, id, now, "step_done", &who, json!({"key": "search_and_contact"}))?;
-        }
-    }
-    let dir = directory(conn, &child, &county)?;
-    let situation = Situation {
-        office_hours: is_office_hours(now),
-        high_risk: level == RiskLevel::High,
-        trafficking_suspected: f.trafficking_suspected,
-    };
-    let (list, missing) = recipients::for_report(&dir, &situation);
-    for r in &list {
-        let window = routine.steps.iter().find(|s| s.key == r.step_key).and_then(|s| s.ack_window_duration());
-        let m = outbox::Outgoing {
-            episode_id: id,
-            kind: "case_reported",
-            recipient: r,
-            ack_window: window,
-            escalation_of: None,
-        };
-        outbox::enqueue(conn, secret, &m, now)?;
-    }
-    for kind in missing {
-        event(
-            conn,
-            id,
-            now,
-            "recipient_missing",
-            &TimelineActor { user_id: None, role: Some("system"), name: None },
-            json!({"recipient_kind": kind}),
-        )?;
-    }
-    audit::append(conn, &user.actor(), &Event::new("case_created").on("case", id).county(Some(county)), now)?;
-    Ok(id)
+        .get_result::<i64>(c))
+}
+
+/// Records `search_and_contact` as done with the report, when the routine has it; true when it did.
+pub fn search_done_with_report(
+    conn: &mut AnyConnection,
+    episode: i64,
+    by: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let search: Option<i64> = episode_steps::table
+        .filter(episode_steps::episode_id.eq(episode))
+        .filter(episode_steps::key.eq("search_and_contact"))
+        .select(episode_steps::id)
+        .first(conn)
+        .optional()?;
+    let Some(step) = search else { return Ok(false) };
+    diesel::update(episode_steps::table.find(step))
+        .set((
+            episode_steps::status.eq("done"),
+            episode_steps::completed_at.eq(now.naive_utc()),
+            episode_steps::completed_by.eq(by),
+            episode_steps::note.eq("recorded with the report"),
+        ))
+        .execute(conn)?;
+    crate::store::step_stats::finished(conn, step, now)?;
+    Ok(true)
 }
 
 /// The loaded episode, for the caller to render after `create`.

@@ -4,8 +4,8 @@
 //! pseudonymised record for county officers (reference, municipality, dates, state, risk level, step
 //! times; never names, free text, addresses or photos).
 
-pub mod actions;
 pub mod create;
+pub mod writes;
 
 use super::children::utc;
 use super::scope::Scope;
@@ -472,12 +472,6 @@ pub struct TimelineActor<'a> {
     pub user_id: Option<i64>,
     pub role: Option<&'a str>,
     pub name: Option<&'a str>,
-}
-
-impl<'a> From<&'a crate::auth::AuthUser> for TimelineActor<'a> {
-    fn from(u: &'a crate::auth::AuthUser) -> Self {
-        TimelineActor { user_id: Some(u.id), role: Some(u.role.as_str()), name: Some(&u.name) }
-    }
 }
 
 pub fn event(

@@ -1,4 +1,5 @@
 use super::{base, flash, local, page, put, PageError, PageResult};
+use crate::app::cases::{self as actions, Assessment, Found};
 use crate::auth::AuthUser;
 use crate::db::write_tx;
 use crate::domain::episode::CLOSURE_REASONS;
@@ -9,7 +10,6 @@ use crate::i18n;
 use crate::input::Input;
 use crate::state::AppState;
 use crate::store::audit::Event;
-use crate::store::episodes::actions::{self, Assessment, Found};
 use crate::store::episodes::{self as store, create, FoundDetails, StatusFilter};
 use crate::store::scope::Scope;
 use crate::store::worklist;

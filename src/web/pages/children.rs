@@ -12,7 +12,6 @@ use crate::input::Input;
 use crate::state::AppState;
 use crate::store::audit::Event;
 use crate::store::children::{self, ChildView};
-use crate::store::episodes::create;
 use crate::store::org;
 use crate::store::scope::Scope;
 use crate::web::session::CsrfChecked;
@@ -405,7 +404,7 @@ pub async fn post_report(
     let secret = st.settings.jwt_secret.clone().into_bytes();
     let u = user.clone();
     let result = if inp.ok() {
-        st.db.run(move |c| write_tx(c, |c| create::create(c, &u, &secret, &report, now))).await
+        st.db.run(move |c| write_tx(c, |c| crate::app::cases::report(c, &u, &secret, &report, now))).await
     } else {
         Err(AppError::validation(inp.errors))
     };
