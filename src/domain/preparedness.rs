@@ -71,14 +71,13 @@ pub fn check_change(raw: &Value) -> Result<&Map<String, Value>, Errors> {
     }
 }
 
-/// A field name safe to echo in an error: a name of the allowed shape as it is, anything else cut to the
-/// allowed characters (never free text from the request), or `key` when nothing is left.
+/// A refused field name as the error names it: as given when it is short printable ASCII (so a client
+/// sees which of its fields is wrong), otherwise `key`.
 fn printable_key(k: &str) -> String {
-    let cut: String = k.chars().filter(|c| c.is_ascii_lowercase() || *c == '_').take(MAX_KEY_CHARS).collect();
-    if cut.is_empty() {
-        "key".into()
+    if !k.is_empty() && k.len() <= MAX_KEY_CHARS && k.bytes().all(|b| b.is_ascii_graphic()) {
+        k.to_string()
     } else {
-        cut
+        "key".into()
     }
 }
 
@@ -209,9 +208,11 @@ mod tests {
             assert_eq!(e.keys().collect::<Vec<_>>(), ["preparedness.phones"], "{bad}");
         }
         let e = check_change(&json!({"Height": "x"})).unwrap_err();
-        assert!(e.contains_key("preparedness.eight"), "{e:?}");
+        assert!(e.contains_key("preparedness.Height"), "{e:?}");
         let e = check_change(&json!({"height2": "x"})).unwrap_err();
-        assert!(e.contains_key("preparedness.height"), "{e:?}");
+        assert!(e.contains_key("preparedness.height2"), "{e:?}");
+        let e = check_change(&json!({"a b\u{202e}": "x"})).unwrap_err();
+        assert!(e.contains_key("preparedness.key"), "{e:?}");
         assert!(check_change(&json!("text")).unwrap_err().contains_key("preparedness"));
         assert!(check_change(&json!({"x": "a\u{0007}b"})).is_err());
         assert!(check_change(&json!({"x": "x".repeat(MAX_TEXT_CHARS + 1)})).is_err());

@@ -205,7 +205,7 @@ db_test!(a_sheet_value_of_another_kind_is_refused_by_field_and_changes_nothing, 
         (json!({"phones": [1, 2]}), "preparedness.phones"),
         (json!({"phones": [["+46"]]}), "preparedness.phones"),
         (json!({"height": {"cm": 172}}), "preparedness.height"),
-        (json!({"Height": "172"}), "preparedness.eight"),
+        (json!({"Height": "172"}), "preparedness.Height"),
         (json!({"hair": "x".repeat(4001)}), "preparedness.hair"),
     ] {
         let (s, v) = app.patch(&path, Some(&w.staff), json!({"preparedness": bad, })).await;

@@ -102,12 +102,8 @@ db_test!(every_input_form_stores_valid_data_and_refuses_a_bad_field_at_the_field
     )
     .await;
     let police = |a: &TestApp| {
-        counties::table
-            .filter(counties::code.eq("01"))
-            .select(counties::police_email)
-            .first::<Option<String>>(&mut *a.conn())
-            .ok()
-            .flatten()
+        let q = counties::table.filter(counties::code.eq("01")).select(counties::police_email);
+        q.first::<Option<String>>(&mut *a.conn()).ok().flatten()
     };
     check(
         &app,
@@ -127,12 +123,8 @@ db_test!(every_input_form_stores_valid_data_and_refuses_a_bad_field_at_the_field
     )
     .await;
     let on_call = |a: &TestApp| {
-        municipalities::table
-            .filter(municipalities::code.eq("0180"))
-            .select(municipalities::on_call_email)
-            .first::<Option<String>>(&mut *a.conn())
-            .ok()
-            .flatten()
+        let q = municipalities::table.filter(municipalities::code.eq("0180")).select(municipalities::on_call_email);
+        q.first::<Option<String>>(&mut *a.conn()).ok().flatten()
     };
     check(
         &app,
