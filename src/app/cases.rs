@@ -133,16 +133,7 @@ pub fn complete_step(
         };
         writes::set_police_reference(conn, e.id, r)?;
     }
-    writes::finish_step(conn, &s, "done", Some(user.id), note.as_deref(), now)?;
-    writes::touch(conn, e.id, now)?;
-    event(conn, e.id, now, "step_done", &TimelineActor::from(user), json!({"key": s.key}))?;
-    audit::append(
-        conn,
-        &user.actor(),
-        &Event::new("case_step_done").on("case", e.id).county(Some(e.county_code)).detail(s.key.clone()),
-        now,
-    )?;
-    step(conn, id, key)
+    finish(conn, user, &e, &s, "done", note.as_deref(), now)
 }
 
 /// Skips a step with a reason (social worker only).
@@ -163,16 +154,28 @@ pub fn skip_step(
     if s.status != "pending" {
         return Err(AppError::conflict("conflict", "the step is already done or skipped"));
     }
-    writes::finish_step(conn, &s, "skipped", Some(user.id), Some(reason), now)?;
+    finish(conn, user, &e, &s, "skipped", Some(reason), now)
+}
+
+/// A step done or skipped by a person: the step, the episode's change time, the timeline event and the
+/// access-log entry together; answers the step as it now is.
+fn finish(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    e: &EpisodeRow,
+    s: &StepRow,
+    status: &str,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<StepRow, AppError> {
+    writes::finish_step(conn, s, status, Some(user.id), note, now)?;
     writes::touch(conn, e.id, now)?;
-    event(conn, e.id, now, "step_skipped", &TimelineActor::from(user), json!({"key": s.key}))?;
-    audit::append(
-        conn,
-        &user.actor(),
-        &Event::new("case_step_skipped").on("case", e.id).county(Some(e.county_code)).detail(s.key.clone()),
-        now,
-    )?;
-    step(conn, id, key)
+    let (kind, action) =
+        if status == "done" { ("step_done", "case_step_done") } else { ("step_skipped", "case_step_skipped") };
+    event(conn, e.id, now, kind, &TimelineActor::from(user), json!({"key": s.key}))?;
+    let entry = Event::new(action).on("case", e.id).county(Some(e.county_code.clone())).detail(s.key.clone());
+    audit::append(conn, &user.actor(), &entry, now)?;
+    step(conn, e.id, &s.key)
 }
 
 /// Re-times pending steps after a risk change (high risk shortens deadlines) and adds steps whose
