@@ -9,6 +9,7 @@ pub mod ack;
 pub mod auth;
 pub mod cases;
 pub mod children;
+pub mod command;
 pub mod error;
 pub mod input;
 pub mod org;

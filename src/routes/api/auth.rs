@@ -1,13 +1,12 @@
 use crate::app::auth::{login, LoginResponse};
+use crate::app::users::{self as users_app, ChangePassword, ChangeUser};
 use crate::auth::guard::ClientIp;
 use crate::auth::session_cookie;
-use crate::auth::{password, AuthUser, SESSION_COOKIE};
-use crate::db::write_tx;
+use crate::auth::{AuthUser, SESSION_COOKIE};
 use crate::error::{AppError, AppResult};
-use crate::input::{body, Body};
+use crate::input::{body, command, Body};
 use crate::state::AppState;
-use crate::store::audit::{self, Event};
-use crate::store::users::{self, UserChanges, UserView};
+use crate::store::users::{self, UserView};
 use rocket::http::{Cookie, CookieJar, Status};
 use rocket::serde::json::Json;
 use rocket::State;
@@ -58,70 +57,24 @@ pub async fn get_me(st: &State<AppState>, user: AuthUser) -> AppResult<Json<User
     row.map(|r| Json(UserView::from(&r))).ok_or_else(AppError::unauthorized)
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct MePatch {
-    /// `sv` or `en`
-    pub language: Option<String>,
-    pub name: Option<String>,
-}
-
 /// Change one's own name or interface language.
-#[utoipa::path(patch, path = "/api/v1/me", tag = "auth", request_body = MePatch, security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/me", tag = "auth", request_body = ChangeUser, security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::patch("/me", data = "<data>")]
 pub async fn patch_me(st: &State<AppState>, user: AuthUser, data: Body) -> AppResult<Json<UserView>> {
-    let mut inp = body(data)?;
-    let ch =
-        UserChanges { name: inp.opt_str("name", 200), active: None, language: inp.opt_enum("language", &["sv", "en"]) };
-    inp.finish()?;
-    let now = st.clock.now();
-    let id = user.id;
-    let row = st
-        .db
-        .run(move |c| {
-            write_tx(c, |c| {
-                users::update(c, id, &ch, now)?;
-                users::by_id(c, id)
-            })
-            .map_err(AppError::from)
-        })
-        .await?;
-    row.map(|r| Json(UserView::from(&r))).ok_or_else(AppError::unauthorized)
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct PasswordChange {
-    pub current_password: String,
-    /// at least 12 characters
-    pub new_password: String,
+    let input = command(data)?;
+    let (now, id) = (st.clock.now(), user.id);
+    st.db.run(move |c| users_app::change_own(c, id, input, now)).await.map(Json)
 }
 
 /// Change one's own password; every token issued before is revoked.
-#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange,
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = ChangePassword,
     security(("bearer" = [])),
     responses((status = 204), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/me/password", data = "<data>")]
 pub async fn post_me_password(st: &State<AppState>, user: AuthUser, data: Body) -> AppResult<Status> {
-    let mut inp = body(data)?;
-    let current = inp.req_str("current_password", 1024);
-    let new = inp.password("new_password");
-    inp.finish()?;
-    let now = st.clock.now();
-    let actor = user.actor();
-    let id = user.id;
-    st.db
-        .run(move |c| -> AppResult<()> {
-            let row = users::by_id(c, id)?.ok_or_else(AppError::unauthorized)?;
-            if !password::verify(&current, &row.password_hash) {
-                return Err(AppError::field("current_password", "wrong password"));
-            }
-            let hash = password::hash(&new).map_err(|_| AppError::internal())?;
-            write_tx(c, |c| {
-                users::set_password(c, id, &hash, now)?;
-                audit::append(c, &actor, &Event::new("password_changed").on("user", id), now)
-            })?;
-            Ok(())
-        })
-        .await?;
+    let input = command(data)?;
+    let (now, id, actor) = (st.clock.now(), user.id, user.actor());
+    st.db.run(move |c| users_app::change_password(c, id, &actor, input, now)).await?;
     Ok(Status::NoContent)
 }

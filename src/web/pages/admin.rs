@@ -1,6 +1,7 @@
-use super::{base, flash, page, put, PageResult};
-use crate::app::users::{create_user, read_user};
-use crate::auth::{password, AuthUser};
+use super::{base, flash, flash_refusal, page, put, PageResult};
+use crate::app::command::Submitted;
+use crate::app::users::{self as users_app, ChangeUser, CreateUser, ResetPassword};
+use crate::auth::AuthUser;
 use crate::db::write_tx;
 use crate::domain::role::Role;
 use crate::error::{AppError, FieldErrors};
@@ -9,7 +10,7 @@ use crate::input::Input;
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
 use crate::store::org::{self, MunicipalityContacts, ACCOMMODATION_KINDS};
-use crate::store::users::{self, UserChanges, UserView};
+use crate::store::users::{self, UserView};
 use crate::web::session::{lang, CsrfChecked};
 use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};
@@ -82,26 +83,21 @@ pub async fn post_user_page(
 ) -> PageResult {
     user.require(&[Role::Admin])?;
     let f = form.into_inner();
-    let mut body = Map::new();
-    for (k, v) in [
-        ("email", &f.email),
-        ("name", &f.name),
-        ("role", &f.role),
-        ("county_code", &f.county_code),
-        ("municipality_code", &f.municipality_code),
-    ] {
-        put(&mut body, k, v);
+    let mut input = Submitted::new(CreateUser {
+        email: f.email.clone(),
+        name: f.name.clone(),
+        password: f.password.clone(),
+        role: f.role.as_deref().and_then(Role::parse),
+        county_code: f.county_code.clone(),
+        municipality_code: f.municipality_code.clone(),
+        accommodation_id: f.accommodation_id,
+        language: None,
+    });
+    if f.role.as_deref().is_some_and(|r| Role::parse(r).is_none()) {
+        input.refuse("role", format!("must be one of: {}", Role::NAMES.join(", ")));
     }
-    if let Some(p) = &f.password {
-        body.insert("password".into(), json!(p));
-    }
-    if let Some(a) = f.accommodation_id {
-        body.insert("accommodation_id".into(), json!(a));
-    }
-    let mut inp = Input::new(body);
-    let draft = read_user(&mut inp);
     let (now, actor) = (st.clock.now(), user.actor());
-    match st.db.run(move |c| create_user(c, inp, draft, &actor, now)).await {
+    match st.db.run(move |c| users_app::create(c, input, &actor, now)).await {
         Ok(_) => flash("/admin/users".into(), i18n::t(lang(Some(&user), cookies), "saved")),
         Err(e) if e.fields.is_some() => users_page(st, &user, cookies, None, &f, e.fields.unwrap_or_default()).await,
         Err(e) => Err(e.into()),
@@ -123,26 +119,13 @@ pub async fn post_user_active_page(
     form: Form<ActiveForm>,
 ) -> PageResult {
     user.require(&[Role::Admin])?;
-    let active = form.active.unwrap_or(true);
-    if id == user.id && !active {
-        return flash("/admin/users".into(), "you cannot deactivate yourself");
+    let input = Submitted::new(ChangeUser { active: Some(form.active.unwrap_or(true)), ..Default::default() });
+    let l = lang(Some(&user), cookies);
+    let now = st.clock.now();
+    match st.db.run(move |c| users_app::change(c, &user, id, input, now)).await {
+        Ok(_) => flash("/admin/users".into(), i18n::t(l, "saved")),
+        Err(e) => flash_refusal("/admin/users", l, e),
     }
-    let (now, actor) = (st.clock.now(), user.actor());
-    st.db
-        .run(move |c| {
-            write_tx(c, |c| {
-                users::update(c, id, &UserChanges { name: None, active: Some(active), language: None }, now)?;
-                audit::append(
-                    c,
-                    &actor,
-                    &Event::new(if active { "user_activated" } else { "user_deactivated" }).on("user", id),
-                    now,
-                )?;
-                Ok::<_, AppError>(())
-            })
-        })
-        .await?;
-    flash("/admin/users".into(), i18n::t(lang(Some(&user), cookies), "saved"))
 }
 
 #[derive(FromForm)]
@@ -160,25 +143,13 @@ pub async fn post_user_password_page(
     form: Form<ResetForm>,
 ) -> PageResult {
     user.require(&[Role::Admin])?;
-    let pw = form.into_inner().password.unwrap_or_default();
-    if pw.chars().count() < crate::auth::MIN_PASSWORD_CHARS {
-        return flash(
-            "/admin/users".into(),
-            &format!("{}: at least 12 characters", i18n::t(lang(Some(&user), cookies), "new_password")),
-        );
+    let input = Submitted::new(ResetPassword { password: form.into_inner().password });
+    let l = lang(Some(&user), cookies);
+    let now = st.clock.now();
+    match st.db.run(move |c| users_app::reset_password(c, &user, id, input, now)).await {
+        Ok(()) => flash("/admin/users".into(), i18n::t(l, "saved")),
+        Err(e) => flash_refusal("/admin/users", l, e),
     }
-    let hash = password::hash(&pw).map_err(|_| AppError::internal())?;
-    let (now, actor) = (st.clock.now(), user.actor());
-    st.db
-        .run(move |c| {
-            write_tx(c, |c| {
-                users::set_password(c, id, &hash, now)?;
-                audit::append(c, &actor, &Event::new("password_reset").on("user", id), now)?;
-                Ok::<_, AppError>(())
-            })
-        })
-        .await?;
-    flash("/admin/users".into(), i18n::t(lang(Some(&user), cookies), "saved"))
 }
 
 async fn accommodations_page(

@@ -1,5 +1,7 @@
 use super::{base, page, redirect, PageResult};
 use crate::app::auth::login;
+use crate::app::command::Submitted;
+use crate::app::users::{self as users_app, ChangePassword, ChangeUser};
 use crate::auth::guard::ClientIp;
 use crate::auth::session_cookie;
 use crate::auth::{AuthUser, SESSION_COOKIE};
@@ -7,7 +9,6 @@ use crate::domain::role::Role;
 use crate::error::FieldErrors;
 use crate::i18n;
 use crate::state::AppState;
-use crate::store::users::{self, UserChanges};
 use crate::web::session::{CsrfChecked, LANG_COOKIE};
 use rocket::form::{Form, FromForm};
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
@@ -97,13 +98,9 @@ pub async fn post_language(
     cookies.add(Cookie::build((LANG_COOKIE, lang)).same_site(SameSite::Strict).path("/").build());
     if let Some(u) = user {
         let now = st.clock.now();
-        let ch = UserChanges { name: None, active: None, language: Some(lang.to_string()) };
-        let _ = st
-            .db
-            .run(move |c| {
-                crate::db::write_tx(c, |c| users::update(c, u.id, &ch, now)).map_err(crate::error::AppError::from)
-            })
-            .await;
+        let input = Submitted::new(ChangeUser { language: Some(lang.to_string()), ..Default::default() });
+        // The cookie already carries the choice; the account keeps it when the database is reachable.
+        let _ = st.db.run(move |c| users_app::change_own(c, u.id, input, now)).await;
     }
     Redirect::to("/")
 }
@@ -129,38 +126,13 @@ pub async fn post_password(
     form: Form<PasswordForm>,
 ) -> PageResult {
     let f = form.into_inner();
-    let (current, new) = (f.current_password.unwrap_or_default(), f.new_password.unwrap_or_default());
-    let now = st.clock.now();
+    let input = Submitted::new(ChangePassword { current_password: f.current_password, new_password: f.new_password });
     let lang = crate::web::session::lang(Some(&user), cookies);
-    let id = user.id;
-    let actor = user.actor();
-    let result = st
-        .db
-        .run(move |c| -> Result<Result<(), FieldErrors>, crate::error::AppError> {
-            let mut errors = FieldErrors::new();
-            let row = users::by_id(c, id).ok().flatten();
-            if !row.as_ref().is_some_and(|r| crate::auth::password::verify(&current, &r.password_hash)) {
-                errors.insert("current_password".into(), "wrong password".into());
-            }
-            if new.chars().count() < crate::auth::MIN_PASSWORD_CHARS {
-                errors.insert("new_password".into(), "at least 12 characters".into());
-            }
-            if !errors.is_empty() {
-                return Ok(Err(errors));
-            }
-            let hash = crate::auth::password::hash(&new).map_err(|_| crate::error::AppError::internal())?;
-            crate::db::write_tx(c, |c| {
-                users::set_password(c, id, &hash, now)?;
-                crate::store::audit::append(
-                    c,
-                    &actor,
-                    &crate::store::audit::Event::new("password_changed").on("user", id),
-                    now,
-                )
-            })?;
-            Ok(Ok(()))
-        })
-        .await?;
+    let (now, id, actor) = (st.clock.now(), user.id, user.actor());
+    let result = match st.db.run(move |c| users_app::change_password(c, id, &actor, input, now)).await {
+        Ok(()) => Ok(()),
+        Err(e) => Err(e.fields.clone().ok_or(e)?),
+    };
     match result {
         Ok(()) => {
             cookies.remove(Cookie::build(SESSION_COOKIE).path("/"));

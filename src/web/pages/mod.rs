@@ -143,6 +143,18 @@ pub fn flash(to: String, message: &str) -> PageResult {
     Ok(Out::Flash(Flash::success(Redirect::to(to), message.to_string())))
 }
 
+/// A refused action whose form has no page of its own: back to `to` with each field's reason, the field
+/// named in the page's language. Anything but a refusal of fields is answered as an error page.
+pub fn flash_refusal(to: &str, l: &str, e: crate::error::AppError) -> PageResult {
+    match &e.fields {
+        Some(fields) => {
+            let text = fields.iter().map(|(k, v)| format!("{}: {v}", i18n::t(l, k))).collect::<Vec<_>>().join("; ");
+            Ok(Out::Flash(Flash::error(Redirect::to(to.to_string()), text)))
+        }
+        None => Err(e.into()),
+    }
+}
+
 /// Local time for people: `2026-11-30 10:15`.
 pub fn local(t: chrono::DateTime<chrono::Utc>) -> String {
     crate::domain::calendar::to_local(t).format("%Y-%m-%d %H:%M").to_string()
