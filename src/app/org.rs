@@ -1,44 +1,152 @@
-//! Organisation: accommodations (admin). Every change is written to the access log.
+//! Organisation: accommodations (admin) and the contact directories that say where each notification
+//! goes (county: admin or the county's own officer; municipality: admin or the municipality's own social
+//! worker). Every change is written to the access log.
 
-use super::input::Input;
-use crate::app::AppResult;
-use crate::db::write_tx;
+use super::command::{Check, Submitted};
+use crate::app::{AppError, AppResult};
+use crate::auth::AuthUser;
+use crate::db::{write_tx, AnyConnection};
+use crate::domain::role::Role;
 use crate::domain::validate::{is_municipality_code, is_phone};
 use crate::store::audit::{self, Event};
-use crate::store::org::{self, Accommodation, NewAccommodation, ACCOMMODATION_KINDS};
+use crate::store::org::{
+    self, Accommodation, CountyContacts, MunicipalityContacts, NewAccommodation, ACCOMMODATION_KINDS,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
-/// The fields of a new accommodation with their format rules; shared by the API and the admin page.
-pub fn read_accommodation(inp: &mut Input) -> NewAccommodation {
-    let name = inp.req_str("name", 200);
-    let kind = inp.req_enum("kind", &ACCOMMODATION_KINDS);
-    let municipality_code = inp.req_str("municipality_code", 4);
-    if !municipality_code.is_empty() && !is_municipality_code(&municipality_code) {
-        inp.error("municipality_code", "must be a 4-digit municipality code");
+/// `POST /api/v1/accommodations` and the admin's accommodation form.
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct CreateAccommodation {
+    #[schema(required = true)]
+    pub name: Option<String>,
+    /// hvb, stodboende, familjehem, jourhem or other
+    #[schema(required = true)]
+    pub kind: Option<String>,
+    #[schema(required = true)]
+    pub municipality_code: Option<String>,
+    /// the 24/7 phone
+    #[schema(required = true)]
+    pub phone: Option<String>,
+    #[schema(required = true)]
+    pub email: Option<String>,
+}
+
+impl CreateAccommodation {
+    pub fn validate(&mut self, ck: &mut Check) {
+        ck.req_text("name", &mut self.name, 200);
+        ck.one_of("kind", &mut self.kind, &ACCOMMODATION_KINDS);
+        ck.required("kind", &self.kind);
+        ck.req_text("municipality_code", &mut self.municipality_code, 4);
+        if self.municipality_code.as_deref().is_some_and(|m| !is_municipality_code(m)) {
+            ck.error("municipality_code", "must be a 4-digit municipality code");
+        }
+        ck.req_text("phone", &mut self.phone, 40);
+        if self.phone.as_deref().is_some_and(|p| !is_phone(p)) {
+            ck.error("phone", "not a valid phone number");
+        }
+        ck.email("email", &mut self.email);
+        ck.required("email", &self.email);
     }
-    let phone = inp.req_str("phone", 40);
-    if !phone.is_empty() && !is_phone(&phone) {
-        inp.error("phone", "not a valid phone number");
-    }
-    let email = inp.req_email("email");
-    NewAccommodation { name, kind, municipality_code, phone, email }
 }
 
 /// Checks the municipality exists, then stores the accommodation and its access-log entry together.
 pub fn create_accommodation(
-    c: &mut crate::db::AnyConnection,
-    mut inp: Input,
-    new: NewAccommodation,
-    actor: &crate::store::audit::Actor,
-    now: chrono::DateTime<chrono::Utc>,
+    c: &mut AnyConnection,
+    user: &AuthUser,
+    input: Submitted<CreateAccommodation>,
+    now: DateTime<Utc>,
 ) -> AppResult<Accommodation> {
-    let county = if inp.ok() { org::municipality_county(c, &new.municipality_code)? } else { None };
-    if inp.ok() && county.is_none() {
-        inp.error("municipality_code", "no such municipality");
+    user.require(&[Role::Admin])?;
+    let (a, mut ck) = input.checked(CreateAccommodation::validate);
+    let county = match (&a.municipality_code, ck.ok()) {
+        (Some(m), true) => org::municipality_county(c, m)?,
+        _ => None,
+    };
+    if ck.ok() && county.is_none() {
+        ck.error("municipality_code", "no such municipality");
     }
-    inp.finish()?;
+    ck.finish()?;
+    let (Some(name), Some(kind), Some(municipality_code), Some(phone), Some(email)) =
+        (a.name, a.kind, a.municipality_code, a.phone, a.email)
+    else {
+        return Err(AppError::internal());
+    };
+    let new = NewAccommodation { name, kind, municipality_code, phone, email };
     write_tx(c, |c| {
         let a = org::insert_accommodation(c, &new, now)?;
-        audit::append(c, actor, &Event::new("accommodation_created").on("accommodation", a.id).county(county), now)?;
+        audit::append(
+            c,
+            &user.actor(),
+            &Event::new("accommodation_created").on("accommodation", a.id).county(county),
+            now,
+        )?;
         Ok(a)
+    })
+}
+
+fn check_county_contacts(k: &mut CountyContacts, ck: &mut Check) {
+    for (key, v) in [
+        ("police_email", &mut k.police_email),
+        ("police_fallback_email", &mut k.police_fallback_email),
+        ("migrationsverket_email", &mut k.migrationsverket_email),
+        ("trafficking_coordinator_email", &mut k.trafficking_coordinator_email),
+        ("county_email", &mut k.county_email),
+    ] {
+        ck.email(key, v);
+    }
+    ck.required("police_email", &k.police_email);
+    ck.required("county_email", &k.county_email);
+}
+
+/// Replaces a county's directory. Another county's directory is "not found" to a county officer.
+pub fn set_county_contacts(
+    c: &mut AnyConnection,
+    user: &AuthUser,
+    county: &str,
+    input: Submitted<CountyContacts>,
+    now: DateTime<Utc>,
+) -> AppResult<CountyContacts> {
+    user.require(&[Role::Admin, Role::CountyOfficer])?;
+    if user.is(Role::CountyOfficer) && user.county_code.as_deref() != Some(county) {
+        return Err(AppError::not_found());
+    }
+    let (contacts, ck) = input.checked(check_county_contacts);
+    ck.finish()?;
+    write_tx(c, |c| {
+        if org::set_county_contacts(c, county, &contacts)? == 0 {
+            return Err(AppError::not_found());
+        }
+        let ev = Event::new("county_contacts_changed").on("county", county).county(Some(county.to_string()));
+        audit::append(c, &user.actor(), &ev, now)?;
+        Ok(contacts)
+    })
+}
+
+/// Replaces a municipality's mailboxes. Another municipality's are "not found" to a social worker.
+pub fn set_municipality_contacts(
+    c: &mut AnyConnection,
+    user: &AuthUser,
+    code: &str,
+    input: Submitted<MunicipalityContacts>,
+    now: DateTime<Utc>,
+) -> AppResult<MunicipalityContacts> {
+    user.require(&[Role::Admin, Role::SocialWorker])?;
+    if user.is(Role::SocialWorker) && user.municipality_code.as_deref() != Some(code) {
+        return Err(AppError::not_found());
+    }
+    let (contacts, ck) = input.checked(|k, ck| {
+        ck.email("social_services_email", &mut k.social_services_email);
+        ck.required("social_services_email", &k.social_services_email);
+        ck.email("on_call_email", &mut k.on_call_email);
+    });
+    ck.finish()?;
+    write_tx(c, |c| {
+        let county = org::municipality_county(c, code)?.ok_or_else(AppError::not_found)?;
+        org::set_municipality_contacts(c, code, &contacts)?;
+        let ev = Event::new("municipality_contacts_changed").on("municipality", code).county(Some(county));
+        audit::append(c, &user.actor(), &ev, now)?;
+        Ok(contacts)
     })
 }

@@ -10,12 +10,12 @@ use crate::domain::role::Role;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::users::{self, NewUser, UserChanges, UserView};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 const LANGUAGES: [&str; 2] = ["sv", "en"];
 
 /// `POST /api/v1/users`, the admin's new-user form and `saknad create-admin`.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct CreateUser {
     #[schema(required = true)]
@@ -24,6 +24,7 @@ pub struct CreateUser {
     pub name: Option<String>,
     /// at least 12 characters
     #[schema(required = true)]
+    #[serde(skip_serializing)]
     pub password: Option<String>,
     #[schema(required = true)]
     pub role: Option<Role>,

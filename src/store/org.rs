@@ -4,7 +4,7 @@ use crate::db::schema::{accommodations, counties, municipalities};
 use crate::db::AnyConnection;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = counties)]
@@ -14,13 +14,17 @@ pub struct County {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Default, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+/// Also the body of its `PUT` (a typed command: `app::org`).
+#[derive(Debug, Clone, Default, Queryable, Selectable, Serialize, Deserialize, utoipa::ToSchema)]
 #[diesel(table_name = counties)]
+#[serde(default)]
 pub struct CountyContacts {
+    #[schema(required = true)]
     pub police_email: Option<String>,
     pub police_fallback_email: Option<String>,
     pub migrationsverket_email: Option<String>,
     pub trafficking_coordinator_email: Option<String>,
+    #[schema(required = true)]
     pub county_email: Option<String>,
 }
 
@@ -31,9 +35,12 @@ pub struct Municipality {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Default, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+/// Also the body of its `PUT` (a typed command: `app::org`).
+#[derive(Debug, Clone, Default, Queryable, Selectable, Serialize, Deserialize, utoipa::ToSchema)]
 #[diesel(table_name = municipalities)]
+#[serde(default)]
 pub struct MunicipalityContacts {
+    #[schema(required = true)]
     pub social_services_email: Option<String>,
     pub on_call_email: Option<String>,
 }

@@ -3,6 +3,7 @@
 
 pub mod ack;
 pub mod charts;
+pub mod form;
 pub mod pages;
 pub mod session;
 

@@ -1,16 +1,13 @@
-use crate::app::org::{create_accommodation, read_accommodation};
+use crate::app::org::{self as org_app, CreateAccommodation};
 use crate::auth::AuthUser;
-use crate::db::write_tx;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
-use crate::input::{body, path_id, Body};
+use crate::input::{command, path_id, Body};
 use crate::state::AppState;
-use crate::store::audit::{self, Event};
 use crate::store::org::{self, Accommodation, County, CountyContacts, Municipality, MunicipalityContacts};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::State;
-use serde::Deserialize;
 
 /// The 21 counties.
 #[utoipa::path(get, path = "/api/v1/counties", tag = "organisation", security(("bearer" = [])),
@@ -51,18 +48,9 @@ pub async fn get_county_contacts(st: &State<AppState>, _user: AuthUser, code: &s
     st.db.run(move |c| org::county_contacts(c, &code)?.ok_or_else(AppError::not_found)).await.map(Json)
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct CountyContactsInput {
-    pub police_email: String,
-    pub police_fallback_email: Option<String>,
-    pub migrationsverket_email: Option<String>,
-    pub trafficking_coordinator_email: Option<String>,
-    pub county_email: String,
-}
-
 /// Replace the county contact directory (admin, or a county officer of that county).
 #[utoipa::path(put, path = "/api/v1/counties/{code}/contacts", tag = "organisation", security(("bearer" = [])),
-    params(("code" = String, Path)), request_body = CountyContactsInput,
+    params(("code" = String, Path)), request_body = CountyContacts,
     responses((status = 200, body = CountyContacts), (status = 403, body = super::docs::ErrorBody),
               (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::put("/counties/<code>/contacts", data = "<data>")]
@@ -72,33 +60,9 @@ pub async fn put_county_contacts(
     code: &str,
     data: Body,
 ) -> AppResult<Json<CountyContacts>> {
-    user.require(&[Role::Admin, Role::CountyOfficer])?;
-    if user.is(Role::CountyOfficer) && user.county_code.as_deref() != Some(code) {
-        return Err(AppError::not_found());
-    }
-    let mut inp = body(data)?;
-    let contacts = CountyContacts {
-        police_email: Some(inp.req_email("police_email")),
-        police_fallback_email: inp.opt_email("police_fallback_email"),
-        migrationsverket_email: inp.opt_email("migrationsverket_email"),
-        trafficking_coordinator_email: inp.opt_email("trafficking_coordinator_email"),
-        county_email: Some(inp.req_email("county_email")),
-    };
-    inp.finish()?;
-    let (code, now, actor) = (code.to_string(), st.clock.now(), user.actor());
-    st.db
-        .run(move |c| {
-            write_tx(c, |c| {
-                if org::set_county_contacts(c, &code, &contacts)? == 0 {
-                    return Err(AppError::not_found());
-                }
-                let ev = Event::new("county_contacts_changed").on("county", &code).county(Some(code.clone()));
-                audit::append(c, &actor, &ev, now)?;
-                Ok(contacts)
-            })
-        })
-        .await
-        .map(Json)
+    let input = command(data)?;
+    let (code, now) = (code.to_string(), st.clock.now());
+    st.db.run(move |c| org_app::set_county_contacts(c, &user, &code, input, now)).await.map(Json)
 }
 
 /// A municipality's social-services and on-call (socialjour) mailboxes.
@@ -114,15 +78,9 @@ pub async fn get_municipality_contacts(
     st.db.run(move |c| org::municipality_contacts(c, &code)?.ok_or_else(AppError::not_found)).await.map(Json)
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct MunicipalityContactsInput {
-    pub social_services_email: String,
-    pub on_call_email: Option<String>,
-}
-
 /// Replace a municipality's mailboxes (admin, or a social worker of that municipality).
 #[utoipa::path(put, path = "/api/v1/municipalities/{code}/contacts", tag = "organisation", security(("bearer" = [])),
-    params(("code" = String, Path)), request_body = MunicipalityContactsInput,
+    params(("code" = String, Path)), request_body = MunicipalityContacts,
     responses((status = 200, body = MunicipalityContacts), (status = 403, body = super::docs::ErrorBody),
               (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::put("/municipalities/<code>/contacts", data = "<data>")]
@@ -132,45 +90,14 @@ pub async fn put_municipality_contacts(
     code: &str,
     data: Body,
 ) -> AppResult<Json<MunicipalityContacts>> {
-    user.require(&[Role::Admin, Role::SocialWorker])?;
-    if user.is(Role::SocialWorker) && user.municipality_code.as_deref() != Some(code) {
-        return Err(AppError::not_found());
-    }
-    let mut inp = body(data)?;
-    let contacts = MunicipalityContacts {
-        social_services_email: Some(inp.req_email("social_services_email")),
-        on_call_email: inp.opt_email("on_call_email"),
-    };
-    inp.finish()?;
-    let (code, now, actor) = (code.to_string(), st.clock.now(), user.actor());
-    st.db
-        .run(move |c| {
-            write_tx(c, |c| {
-                let county = org::municipality_county(c, &code)?.ok_or_else(AppError::not_found)?;
-                org::set_municipality_contacts(c, &code, &contacts)?;
-                let ev = Event::new("municipality_contacts_changed").on("municipality", &code).county(Some(county));
-                audit::append(c, &actor, &ev, now)?;
-                Ok(contacts)
-            })
-        })
-        .await
-        .map(Json)
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct AccommodationInput {
-    pub name: String,
-    /// hvb, stodboende, familjehem, jourhem or other
-    pub kind: String,
-    pub municipality_code: String,
-    /// the 24/7 phone
-    pub phone: String,
-    pub email: String,
+    let input = command(data)?;
+    let (code, now) = (code.to_string(), st.clock.now());
+    st.db.run(move |c| org_app::set_municipality_contacts(c, &user, &code, input, now)).await.map(Json)
 }
 
 /// Register an accommodation (admin).
 #[utoipa::path(post, path = "/api/v1/accommodations", tag = "organisation", security(("bearer" = [])),
-    request_body = AccommodationInput,
+    request_body = CreateAccommodation,
     responses((status = 201, body = Accommodation), (status = 403, body = super::docs::ErrorBody),
               (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/accommodations", data = "<data>")]
@@ -179,11 +106,9 @@ pub async fn post_accommodation(
     user: AuthUser,
     data: Body,
 ) -> AppResult<(Status, Json<Accommodation>)> {
-    user.require(&[Role::Admin])?;
-    let mut inp = body(data)?;
-    let new = read_accommodation(&mut inp);
-    let (now, actor) = (st.clock.now(), user.actor());
-    st.db.run(move |c| create_accommodation(c, inp, new, &actor, now)).await.map(|a| (Status::Created, Json(a)))
+    let input = command(data)?;
+    let now = st.clock.now();
+    st.db.run(move |c| org_app::create_accommodation(c, &user, input, now)).await.map(|a| (Status::Created, Json(a)))
 }
 
 /// Accommodations in the caller's scope (all for admin; county, municipality or own for others).

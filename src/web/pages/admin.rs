@@ -1,16 +1,15 @@
-use super::{base, flash, flash_refusal, page, put, PageResult};
+use super::{base, flash, flash_refusal, page, PageResult};
 use crate::app::command::Submitted;
+use crate::app::org::{self as org_app, CreateAccommodation};
 use crate::app::users::{self as users_app, ChangeUser, CreateUser, ResetPassword};
 use crate::auth::AuthUser;
-use crate::db::write_tx;
 use crate::domain::role::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n;
-use crate::input::Input;
 use crate::state::AppState;
-use crate::store::audit::{self, Event};
 use crate::store::org::{self, MunicipalityContacts, ACCOMMODATION_KINDS};
 use crate::store::users::{self, UserView};
+use crate::web::form::{blank_with, CommandForm};
 use crate::web::session::{lang, CsrfChecked};
 use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};
@@ -23,7 +22,7 @@ async fn users_page(
     user: &AuthUser,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
-    f: &UserForm,
+    f: &Value,
     errors: FieldErrors,
 ) -> PageResult {
     user.require(&[Role::Admin])?;
@@ -56,21 +55,8 @@ pub async fn get_users_page(
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult {
-    let f = UserForm { role: Some("staff".into()), ..Default::default() };
+    let f = blank_with::<CreateUser>(Map::from_iter([("role".to_string(), json!("staff"))]));
     users_page(st, &user, cookies, flash, &f, FieldErrors::new()).await
-}
-
-/// The new-user form as typed; the page shows it back (never the password) when a field is refused.
-#[derive(FromForm, serde::Serialize, Default)]
-pub struct UserForm {
-    email: Option<String>,
-    name: Option<String>,
-    #[serde(skip)]
-    password: Option<String>,
-    role: Option<String>,
-    county_code: Option<String>,
-    municipality_code: Option<String>,
-    accommodation_id: Option<i64>,
 }
 
 #[rocket::post("/admin/users", data = "<form>")]
@@ -79,25 +65,12 @@ pub async fn post_user_page(
     _csrf: CsrfChecked,
     user: AuthUser,
     cookies: &CookieJar<'_>,
-    form: Form<UserForm>,
+    form: CommandForm<CreateUser>,
 ) -> PageResult {
     user.require(&[Role::Admin])?;
-    let f = form.into_inner();
-    let mut input = Submitted::new(CreateUser {
-        email: f.email.clone(),
-        name: f.name.clone(),
-        password: f.password.clone(),
-        role: f.role.as_deref().and_then(Role::parse),
-        county_code: f.county_code.clone(),
-        municipality_code: f.municipality_code.clone(),
-        accommodation_id: f.accommodation_id,
-        language: None,
-    });
-    if f.role.as_deref().is_some_and(|r| Role::parse(r).is_none()) {
-        input.refuse("role", format!("must be one of: {}", Role::NAMES.join(", ")));
-    }
+    let f = form.shown();
     let (now, actor) = (st.clock.now(), user.actor());
-    match st.db.run(move |c| users_app::create(c, input, &actor, now)).await {
+    match st.db.run(move |c| users_app::create(c, form.input, &actor, now)).await {
         Ok(_) => flash("/admin/users".into(), i18n::t(lang(Some(&user), cookies), "saved")),
         Err(e) if e.fields.is_some() => users_page(st, &user, cookies, None, &f, e.fields.unwrap_or_default()).await,
         Err(e) => Err(e.into()),
@@ -157,7 +130,7 @@ async fn accommodations_page(
     user: &AuthUser,
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
-    f: &AccommodationForm,
+    f: &Value,
     errors: FieldErrors,
 ) -> PageResult {
     user.require(&[Role::Admin])?;
@@ -178,17 +151,8 @@ pub async fn get_accommodations_page(
     cookies: &CookieJar<'_>,
     flash: Option<FlashMessage<'_>>,
 ) -> PageResult {
-    let f = AccommodationForm { kind: Some("hvb".into()), ..Default::default() };
+    let f = blank_with::<CreateAccommodation>(Map::from_iter([("kind".to_string(), json!("hvb"))]));
     accommodations_page(st, &user, cookies, flash, &f, FieldErrors::new()).await
-}
-
-#[derive(FromForm, serde::Serialize, Default)]
-pub struct AccommodationForm {
-    name: Option<String>,
-    kind: Option<String>,
-    municipality_code: Option<String>,
-    phone: Option<String>,
-    email: Option<String>,
 }
 
 #[rocket::post("/admin/accommodations", data = "<form>")]
@@ -197,26 +161,13 @@ pub async fn post_accommodation_page(
     _csrf: CsrfChecked,
     user: AuthUser,
     cookies: &CookieJar<'_>,
-    form: Form<AccommodationForm>,
+    form: CommandForm<CreateAccommodation>,
 ) -> PageResult {
-    user.require(&[Role::Admin])?;
-    let f = form.into_inner();
-    let mut body = Map::new();
-    for (k, v) in [
-        ("name", &f.name),
-        ("kind", &f.kind),
-        ("municipality_code", &f.municipality_code),
-        ("phone", &f.phone),
-        ("email", &f.email),
-    ] {
-        put(&mut body, k, v);
-    }
-    let mut inp = Input::new(body);
-    let new = crate::app::org::read_accommodation(&mut inp);
-    let (now, actor) = (st.clock.now(), user.actor());
-    let res = st.db.run(move |c| crate::app::org::create_accommodation(c, inp, new, &actor, now).map(|_| ())).await;
-    match res {
-        Ok(()) => flash("/admin/accommodations".into(), i18n::t(lang(Some(&user), cookies), "saved")),
+    let f = form.shown();
+    let now = st.clock.now();
+    let u = user.clone();
+    match st.db.run(move |c| org_app::create_accommodation(c, &u, form.input, now)).await {
+        Ok(_) => flash("/admin/accommodations".into(), i18n::t(lang(Some(&user), cookies), "saved")),
         Err(e) if e.fields.is_some() => {
             accommodations_page(st, &user, cookies, None, &f, e.fields.unwrap_or_default()).await
         }
@@ -287,12 +238,6 @@ pub async fn get_municipality_page(
     )
 }
 
-#[derive(FromForm, serde::Serialize)]
-pub struct MunicipalityForm {
-    social_services_email: Option<String>,
-    on_call_email: Option<String>,
-}
-
 #[rocket::post("/admin/municipalities/<code>", data = "<form>")]
 pub async fn post_municipality_page(
     st: &State<AppState>,
@@ -300,44 +245,15 @@ pub async fn post_municipality_page(
     user: AuthUser,
     cookies: &CookieJar<'_>,
     code: &str,
-    form: Form<MunicipalityForm>,
+    form: CommandForm<MunicipalityContacts>,
 ) -> PageResult {
-    user.require(&[Role::Admin])?;
-    let f = form.into_inner();
-    let mut body = Map::new();
-    put(&mut body, "social_services_email", &f.social_services_email);
-    put(&mut body, "on_call_email", &f.on_call_email);
-    let mut inp = Input::new(body);
-    let contacts = MunicipalityContacts {
-        social_services_email: Some(inp.req_email("social_services_email")),
-        on_call_email: inp.opt_email("on_call_email"),
-    };
-    if !inp.ok() {
-        return municipality_form(
-            st,
-            &user,
-            cookies,
-            None,
-            code,
-            serde_json::to_value(&f).unwrap_or_default(),
-            inp.errors,
-        );
+    let f = form.shown();
+    let (now, u, c2) = (st.clock.now(), user.clone(), code.to_string());
+    match st.db.run(move |c| org_app::set_municipality_contacts(c, &u, &c2, form.input, now)).await {
+        Ok(_) => flash(format!("/admin/municipalities/{code}"), i18n::t(lang(Some(&user), cookies), "saved")),
+        Err(e) if e.fields.is_some() => {
+            municipality_form(st, &user, cookies, None, code, f, e.fields.unwrap_or_default())
+        }
+        Err(e) => Err(e.into()),
     }
-    let (now, actor, c2) = (st.clock.now(), user.actor(), code.to_string());
-    st.db
-        .run(move |c| {
-            write_tx(c, |c| {
-                let county = org::municipality_county(c, &c2)?.ok_or_else(AppError::not_found)?;
-                org::set_municipality_contacts(c, &c2, &contacts)?;
-                audit::append(
-                    c,
-                    &actor,
-                    &Event::new("municipality_contacts_changed").on("municipality", &c2).county(Some(county)),
-                    now,
-                )?;
-                Ok::<_, AppError>(())
-            })
-        })
-        .await?;
-    flash(format!("/admin/municipalities/{code}"), i18n::t(lang(Some(&user), cookies), "saved"))
 }

@@ -1,4 +1,5 @@
 use super::{base, flash, page, put, PageResult};
+use crate::app::org as org_app;
 use crate::app::{self, routines::read_routine};
 use crate::auth::AuthUser;
 use crate::db::write_tx;
@@ -11,6 +12,7 @@ use crate::store::audit::{self, Event};
 use crate::store::children::utc;
 use crate::store::org::{self, CountyContacts};
 use crate::store::routines;
+use crate::web::form::CommandForm;
 use crate::web::session::{lang, CsrfChecked};
 use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Status};
@@ -208,62 +210,22 @@ fn contacts_page(
     page(st, status, "pages/form.html", &ctx)
 }
 
-#[derive(FromForm, serde::Serialize)]
-pub struct ContactsForm {
-    police_email: Option<String>,
-    police_fallback_email: Option<String>,
-    migrationsverket_email: Option<String>,
-    trafficking_coordinator_email: Option<String>,
-    county_email: Option<String>,
-}
-
 #[rocket::post("/contacts", data = "<form>")]
 pub async fn post_contacts_page(
     st: &State<AppState>,
     _csrf: CsrfChecked,
     user: AuthUser,
     cookies: &CookieJar<'_>,
-    form: Form<ContactsForm>,
+    form: CommandForm<CountyContacts>,
 ) -> PageResult {
     let county = county_of(&user)?;
-    let f = form.into_inner();
-    let mut body = Map::new();
-    for (k, v) in [
-        ("police_email", &f.police_email),
-        ("police_fallback_email", &f.police_fallback_email),
-        ("migrationsverket_email", &f.migrationsverket_email),
-        ("trafficking_coordinator_email", &f.trafficking_coordinator_email),
-        ("county_email", &f.county_email),
-    ] {
-        put(&mut body, k, v);
+    let f = form.shown();
+    let (now, u) = (st.clock.now(), user.clone());
+    match st.db.run(move |c| org_app::set_county_contacts(c, &u, &county, form.input, now)).await {
+        Ok(_) => flash("/contacts".into(), i18n::t(lang(Some(&user), cookies), "saved")),
+        Err(e) if e.fields.is_some() => contacts_page(st, &user, cookies, None, f, e.fields.unwrap_or_default()),
+        Err(e) => Err(e.into()),
     }
-    let mut inp = Input::new(body);
-    let contacts = CountyContacts {
-        police_email: Some(inp.req_email("police_email")),
-        police_fallback_email: inp.opt_email("police_fallback_email"),
-        migrationsverket_email: inp.opt_email("migrationsverket_email"),
-        trafficking_coordinator_email: inp.opt_email("trafficking_coordinator_email"),
-        county_email: Some(inp.req_email("county_email")),
-    };
-    if !inp.ok() {
-        return contacts_page(st, &user, cookies, None, serde_json::to_value(&f).unwrap_or_default(), inp.errors);
-    }
-    let (now, actor) = (st.clock.now(), user.actor());
-    st.db
-        .run(move |c| {
-            write_tx(c, |c| {
-                org::set_county_contacts(c, &county, &contacts)?;
-                audit::append(
-                    c,
-                    &actor,
-                    &Event::new("county_contacts_changed").on("county", &county).county(Some(county.clone())),
-                    now,
-                )?;
-                Ok::<_, AppError>(())
-            })
-        })
-        .await?;
-    flash("/contacts".into(), i18n::t(lang(Some(&user), cookies), "saved"))
 }
 
 #[derive(FromForm, Default)]
