@@ -4,13 +4,13 @@
 //! writes its timeline event, outbox rows and access-log entry in the caller's `write_tx`; the
 //! statements themselves are `store::episodes::writes`.
 
-use super::input::Input;
-use super::AppError;
+use super::command::{de, Check, Submitted};
+use super::{AppError, AppResult};
 use crate::auth::AuthUser;
-use crate::db::is_unique_violation;
 use crate::db::AnyConnection;
+use crate::db::{is_unique_violation, write_tx};
 use crate::domain::calendar::is_office_hours;
-use crate::domain::episode::{check_close, check_found, Refusal, Status};
+use crate::domain::episode::{check_close, check_found, Refusal, Status, CLOSURE_REASONS};
 use crate::domain::permission::{self, Act, Relation};
 use crate::domain::recipients::{self, Situation};
 use crate::domain::risk::{self, RiskLevel};
@@ -24,6 +24,7 @@ use crate::store::org;
 use crate::store::routines;
 use crate::store::scope::Scope;
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 fn step(conn: &mut AnyConnection, episode: i64, key: &str) -> Result<StepRow, AppError> {
@@ -35,41 +36,156 @@ pub const TEXT: usize = 4000;
 /// Client clocks run a little ahead; a report "now" must not be refused for that.
 pub const CLOCK_SKEW_SECONDS: i64 = 5;
 
-pub fn read_indicators(inp: &mut Input, key: &str) -> Vec<String> {
-    let list = inp.str_list(key, 20, 64);
+fn check_indicators(ck: &mut Check, key: &str, list: &mut Vec<String>) {
+    ck.list(key, list, 20, 64);
     if let Some(bad) = list.iter().find(|i| !risk::is_indicator(i)) {
-        inp.error(key, &format!("unknown indicator: {bad}"));
+        ck.error(key, format!("unknown indicator: {bad}"));
     }
-    list
 }
 
-pub fn read_report(inp: &mut Input, now: DateTime<Utc>) -> NewReport {
-    let child_id = inp.req_id("child_id");
-    let discovered_at = inp.req_datetime("discovered_at");
-    let last_seen_at = inp.req_datetime("last_seen_at");
-    if inp.has("discovered_at") && discovered_at > now + Duration::seconds(CLOCK_SKEW_SECONDS) {
-        inp.error("discovered_at", "may not be in the future");
+/// `POST /api/v1/cases` and the staff report form.
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ReportCase {
+    #[serde(deserialize_with = "de::id")]
+    #[schema(required = true)]
+    pub child_id: Option<i64>,
+    #[serde(deserialize_with = "de::time")]
+    #[schema(required = true, value_type = String, format = DateTime)]
+    pub discovered_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "de::time")]
+    #[schema(required = true, value_type = String, format = DateTime)]
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub last_seen_place: Option<String>,
+    pub last_seen_by: Option<String>,
+    pub circumstances: Option<String>,
+    pub clothing: Option<String>,
+    pub belongings: Option<String>,
+    /// Search already done; when given, the step `search_and_contact` is recorded as done.
+    pub search_actions: Option<String>,
+    pub possible_whereabouts: Option<String>,
+    pub whereabouts_known: Option<bool>,
+    /// indicator codes (API.md "Risk indicators")
+    pub risk_indicators: Vec<String>,
+}
+
+impl ReportCase {
+    pub fn validate(&mut self, ck: &mut Check, now: DateTime<Utc>) {
+        ck.required("child_id", &self.child_id);
+        ck.required("discovered_at", &self.discovered_at);
+        ck.required("last_seen_at", &self.last_seen_at);
+        if let Some(d) = self.discovered_at {
+            if d > now + Duration::seconds(CLOCK_SKEW_SECONDS) {
+                ck.error("discovered_at", "may not be in the future");
+            }
+            if self.last_seen_at.is_some_and(|l| l > d) {
+                ck.error("last_seen_at", "may not be after discovered_at");
+            }
+        }
+        for (key, v) in [
+            ("last_seen_place", &mut self.last_seen_place),
+            ("last_seen_by", &mut self.last_seen_by),
+            ("circumstances", &mut self.circumstances),
+            ("clothing", &mut self.clothing),
+            ("belongings", &mut self.belongings),
+            ("search_actions", &mut self.search_actions),
+            ("possible_whereabouts", &mut self.possible_whereabouts),
+        ] {
+            ck.text(key, v, TEXT);
+        }
+        check_indicators(ck, "risk_indicators", &mut self.risk_indicators);
     }
-    if inp.has("last_seen_at") && inp.has("discovered_at") && last_seen_at > discovered_at {
-        inp.error("last_seen_at", "may not be after discovered_at");
+
+    /// The report as the store keeps it; only after `validate` found nothing.
+    fn into_new(self) -> Result<NewReport, AppError> {
+        let (Some(child_id), Some(discovered_at), Some(last_seen_at)) =
+            (self.child_id, self.discovered_at, self.last_seen_at)
+        else {
+            return Err(AppError::internal());
+        };
+        Ok(NewReport {
+            child_id,
+            discovered_at,
+            last_seen_at,
+            report: Report {
+                last_seen_place: self.last_seen_place,
+                last_seen_by: self.last_seen_by,
+                circumstances: self.circumstances,
+                clothing: self.clothing,
+                belongings: self.belongings,
+                search_actions: self.search_actions,
+                possible_whereabouts: self.possible_whereabouts,
+            },
+            whereabouts_known: self.whereabouts_known.unwrap_or(false),
+            risk_indicators: self.risk_indicators,
+        })
     }
-    let report = Report {
-        last_seen_place: inp.opt_str("last_seen_place", TEXT),
-        last_seen_by: inp.opt_str("last_seen_by", TEXT),
-        circumstances: inp.opt_str("circumstances", TEXT),
-        clothing: inp.opt_str("clothing", TEXT),
-        belongings: inp.opt_str("belongings", TEXT),
-        search_actions: inp.opt_str("search_actions", TEXT),
-        possible_whereabouts: inp.opt_str("possible_whereabouts", TEXT),
-    };
-    NewReport {
-        child_id,
-        discovered_at,
-        last_seen_at,
-        report,
-        whereabouts_known: inp.opt_bool("whereabouts_known").unwrap_or(false),
-        risk_indicators: read_indicators(inp, "risk_indicators"),
+}
+
+/// Validates a report; the adapter may add its own fields' problems (a header) before it runs.
+pub fn check_report(input: Submitted<ReportCase>, now: DateTime<Utc>) -> (ReportCase, Check) {
+    input.checked(|r, ck| r.validate(ck, now))
+}
+
+/// `POST …/steps/{key}/complete` and the step form.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct CompleteStep {
+    pub note: Option<String>,
+    /// required for `police_report`
+    pub police_reference: Option<String>,
+}
+
+/// `POST …/steps/{key}/skip`, `POST …/extend` and their forms: the reason is required.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct WithReason {
+    #[schema(required = true)]
+    pub reason: Option<String>,
+}
+
+impl WithReason {
+    fn reason(input: Submitted<WithReason>) -> AppResult<String> {
+        let r = input.valid(|r, ck| ck.req_text("reason", &mut r.reason, TEXT))?;
+        r.reason.ok_or_else(AppError::internal)
     }
+}
+
+/// `POST …/risk-assessments` and the risk form.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct AssessRisk {
+    /// none, low, medium or high
+    #[schema(required = true)]
+    pub level: Option<RiskLevel>,
+    pub indicators: Vec<String>,
+    /// the reason for the level (required)
+    #[schema(required = true)]
+    pub note: Option<String>,
+}
+
+/// `POST …/found` and the found form.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct RecordFound {
+    /// defaults to now
+    #[serde(deserialize_with = "de::time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub found_at: Option<DateTime<Utc>>,
+    pub found_place: Option<String>,
+    pub found_by: Option<String>,
+    pub condition: Option<String>,
+}
+
+/// `POST …/close` and the closing form.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct CloseCase {
+    /// returned, turned_18, left_sweden, transferred, review_period_ended, deceased or withdrawn
+    #[schema(required = true)]
+    pub reason: Option<String>,
+    /// required for withdrawn
+    pub note: Option<String>,
 }
 
 impl From<Refusal> for AppError {
@@ -114,26 +230,31 @@ pub fn complete_step(
     user: &AuthUser,
     id: i64,
     key: &str,
-    note: Option<String>,
-    police_reference: Option<String>,
+    input: Submitted<CompleteStep>,
     now: DateTime<Utc>,
 ) -> Result<StepRow, AppError> {
-    let e = load_for_action(conn, user, id)?;
-    let s = step(conn, e.id, key)?;
-    authorize(user, &e, Act::CompleteStep { staff_step: s.responsible == "staff" })?;
-    if status_of(&e) == Status::Closed {
-        return Err(AppError::conflict("conflict", "the episode is closed"));
-    }
-    if s.status != "pending" {
-        return Err(AppError::conflict("conflict", "the step is already done or skipped"));
-    }
-    if s.key == "police_report" {
-        let Some(r) = police_reference.as_deref() else {
-            return Err(AppError::field("police_reference", "required to complete police_report"));
-        };
-        writes::set_police_reference(conn, e.id, r)?;
-    }
-    finish(conn, user, &e, &s, "done", note.as_deref(), now)
+    let CompleteStep { note, police_reference } = input.valid(|s, ck| {
+        ck.text("note", &mut s.note, TEXT);
+        ck.text("police_reference", &mut s.police_reference, 64);
+    })?;
+    write_tx(conn, |conn| {
+        let e = load_for_action(conn, user, id)?;
+        let s = step(conn, e.id, key)?;
+        authorize(user, &e, Act::CompleteStep { staff_step: s.responsible == "staff" })?;
+        if status_of(&e) == Status::Closed {
+            return Err(AppError::conflict("conflict", "the episode is closed"));
+        }
+        if s.status != "pending" {
+            return Err(AppError::conflict("conflict", "the step is already done or skipped"));
+        }
+        if s.key == "police_report" {
+            let Some(r) = police_reference.as_deref() else {
+                return Err(AppError::field("police_reference", "required to complete police_report"));
+            };
+            writes::set_police_reference(conn, e.id, r)?;
+        }
+        finish(conn, user, &e, &s, "done", note.as_deref(), now)
+    })
 }
 
 /// Skips a step with a reason (social worker only).
@@ -142,19 +263,22 @@ pub fn skip_step(
     user: &AuthUser,
     id: i64,
     key: &str,
-    reason: &str,
+    input: Submitted<WithReason>,
     now: DateTime<Utc>,
 ) -> Result<StepRow, AppError> {
-    let e = load_for_action(conn, user, id)?;
-    let s = step(conn, e.id, key)?;
-    authorize(user, &e, Act::SkipStep)?;
-    if status_of(&e) == Status::Closed {
-        return Err(AppError::conflict("conflict", "the episode is closed"));
-    }
-    if s.status != "pending" {
-        return Err(AppError::conflict("conflict", "the step is already done or skipped"));
-    }
-    finish(conn, user, &e, &s, "skipped", Some(reason), now)
+    let reason = WithReason::reason(input)?;
+    write_tx(conn, |conn| {
+        let e = load_for_action(conn, user, id)?;
+        let s = step(conn, e.id, key)?;
+        authorize(user, &e, Act::SkipStep)?;
+        if status_of(&e) == Status::Closed {
+            return Err(AppError::conflict("conflict", "the episode is closed"));
+        }
+        if s.status != "pending" {
+            return Err(AppError::conflict("conflict", "the step is already done or skipped"));
+        }
+        finish(conn, user, &e, &s, "skipped", Some(&reason), now)
+    })
 }
 
 /// A step done or skipped by a person: the step, the episode's change time, the timeline event and the
@@ -204,76 +328,78 @@ fn apply_risk(
     Ok(added)
 }
 
-pub struct Assessment {
-    pub level: RiskLevel,
-    pub indicators: Vec<String>,
-    pub note: String,
-}
-
 /// Records a social worker's risk assessment; returns the assessment id.
 pub fn assess_risk(
     conn: &mut AnyConnection,
     user: &AuthUser,
     id: i64,
-    a: &Assessment,
+    input: Submitted<AssessRisk>,
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
-    let e = load_for_action(conn, user, id)?;
-    authorize(user, &e, Act::AssessRisk)?;
-    if status_of(&e) == Status::Closed {
-        return Err(AppError::conflict("conflict", "the episode is closed"));
-    }
-    let child = writes::child_of(conn, &e)?;
-    let derived = create::derive(conn, &child, utc(e.discovered_at))?;
-    // The derived indicators are recomputed; the stored previous episodes must not count this one.
-    let derived = risk::Derived {
-        previous_episodes: derived.previous_episodes && writes::other_episodes_exist(conn, &e)?,
-        previous_episode_within_90_days: derived.previous_episode_within_90_days
-            && writes::other_episodes_exist(conn, &e)?,
-        ..derived
-    };
-    let indicators = risk::combine(&a.indicators, &derived);
-    let suggested = risk::suggest(&indicators, &derived);
-    let new = writes::NewAssessment {
-        episode_id: e.id,
-        level: a.level.as_str(),
-        suggested_level: suggested.as_str(),
-        indicators: &indicators,
-        note: &a.note,
-        assessed_by: user.id,
-    };
-    let aid = writes::record_assessment(conn, &new, now)?;
-    let who = TimelineActor::from(user);
-    event(
-        conn,
-        e.id,
-        now,
-        "risk_assessed",
-        &who,
-        json!({"level": a.level.as_str(), "suggested_level": suggested.as_str(), "indicators": indicators}),
-    )?;
-    if e.risk_level != a.level.as_str() {
-        event(conn, e.id, now, "risk_changed", &who, json!({"from": e.risk_level, "to": a.level.as_str()}))?;
-    }
-    let step_key = if e.status == "found" { "post_return_risk_assessment" } else { "risk_assessment" };
-    if let Some(s) = writes::step(conn, e.id, step_key)? {
-        if s.status == "pending" {
-            writes::finish_step(conn, &s, "done", Some(user.id), Some("risk assessment recorded"), now)?;
-            event(conn, e.id, now, "step_done", &who, json!({"key": s.key}))?;
+    let mut a = input.valid(|a, ck| {
+        ck.required("level", &a.level);
+        check_indicators(ck, "indicators", &mut a.indicators);
+        ck.req_text("note", &mut a.note, TEXT);
+    })?;
+    let (Some(level), Some(note)) = (a.level, a.note.take()) else { return Err(AppError::internal()) };
+    write_tx(conn, |conn| {
+        let e = load_for_action(conn, user, id)?;
+        authorize(user, &e, Act::AssessRisk)?;
+        if status_of(&e) == Status::Closed {
+            return Err(AppError::conflict("conflict", "the episode is closed"));
         }
-    }
-    let fresh = create::load(conn, e.id)?;
-    let added = apply_risk(conn, &fresh, a.level, &indicators)?;
-    for key in added {
-        event(conn, e.id, now, "step_added", &who, json!({"key": key}))?;
-    }
-    audit::append(
-        conn,
-        &user.actor(),
-        &Event::new("case_risk_assessed").on("case", e.id).county(Some(e.county_code)),
-        now,
-    )?;
-    Ok(aid)
+        let child = writes::child_of(conn, &e)?;
+        let derived = create::derive(conn, &child, utc(e.discovered_at))?;
+        // The derived indicators are recomputed; the stored previous episodes must not count this one.
+        let derived = risk::Derived {
+            previous_episodes: derived.previous_episodes && writes::other_episodes_exist(conn, &e)?,
+            previous_episode_within_90_days: derived.previous_episode_within_90_days
+                && writes::other_episodes_exist(conn, &e)?,
+            ..derived
+        };
+        let indicators = risk::combine(&a.indicators, &derived);
+        let suggested = risk::suggest(&indicators, &derived);
+        let new = writes::NewAssessment {
+            episode_id: e.id,
+            level: level.as_str(),
+            suggested_level: suggested.as_str(),
+            indicators: &indicators,
+            note: &note,
+            assessed_by: user.id,
+        };
+        let aid = writes::record_assessment(conn, &new, now)?;
+        let who = TimelineActor::from(user);
+        event(
+            conn,
+            e.id,
+            now,
+            "risk_assessed",
+            &who,
+            json!({"level": level.as_str(), "suggested_level": suggested.as_str(), "indicators": indicators}),
+        )?;
+        if e.risk_level != level.as_str() {
+            event(conn, e.id, now, "risk_changed", &who, json!({"from": e.risk_level, "to": level.as_str()}))?;
+        }
+        let step_key = if e.status == "found" { "post_return_risk_assessment" } else { "risk_assessment" };
+        if let Some(s) = writes::step(conn, e.id, step_key)? {
+            if s.status == "pending" {
+                writes::finish_step(conn, &s, "done", Some(user.id), Some("risk assessment recorded"), now)?;
+                event(conn, e.id, now, "step_done", &who, json!({"key": s.key}))?;
+            }
+        }
+        let fresh = create::load(conn, e.id)?;
+        let added = apply_risk(conn, &fresh, level, &indicators)?;
+        for key in added {
+            event(conn, e.id, now, "step_added", &who, json!({"key": key}))?;
+        }
+        audit::append(
+            conn,
+            &user.actor(),
+            &Event::new("case_risk_assessed").on("case", e.id).county(Some(e.county_code)),
+            now,
+        )?;
+        Ok(aid)
+    })
 }
 fn notify_all(
     conn: &mut AnyConnection,
@@ -292,33 +418,47 @@ fn notify_all(
     Ok(list.len())
 }
 
-pub struct Found {
-    pub found_at: DateTime<Utc>,
-    pub details: FoundDetails,
-}
-
 /// Records that the child is found: found-phase steps start, everyone told before is told again.
 pub fn found(
     conn: &mut AnyConnection,
     user: &AuthUser,
     secret: &[u8],
     id: i64,
-    f: &Found,
+    input: Submitted<RecordFound>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let e = load_for_action(conn, user, id)?;
-    authorize(user, &e, Act::Found)?;
-    check_found(status_of(&e), utc(e.last_seen_at), f.found_at, now)?;
-    writes::mark_found(conn, e.id, f.found_at, &f.details, now)?;
-    let who = TimelineActor::from(user);
-    event(conn, e.id, now, "found", &who, json!({"found_at": f.found_at}))?;
-    let routine = routines::by_id(conn, e.routine_version_id)?.routine();
-    let child = writes::child_of(conn, &e)?;
-    let level = RiskLevel::parse(&e.risk_level).unwrap_or(RiskLevel::Low);
-    instantiate_steps(conn, e.id, &routine, "found", f.found_at, &facts(level, &e.indicators(), &child))?;
-    notify_all(conn, secret, &e, "case_found", "notify_found", now)?;
-    audit::append(conn, &user.actor(), &Event::new("case_found").on("case", e.id).county(Some(e.county_code)), now)?;
-    Ok(())
+    let f = input.valid(|f, ck| {
+        ck.text("found_place", &mut f.found_place, TEXT);
+        ck.text("found_by", &mut f.found_by, TEXT);
+        ck.text("condition", &mut f.condition, TEXT);
+    })?;
+    // Within the clock-skew allowance a "now" from the client counts as now.
+    let found_at = match f.found_at {
+        None => now,
+        Some(t) if t > now && t <= now + Duration::seconds(CLOCK_SKEW_SECONDS) => now,
+        Some(t) => t,
+    };
+    let details = FoundDetails { found_place: f.found_place, found_by: f.found_by, condition: f.condition };
+    write_tx(conn, |conn| {
+        let e = load_for_action(conn, user, id)?;
+        authorize(user, &e, Act::Found)?;
+        check_found(status_of(&e), utc(e.last_seen_at), found_at, now)?;
+        writes::mark_found(conn, e.id, found_at, &details, now)?;
+        let who = TimelineActor::from(user);
+        event(conn, e.id, now, "found", &who, json!({"found_at": found_at}))?;
+        let routine = routines::by_id(conn, e.routine_version_id)?.routine();
+        let child = writes::child_of(conn, &e)?;
+        let level = RiskLevel::parse(&e.risk_level).unwrap_or(RiskLevel::Low);
+        instantiate_steps(conn, e.id, &routine, "found", found_at, &facts(level, &e.indicators(), &child))?;
+        notify_all(conn, secret, &e, "case_found", "notify_found", now)?;
+        audit::append(
+            conn,
+            &user.actor(),
+            &Event::new("case_found").on("case", e.id).county(Some(e.county_code)),
+            now,
+        )?;
+        Ok(())
+    })
 }
 
 /// Closes the episode; pending steps are cancelled with the closure reason.
@@ -327,33 +467,41 @@ pub fn close(
     user: &AuthUser,
     secret: &[u8],
     id: i64,
-    reason: &str,
-    note: Option<&str>,
+    input: Submitted<CloseCase>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let e = load_for_action(conn, user, id)?;
-    authorize(user, &e, Act::Close)?;
-    let steps = steps_of(conn, &[e.id])?;
-    let pending_required: Vec<String> =
-        steps.iter().filter(|s| s.status == "pending" && s.required).map(|s| s.key.clone()).collect();
-    check_close(status_of(&e), reason, note, &pending_required)?;
-    writes::mark_closed(conn, e.id, reason, note, now)?;
-    let cancelled = format!("cancelled: episode closed ({reason})");
-    let mut cancelled_keys = Vec::new();
-    for s in steps.iter().filter(|s| s.status == "pending") {
-        writes::finish_step(conn, s, "skipped", Some(user.id), Some(&cancelled), now)?;
-        cancelled_keys.push(s.key.clone());
-    }
-    let who = TimelineActor::from(user);
-    event(conn, e.id, now, "closed", &who, json!({"reason": reason, "cancelled_steps": cancelled_keys}))?;
-    notify_all(conn, secret, &e, "case_closed", "", now)?;
-    audit::append(
-        conn,
-        &user.actor(),
-        &Event::new("case_closed").on("case", e.id).county(Some(e.county_code)).detail(reason.to_string()),
-        now,
-    )?;
-    Ok(())
+    let cmd = input.valid(|k, ck| {
+        ck.one_of("reason", &mut k.reason, &CLOSURE_REASONS);
+        ck.required("reason", &k.reason);
+        ck.text("note", &mut k.note, TEXT);
+    })?;
+    let (reason, note) = (cmd.reason.unwrap_or_default(), cmd.note);
+    let (reason, note) = (reason.as_str(), note.as_deref());
+    write_tx(conn, |conn| {
+        let e = load_for_action(conn, user, id)?;
+        authorize(user, &e, Act::Close)?;
+        let steps = steps_of(conn, &[e.id])?;
+        let pending_required: Vec<String> =
+            steps.iter().filter(|s| s.status == "pending" && s.required).map(|s| s.key.clone()).collect();
+        check_close(status_of(&e), reason, note, &pending_required)?;
+        writes::mark_closed(conn, e.id, reason, note, now)?;
+        let cancelled = format!("cancelled: episode closed ({reason})");
+        let mut cancelled_keys = Vec::new();
+        for s in steps.iter().filter(|s| s.status == "pending") {
+            writes::finish_step(conn, s, "skipped", Some(user.id), Some(&cancelled), now)?;
+            cancelled_keys.push(s.key.clone());
+        }
+        let who = TimelineActor::from(user);
+        event(conn, e.id, now, "closed", &who, json!({"reason": reason, "cancelled_steps": cancelled_keys}))?;
+        notify_all(conn, secret, &e, "case_closed", "", now)?;
+        audit::append(
+            conn,
+            &user.actor(),
+            &Event::new("case_closed").on("case", e.id).county(Some(e.county_code)).detail(reason.to_string()),
+            now,
+        )?;
+        Ok(())
+    })
 }
 
 /// Keeps a long-running episode open for another review period (the responsible social worker), with a
@@ -362,21 +510,43 @@ pub fn extend(
     conn: &mut AnyConnection,
     user: &AuthUser,
     id: i64,
-    reason: &str,
+    input: Submitted<WithReason>,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, AppError> {
-    let e = load_for_action(conn, user, id)?;
-    authorize(user, &e, Act::ExtendReview)?;
-    if status_of(&e) == Status::Closed {
-        return Err(AppError::conflict("conflict", "the episode is closed"));
-    }
-    let period = routines::by_id(conn, e.routine_version_id)?.routine().review_period;
-    let next =
-        crate::domain::deadline::IsoDuration::parse(&period).map(|d| d.add_to(now)).unwrap_or(now + Duration::days(91));
-    writes::set_review_due(conn, e.id, next, now)?;
-    event(conn, e.id, now, "review_extended", &TimelineActor::from(user), json!({"until": next, "reason": reason}))?;
-    audit::append(conn, &user.actor(), &Event::new("case_extended").on("case", e.id).county(Some(e.county_code)), now)?;
-    Ok(next)
+    let reason = WithReason::reason(input)?;
+    write_tx(conn, |conn| {
+        let e = load_for_action(conn, user, id)?;
+        authorize(user, &e, Act::ExtendReview)?;
+        if status_of(&e) == Status::Closed {
+            return Err(AppError::conflict("conflict", "the episode is closed"));
+        }
+        let period = routines::by_id(conn, e.routine_version_id)?.routine().review_period;
+        let next = crate::domain::deadline::IsoDuration::parse(&period)
+            .map(|d| d.add_to(now))
+            .unwrap_or(now + Duration::days(91));
+        writes::set_review_due(conn, e.id, next, now)?;
+        event(
+            conn,
+            e.id,
+            now,
+            "review_extended",
+            &TimelineActor::from(user),
+            json!({"until": next, "reason": reason}),
+        )?;
+        audit::append(
+            conn,
+            &user.actor(),
+            &Event::new("case_extended").on("case", e.id).county(Some(e.county_code)),
+            now,
+        )?;
+        Ok(next)
+    })
+}
+
+/// Turns a checked report into what the store keeps; `ck` must have found nothing.
+pub fn accepted_report(r: ReportCase, ck: Check) -> AppResult<NewReport> {
+    ck.finish()?;
+    r.into_new()
 }
 
 /// Reports a disappearance (staff of the child's accommodation, or the social worker in scope): the

@@ -40,6 +40,12 @@ impl<T> Submitted<T> {
         self.errors.entry(key.to_string()).or_insert_with(|| reason.into());
     }
 
+    /// The command, when neither decoding nor `check` found a problem.
+    pub fn valid(self, check: impl FnOnce(&mut T, &mut Check)) -> Result<T, AppError> {
+        let (cmd, ck) = self.checked(check);
+        ck.finish().map(|()| cmd)
+    }
+
     /// The decoding problems, then `check`'s: the first reason per field wins.
     pub fn checked(self, check: impl FnOnce(&mut T, &mut Check)) -> (T, Check) {
         let Submitted { mut cmd, errors } = self;

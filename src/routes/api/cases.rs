@@ -1,25 +1,21 @@
-use crate::app::cases::{self as actions, Assessment, Found};
+use crate::app::cases::{self as actions, AssessRisk, CloseCase, CompleteStep, RecordFound, ReportCase, WithReason};
+use crate::app::command::Submitted;
 use crate::auth::AuthUser;
 use crate::db::{read_tx, write_tx};
-use crate::domain::episode::CLOSURE_REASONS;
-use crate::domain::risk::RiskLevel;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
-use crate::input::{body, path_id, Body, Input};
+use crate::input::{command, path_id, Body};
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
 use crate::store::episodes::create::{self};
-use crate::store::episodes::{self as store, CaseView, FoundDetails, StatusFilter, StepView};
+use crate::store::episodes::{self as store, CaseView, StatusFilter, StepView};
 use crate::store::idempotency;
 use crate::store::scope::Scope;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use rocket::http::{ContentType, Status};
 use rocket::request::{FromRequest, Outcome};
 use rocket::serde::json::Json;
 use rocket::{Request, State};
-use serde::Deserialize;
-
-use crate::app::cases::{read_indicators, read_report, CLOCK_SKEW_SECONDS, TEXT};
 
 /// The optional `Idempotency-Key` header.
 pub struct IdempotencyKey(pub Option<String>);
@@ -30,24 +26,6 @@ impl<'r> FromRequest<'r> for IdempotencyKey {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         Outcome::Success(IdempotencyKey(req.headers().get_one("Idempotency-Key").map(|s| s.trim().to_string())))
     }
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct CaseInput {
-    pub child_id: i64,
-    pub discovered_at: DateTime<Utc>,
-    pub last_seen_at: DateTime<Utc>,
-    pub last_seen_place: Option<String>,
-    pub last_seen_by: Option<String>,
-    pub circumstances: Option<String>,
-    pub clothing: Option<String>,
-    pub belongings: Option<String>,
-    /// Search already done; when given, the step `search_and_contact` is recorded as done.
-    pub search_actions: Option<String>,
-    pub possible_whereabouts: Option<String>,
-    pub whereabouts_known: Option<bool>,
-    /// From SPEC §2; the derived ones (under_15, previous_episodes, turning_18_soon) are computed.
-    pub risk_indicators: Option<Vec<String>>,
 }
 
 fn view_one(
@@ -86,7 +64,7 @@ impl<'r> rocket::response::Responder<'r, 'static> for RawJson {
 
 /// Report a disappearance. One request creates the episode with its steps, due times and queued
 /// notifications. `Idempotency-Key` makes retries safe.
-#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), request_body = CaseInput,
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), request_body = ReportCase,
     params(("Idempotency-Key" = Option<String>, Header, description = "same key and body → the same episode")),
     responses((status = 201, body = CaseView), (status = 403, body = super::docs::ErrorBody),
               (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
@@ -96,14 +74,13 @@ pub async fn post_case(st: &State<AppState>, user: AuthUser, key: IdempotencyKey
     let data = data?;
     let hash = idempotency::body_hash(&data.0);
     let now = st.clock.now();
-    let mut inp = Input::new(data.0);
-    let report = read_report(&mut inp, now);
+    let (cmd, mut ck) = actions::check_report(Submitted::from_json(data.0), now);
     if let Some(k) = &key.0 {
         if k.is_empty() || k.len() > 200 {
-            inp.error("Idempotency-Key", "must be 1–200 characters");
+            ck.error("Idempotency-Key", "must be 1–200 characters");
         }
     }
-    inp.finish()?;
+    let report = actions::accepted_report(cmd, ck)?;
     let secret = st.settings.jwt_secret.clone().into_bytes();
     let key = key.0;
     st.db
@@ -242,16 +219,9 @@ async fn step_action(
         .map(Json)
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct StepComplete {
-    pub note: Option<String>,
-    /// required for `police_report`
-    pub police_reference: Option<String>,
-}
-
 /// Mark a step done. Staff complete staff steps; the social worker may complete any step.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/steps/{key}/complete", tag = "cases", security(("bearer" = [])),
-    params(("id" = i64, Path), ("key" = String, Path)), request_body = StepComplete,
+    params(("id" = i64, Path), ("key" = String, Path)), request_body = CompleteStep,
     responses((status = 200, body = StepView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
               (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/steps/<key>/complete", data = "<data>")]
@@ -262,25 +232,14 @@ pub async fn post_step_complete(
     key: &str,
     data: Body,
 ) -> AppResult<Json<StepView>> {
-    let mut inp = body(data)?;
-    let note = inp.opt_str("note", TEXT);
-    let police_reference = inp.opt_str("police_reference", 64);
-    inp.finish()?;
+    let input = command(data)?;
     let key_owned = key.to_string();
-    step_action(st, user, id, key, move |c, u, id, now| {
-        actions::complete_step(c, u, id, &key_owned, note, police_reference, now)
-    })
-    .await
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct StepSkip {
-    pub reason: String,
+    step_action(st, user, id, key, move |c, u, id, now| actions::complete_step(c, u, id, &key_owned, input, now)).await
 }
 
 /// Skip a step with a reason (social worker).
 #[utoipa::path(post, path = "/api/v1/cases/{id}/steps/{key}/skip", tag = "cases", security(("bearer" = [])),
-    params(("id" = i64, Path), ("key" = String, Path)), request_body = StepSkip,
+    params(("id" = i64, Path), ("key" = String, Path)), request_body = WithReason,
     responses((status = 200, body = StepView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
               (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/steps/<key>/skip", data = "<data>")]
@@ -291,25 +250,14 @@ pub async fn post_step_skip(
     key: &str,
     data: Body,
 ) -> AppResult<Json<StepView>> {
-    let mut inp = body(data)?;
-    let reason = inp.req_str("reason", TEXT);
-    inp.finish()?;
+    let input = command(data)?;
     let key_owned = key.to_string();
-    step_action(st, user, id, key, move |c, u, id, now| actions::skip_step(c, u, id, &key_owned, &reason, now)).await
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct RiskInput {
-    /// none, low, medium or high
-    pub level: String,
-    pub indicators: Option<Vec<String>>,
-    /// the reason for the level (required)
-    pub note: String,
+    step_action(st, user, id, key, move |c, u, id, now| actions::skip_step(c, u, id, &key_owned, input, now)).await
 }
 
 /// Record a risk assessment (social worker). A level change is a timeline event; high risk shortens deadlines.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/risk-assessments", tag = "cases", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = RiskInput,
+    params(("id" = i64, Path)), request_body = AssessRisk,
     responses((status = 201, body = store::RiskAssessmentView), (status = 403, body = super::docs::ErrorBody),
               (status = 404, body = super::docs::ErrorBody), (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/risk-assessments", data = "<data>")]
@@ -321,59 +269,32 @@ pub async fn post_risk_assessment(
 ) -> AppResult<(Status, Json<store::RiskAssessmentView>)> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
-    let mut inp = body(data)?;
-    let level = RiskLevel::parse(&inp.req_enum("level", &RiskLevel::NAMES));
-    let indicators = read_indicators(&mut inp, "indicators");
-    let note = inp.req_str("note", TEXT);
-    inp.finish()?;
-    let a = Assessment { level: level.unwrap_or(RiskLevel::Low), indicators, note };
+    let input = command(data)?;
     let now = st.clock.now();
     st.db
         .run(move |c| {
-            write_tx(c, |c| {
-                let aid = actions::assess_risk(c, &user, id, &a, now)?;
-                store::risk_history(c, id)?.into_iter().find(|r| r.id == aid).ok_or_else(AppError::internal)
-            })
+            let aid = actions::assess_risk(c, &user, id, input, now)?;
+            store::risk_history(c, id)?.into_iter().find(|r| r.id == aid).ok_or_else(AppError::internal)
         })
         .await
         .map(|v| (Status::Created, Json(v)))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct FoundInput {
-    /// defaults to now
-    pub found_at: Option<DateTime<Utc>>,
-    pub found_place: Option<String>,
-    pub found_by: Option<String>,
-    pub condition: Option<String>,
-}
-
 /// The child is found or has come back (staff of the accommodation or the social worker).
 #[utoipa::path(post, path = "/api/v1/cases/{id}/found", tag = "cases", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = FoundInput,
+    params(("id" = i64, Path)), request_body = RecordFound,
     responses((status = 200, body = CaseView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
               (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/found", data = "<data>")]
 pub async fn post_case_found(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> AppResult<Json<CaseView>> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
-    let now = st.clock.now();
-    let mut inp = body(data)?;
-    let found_at = inp.opt_datetime("found_at").unwrap_or(now);
-    let details = FoundDetails {
-        found_place: inp.opt_str("found_place", TEXT),
-        found_by: inp.opt_str("found_by", TEXT),
-        condition: inp.opt_str("condition", TEXT),
-    };
-    inp.finish()?;
-    // Within the clock-skew allowance a "now" from the client counts as now.
-    let found_at =
-        if found_at > now && found_at <= now + Duration::seconds(CLOCK_SKEW_SECONDS) { now } else { found_at };
-    let secret = st.settings.jwt_secret.clone().into_bytes();
+    let input = command(data)?;
+    let (now, secret) = (st.clock.now(), st.settings.jwt_secret.clone().into_bytes());
     st.db
         .run(move |c| {
-            write_tx(c, |c| {
-                actions::found(c, &user, &secret, id, &Found { found_at, details }, now)?;
+            actions::found(c, &user, &secret, id, input, now)?;
+            read_tx(c, |c| {
                 let row = create::load(c, id)?;
                 view_one(c, &user, &row, now)
             })
@@ -383,33 +304,21 @@ pub async fn post_case_found(st: &State<AppState>, user: AuthUser, id: &str, dat
         .map(Json)
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct CloseInput {
-    /// returned, turned_18, left_sweden, transferred, review_period_ended, deceased or withdrawn
-    pub reason: String,
-    /// required for withdrawn
-    pub note: Option<String>,
-}
-
 /// Close the episode (social worker). `returned` needs every required step done or skipped.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/close", tag = "cases", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = CloseInput,
+    params(("id" = i64, Path)), request_body = CloseCase,
     responses((status = 200, body = CaseView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
               (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/close", data = "<data>")]
 pub async fn post_case_close(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> AppResult<Json<CaseView>> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
-    let mut inp = body(data)?;
-    let reason = inp.req_enum("reason", &CLOSURE_REASONS);
-    let note = inp.opt_str("note", TEXT);
-    inp.finish()?;
-    let now = st.clock.now();
-    let secret = st.settings.jwt_secret.clone().into_bytes();
+    let input = command(data)?;
+    let (now, secret) = (st.clock.now(), st.settings.jwt_secret.clone().into_bytes());
     st.db
         .run(move |c| {
-            write_tx(c, |c| {
-                actions::close(c, &user, &secret, id, &reason, note.as_deref(), now)?;
+            actions::close(c, &user, &secret, id, input, now)?;
+            read_tx(c, |c| {
                 let row = create::load(c, id)?;
                 view_one(c, &user, &row, now)
             })

@@ -1,8 +1,8 @@
 use crate::auth::AuthUser;
-use crate::db::write_tx;
+use crate::db::read_tx;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
-use crate::input::{body, path_id, Body};
+use crate::input::{path_id, Body};
 use crate::state::AppState;
 use crate::store::audit::Event;
 use crate::store::episodes::{self as store};
@@ -10,7 +10,6 @@ use crate::store::scope::Scope;
 use crate::store::worklist::{self, Compliance, WorkItem};
 use rocket::serde::json::Json;
 use rocket::State;
-use serde::Deserialize;
 
 /// The caller's pending and overdue steps across all open episodes in scope, most urgent first: staff get
 /// staff steps; social workers get their own and the system's (which they may complete or skip).
@@ -53,14 +52,9 @@ pub async fn get_case_compliance(st: &State<AppState>, user: AuthUser, id: &str)
     Ok(Json(report))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct ExtendInput {
-    pub reason: String,
-}
-
 /// Keep a long-running episode open for another review period (social worker), with a reason.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/extend", tag = "cases", security(("bearer" = [])), params(("id" = i64, Path)),
-    request_body = ExtendInput,
+    request_body = crate::app::cases::WithReason,
     responses((status = 200, body = store::CaseView), (status = 403, body = super::docs::ErrorBody),
               (status = 404, body = super::docs::ErrorBody), (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/extend", data = "<data>")]
@@ -72,14 +66,12 @@ pub async fn post_case_extend(
 ) -> AppResult<Json<store::CaseView>> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
-    let mut inp = body(data)?;
-    let reason = inp.req_str("reason", 4000);
-    inp.finish()?;
+    let input = crate::input::command(data)?;
     let now = st.clock.now();
     st.db
         .run(move |c| {
-            write_tx(c, |c| {
-                crate::app::cases::extend(c, &user, id, &reason, now)?;
+            crate::app::cases::extend(c, &user, id, input, now)?;
+            read_tx(c, |c| {
                 let row = store::create::load(c, id)?;
                 store::views(c, std::slice::from_ref(&row), &Scope::from(&user), &user.language, now, true)?
                     .pop()

@@ -1,21 +1,20 @@
-use super::{base, flash, local, page, put, PageError, PageResult};
-use crate::app::cases::{self as actions, Assessment, Found};
+use super::{base, flash, local, page, PageError, PageResult};
+use crate::app::cases::{self as actions, AssessRisk, CloseCase, CompleteStep, RecordFound, WithReason};
 use crate::auth::AuthUser;
-use crate::db::write_tx;
 use crate::domain::episode::CLOSURE_REASONS;
 use crate::domain::risk::{self, RiskLevel};
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::i18n;
-use crate::input::Input;
 use crate::state::AppState;
 use crate::store::audit::Event;
-use crate::store::episodes::{self as store, create, FoundDetails, StatusFilter};
+use crate::store::episodes::{self as store, create, StatusFilter};
 use crate::store::scope::Scope;
 use crate::store::worklist;
+use crate::web::form::{CommandForm, FormFields};
 use crate::web::session::{lang, CsrfChecked};
 use diesel::prelude::*;
-use rocket::form::{Form, FromForm};
+use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::State;
@@ -252,26 +251,19 @@ where
     let now = st.clock.now();
     let l = lang(Some(&user), cookies);
     let secret = st.settings.jwt_secret.clone().into_bytes();
-    let result = st.db.run(move |c| write_tx(c, |c| action(c, &user, &secret, now))).await;
+    let result = st.db.run(move |c| action(c, &user, &secret, now)).await;
     st.outbox.poke();
     match result {
         Ok(()) => flash(format!("/cases/{id}"), i18n::t(l, "saved")),
         Err(e) if matches!(e.kind, crate::app::ErrorKind::Conflict | crate::app::ErrorKind::Validation) => {
             let detail = match &e.fields {
-                Some(f) => f.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "),
+                Some(f) => f.iter().map(|(k, v)| format!("{}: {v}", i18n::t(l, k))).collect::<Vec<_>>().join("; "),
                 None => e.message.clone(),
             };
             flash(format!("/cases/{id}"), &detail)
         }
         Err(e) => Err(PageError(e)),
     }
-}
-
-#[derive(FromForm)]
-pub struct StepForm {
-    note: Option<String>,
-    police_reference: Option<String>,
-    reason: Option<String>,
 }
 
 #[rocket::post("/cases/<id>/steps/<key>/complete", data = "<form>")]
@@ -282,16 +274,11 @@ pub async fn post_step_complete_page(
     cookies: &CookieJar<'_>,
     id: i64,
     key: &str,
-    form: Form<StepForm>,
+    form: CommandForm<CompleteStep>,
 ) -> PageResult {
     let key = key.to_string();
-    let f = form.into_inner();
-    act(st, user, cookies, id, move |c, u, _, now| {
-        let note = f.note.filter(|n| !n.trim().is_empty());
-        let reference = f.police_reference.filter(|n| !n.trim().is_empty());
-        actions::complete_step(c, u, id, &key, note, reference, now).map(|_| ())
-    })
-    .await
+    act(st, user, cookies, id, move |c, u, _, now| actions::complete_step(c, u, id, &key, form.input, now).map(|_| ()))
+        .await
 }
 
 #[rocket::post("/cases/<id>/steps/<key>/skip", data = "<form>")]
@@ -302,24 +289,11 @@ pub async fn post_step_skip_page(
     cookies: &CookieJar<'_>,
     id: i64,
     key: &str,
-    form: Form<StepForm>,
+    form: CommandForm<WithReason>,
 ) -> PageResult {
     let key = key.to_string();
-    let reason = form.into_inner().reason.unwrap_or_default();
-    act(st, user, cookies, id, move |c, u, _, now| {
-        if reason.trim().is_empty() {
-            return Err(AppError::field("reason", "required"));
-        }
-        actions::skip_step(c, u, id, &key, reason.trim(), now).map(|_| ())
-    })
-    .await
-}
-
-#[derive(FromForm)]
-pub struct FoundForm {
-    found_place: Option<String>,
-    found_by: Option<String>,
-    condition: Option<String>,
+    act(st, user, cookies, id, move |c, u, _, now| actions::skip_step(c, u, id, &key, form.input, now).map(|_| ()))
+        .await
 }
 
 #[rocket::post("/cases/<id>/found", data = "<form>")]
@@ -329,26 +303,9 @@ pub async fn post_found_page(
     user: AuthUser,
     cookies: &CookieJar<'_>,
     id: i64,
-    form: Form<FoundForm>,
+    form: CommandForm<RecordFound>,
 ) -> PageResult {
-    let f = form.into_inner();
-    act(st, user, cookies, id, move |c, u, secret, now| {
-        let clean = |s: Option<String>| s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        let details = FoundDetails {
-            found_place: clean(f.found_place),
-            found_by: clean(f.found_by),
-            condition: clean(f.condition),
-        };
-        actions::found(c, u, secret, id, &Found { found_at: now, details }, now)
-    })
-    .await
-}
-
-#[derive(FromForm)]
-pub struct RiskForm {
-    level: Option<String>,
-    indicators: Vec<String>,
-    note: Option<String>,
+    act(st, user, cookies, id, move |c, u, secret, now| actions::found(c, u, secret, id, form.input, now)).await
 }
 
 #[rocket::post("/cases/<id>/risk", data = "<form>")]
@@ -358,29 +315,9 @@ pub async fn post_risk_page(
     user: AuthUser,
     cookies: &CookieJar<'_>,
     id: i64,
-    form: Form<RiskForm>,
+    form: CommandForm<AssessRisk>,
 ) -> PageResult {
-    let f = form.into_inner();
-    let mut body = serde_json::Map::new();
-    put(&mut body, "level", &f.level);
-    put(&mut body, "note", &f.note);
-    body.insert("indicators".into(), json!(f.indicators));
-    act(st, user, cookies, id, move |c, u, _, now| {
-        let mut inp = Input::new(body);
-        let level = RiskLevel::parse(&inp.req_enum("level", &RiskLevel::NAMES));
-        let indicators = crate::app::cases::read_indicators(&mut inp, "indicators");
-        let note = inp.req_str("note", 4000);
-        inp.finish()?;
-        let a = Assessment { level: level.unwrap_or(RiskLevel::Low), indicators, note };
-        actions::assess_risk(c, u, id, &a, now).map(|_| ())
-    })
-    .await
-}
-
-#[derive(FromForm)]
-pub struct CloseForm {
-    reason: Option<String>,
-    close_note: Option<String>,
+    act(st, user, cookies, id, move |c, u, _, now| actions::assess_risk(c, u, id, form.input, now).map(|_| ())).await
 }
 
 #[rocket::post("/cases/<id>/close", data = "<form>")]
@@ -390,13 +327,8 @@ pub async fn post_close_page(
     user: AuthUser,
     cookies: &CookieJar<'_>,
     id: i64,
-    form: Form<CloseForm>,
+    form: FormFields,
 ) -> PageResult {
-    let f = form.into_inner();
-    act(st, user, cookies, id, move |c, u, secret, now| {
-        let reason = f.reason.unwrap_or_default();
-        let note = f.close_note.filter(|n| !n.trim().is_empty());
-        actions::close(c, u, secret, id, &reason, note.as_deref(), now)
-    })
-    .await
+    let form = form.renamed("close_note", "note").command::<CloseCase>();
+    act(st, user, cookies, id, move |c, u, secret, now| actions::close(c, u, secret, id, form.input, now)).await
 }

@@ -1,5 +1,5 @@
 use super::{base, page, put, redirect, split_list, PageError, PageResult};
-use crate::app::cases::read_report;
+use crate::app::cases::ReportCase;
 use crate::app::children::PHOTO_LIMIT_BYTES;
 use crate::app::{self, ErrorKind};
 use crate::auth::AuthUser;
@@ -14,6 +14,7 @@ use crate::store::audit::Event;
 use crate::store::children::{self, ChildView};
 use crate::store::org;
 use crate::store::scope::Scope;
+use crate::web::form::FormFields;
 use crate::web::session::CsrfChecked;
 use chrono::NaiveDateTime;
 use rocket::form::{Form, FromForm};
@@ -343,30 +344,16 @@ pub async fn get_report(st: &State<AppState>, user: AuthUser, cookies: &CookieJa
     page(st, Status::Ok, "pages/report.html", &ctx)
 }
 
-#[derive(FromForm, serde::Serialize)]
-pub struct ReportForm {
-    discovered_at: Option<String>,
-    last_seen_at: Option<String>,
-    last_seen_place: Option<String>,
-    last_seen_by: Option<String>,
-    clothing: Option<String>,
-    belongings: Option<String>,
-    circumstances: Option<String>,
-    search_actions: Option<String>,
-    possible_whereabouts: Option<String>,
-    whereabouts_known: Option<bool>,
-    risk_indicators: Vec<String>,
-}
-
 /// `datetime-local` values are Stockholm wall-clock times; the API takes RFC 3339.
-fn local_input(s: &Option<String>) -> Option<String> {
-    let s = s.as_deref()?.trim();
+/// A `datetime-local` field is Stockholm time; anything else is passed on for the command to refuse.
+fn local_input(s: &str) -> String {
+    let s = s.trim();
     let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
         .ok();
     match naive {
-        Some(n) => Some(crate::domain::calendar::from_local(n).to_rfc3339()),
-        None => Some(s.to_string()),
+        Some(n) => crate::domain::calendar::from_local(n).to_rfc3339(),
+        None => s.to_string(),
     }
 }
 
@@ -377,37 +364,27 @@ pub async fn post_report(
     user: AuthUser,
     cookies: &CookieJar<'_>,
     id: i64,
-    form: Form<ReportForm>,
+    form: FormFields,
 ) -> PageResult {
     user.require(&[Role::Staff, Role::SocialWorker])?;
-    let f = form.into_inner();
-    let mut body = Map::new();
-    body.insert("child_id".into(), json!(id));
-    put(&mut body, "discovered_at", &local_input(&f.discovered_at));
-    put(&mut body, "last_seen_at", &local_input(&f.last_seen_at));
-    for (k, v) in [
-        ("last_seen_place", &f.last_seen_place),
-        ("last_seen_by", &f.last_seen_by),
-        ("clothing", &f.clothing),
-        ("belongings", &f.belongings),
-        ("circumstances", &f.circumstances),
-        ("search_actions", &f.search_actions),
-        ("possible_whereabouts", &f.possible_whereabouts),
-    ] {
-        put(&mut body, k, v);
-    }
-    body.insert("whereabouts_known".into(), json!(f.whereabouts_known.unwrap_or(false)));
-    body.insert("risk_indicators".into(), json!(f.risk_indicators));
+    let f = form.shown::<ReportCase>();
+    let form = form
+        .map_text("discovered_at", local_input)
+        .map_text("last_seen_at", local_input)
+        .flag("whereabouts_known")
+        .with("child_id", json!(id))
+        .command::<ReportCase>();
     let now = st.clock.now();
-    let mut inp = Input::new(body);
-    let report = read_report(&mut inp, now);
     let secret = st.settings.jwt_secret.clone().into_bytes();
     let u = user.clone();
-    let result = if inp.ok() {
-        st.db.run(move |c| write_tx(c, |c| crate::app::cases::report(c, &u, &secret, &report, now))).await
-    } else {
-        Err(AppError::validation(inp.errors))
-    };
+    let result = st
+        .db
+        .run(move |c| {
+            let (cmd, ck) = crate::app::cases::check_report(form.input, now);
+            let report = crate::app::cases::accepted_report(cmd, ck)?;
+            write_tx(c, |c| crate::app::cases::report(c, &u, &secret, &report, now))
+        })
+        .await;
     match result {
         Ok(case) => {
             st.outbox.poke();
