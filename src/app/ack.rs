@@ -1,6 +1,19 @@
 //! Acknowledging a notification through its personal link: the path token is the only credential.
 
+use super::command::Submitted;
 use super::{AppError, AppResult};
+use serde::Deserialize;
+
+/// `POST /api/v1/ack/{token}` and the acknowledgement page's form.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct Acknowledge {
+    /// who acknowledges
+    #[schema(required = true)]
+    pub name: Option<String>,
+    /// for the police: the police reference number
+    pub reference: Option<String>,
+}
 use crate::notify::worker::{self, AckOutcome};
 use crate::state::AppState;
 
@@ -9,10 +22,14 @@ use crate::state::AppState;
 pub async fn record(
     st: &AppState,
     token: &str,
-    name: String,
-    reference: Option<String>,
+    input: Submitted<Acknowledge>,
     ip: Option<String>,
 ) -> AppResult<AckOutcome> {
+    let a = input.valid(|a, ck| {
+        ck.req_text("name", &mut a.name, 200);
+        ck.text("reference", &mut a.reference, 64);
+    })?;
+    let (name, reference) = (a.name.unwrap_or_default(), a.reference);
     let now = st.clock.now();
     let t = token.to_string();
     let out = st

@@ -1,13 +1,24 @@
 //! Logging in: the per-account and per-address limits, the password check, the access-log entry and the
 //! token, for the API and the login page alike.
 
+use super::command::Submitted;
 use super::{AppError, AppResult};
 use crate::auth::password;
 use crate::state::AppState;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::users::{self, UserView};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/v1/auth/login` and the login form.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct Login {
+    #[schema(required = true)]
+    pub email: Option<String>,
+    #[schema(required = true)]
+    pub password: Option<String>,
+}
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct LoginResponse {
@@ -22,8 +33,15 @@ enum LoginOutcome {
 }
 
 /// One login attempt (API and login page): limits, password check, access-log entry, token.
-pub async fn login(st: &AppState, ip: Option<String>, email: String, pw: String) -> AppResult<LoginResponse> {
-    let email = email.trim().to_lowercase();
+pub async fn login(st: &AppState, ip: Option<String>, input: Submitted<Login>) -> AppResult<LoginResponse> {
+    let l = input.valid(|l, ck| {
+        ck.req_text("email", &mut l.email, 254);
+        ck.required("password", &l.password);
+        if l.password.as_ref().is_some_and(|p| p.chars().count() > 1024) {
+            ck.error("password", "at most 1024 characters");
+        }
+    })?;
+    let (email, pw) = (l.email.unwrap_or_default().to_lowercase(), l.password.unwrap_or_default());
     let now = st.clock.now();
     let address = ip.clone().unwrap_or_else(|| "unknown".into());
     if st.limiter.is_blocked(&email, &address, now) {

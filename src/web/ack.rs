@@ -2,7 +2,8 @@
 //! The path token is the only credential; `GET` never consumes it.
 
 use super::{Page, Pages};
-use crate::app::ack::record;
+use crate::app::ack::{record, Acknowledge};
+use crate::app::command::Submitted;
 use crate::error::AppError;
 use crate::i18n;
 use crate::notify::worker::{self, AckOutcome};
@@ -84,7 +85,8 @@ pub async fn post_ack(
             None => st.pages.message(Status::NotFound, "sv", "ack_gone_title", "ack_gone_text", None),
         });
     };
-    Ok(match record(st, token, name, reference, ip.0).await? {
+    let input = Submitted::new(Acknowledge { name: Some(name), reference });
+    Ok(match record(st, token, input, ip.0).await? {
         AckOutcome::Recorded { reference } => {
             st.pages.message(Status::Ok, "sv", "ack_done_title", "ack_done_text", Some(&reference))
         }

@@ -159,3 +159,26 @@ db_test!(every_input_form_stores_valid_data_and_refuses_a_bad_field_at_the_field
     )
     .await;
 });
+
+// The page and the API decode into the same command and run the same use case, so the same bad input is
+// refused for the same reasons, field by field, and neither stores anything.
+db_test!(the_page_and_the_api_refuse_the_same_input_for_the_same_reasons, |app| {
+    let w = World::new(&app).await;
+    let count = |a: &TestApp| accommodations::table.count().get_result::<i64>(&mut *a.conn()).unwrap_or(-1);
+    let before = count(&app);
+    let fields =
+        [("name", "Nytt boende"), ("kind", "castle"), ("municipality_code", "12"), ("phone", "abc"), ("email", "nope")];
+    let body: serde_json::Map<String, serde_json::Value> =
+        fields.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string()))).collect();
+    let (s, v) = app.post("/api/v1/accommodations", Some(&w.admin), serde_json::Value::Object(body)).await;
+    assert_eq!(s, Status::UnprocessableEntity);
+    let (ps, _, html) = app.submit_page("/admin/accommodations", &w.admin, &fields).await;
+    assert_eq!(ps, Status::UnprocessableEntity);
+    for f in ["kind", "municipality_code", "phone", "email"] {
+        let reason = field(&v, f).unwrap_or_else(|| panic!("the API names {f}: {v}"));
+        assert!(error_at(&html, f), "the page shows an error at {f}");
+        assert!(html.contains(&reason.replace('&', "&amp;")), "the page gives the API's reason for {f}: {reason}");
+    }
+    assert!(field(&v, "name").is_none(), "a good field is not refused");
+    assert_eq!(count(&app), before, "nothing stored");
+});

@@ -2,20 +2,12 @@
 
 use crate::app::ack::record;
 use crate::error::{AppError, AppResult};
-use crate::input::{body, Body};
+use crate::input::{command, Body};
 use crate::notify::worker::AckOutcome;
 use crate::state::AppState;
 use rocket::serde::json::Json;
 use rocket::State;
-use serde::{Deserialize, Serialize};
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct AckInput {
-    /// who acknowledges
-    pub name: String,
-    /// for the police: the police reference number
-    pub reference: Option<String>,
-}
+use serde::Serialize;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AckResult {
@@ -26,7 +18,7 @@ pub struct AckResult {
 
 /// Acknowledge a notification (no login: the path token is the credential).
 #[utoipa::path(post, path = "/api/v1/ack/{token}", tag = "notifications", params(("token" = String, Path)),
-    request_body = AckInput,
+    request_body = crate::app::ack::Acknowledge,
     responses((status = 200, body = AckResult), (status = 404, body = super::docs::ErrorBody),
               (status = 410, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/ack/<token>", data = "<data>", rank = 1)]
@@ -36,11 +28,7 @@ pub async fn post_api_ack(
     token: &str,
     data: Body,
 ) -> AppResult<Json<AckResult>> {
-    let mut inp = body(data)?;
-    let name = inp.req_str("name", 200);
-    let reference = inp.opt_str("reference", 64);
-    inp.finish()?;
-    match record(st, token, name, reference, ip.0).await? {
+    match record(st, token, command(data)?, ip.0).await? {
         AckOutcome::Recorded { reference } => Ok(Json(AckResult { acknowledged: true, reference })),
         AckOutcome::Gone => Err(AppError::gone()),
         AckOutcome::Unknown => Err(AppError::not_found()),

@@ -4,22 +4,15 @@ use crate::auth::guard::ClientIp;
 use crate::auth::session_cookie;
 use crate::auth::{AuthUser, SESSION_COOKIE};
 use crate::error::{AppError, AppResult};
-use crate::input::{body, command, Body};
+use crate::input::{command, Body};
 use crate::state::AppState;
 use crate::store::users::{self, UserView};
 use rocket::http::{Cookie, CookieJar, Status};
 use rocket::serde::json::Json;
 use rocket::State;
-use serde::Deserialize;
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct LoginRequest {
-    pub email: String,
-    pub password: String,
-}
 
 /// Log in: a JWT for the `Authorization: Bearer` header, and the same token as an HttpOnly cookie.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = crate::app::auth::Login,
     responses((status = 200, body = LoginResponse), (status = 401, body = super::docs::ErrorBody),
               (status = 422, body = super::docs::ErrorBody), (status = 429, body = super::docs::ErrorBody)))]
 #[rocket::post("/auth/login", data = "<data>")]
@@ -29,11 +22,7 @@ pub async fn post_login(
     cookies: &CookieJar<'_>,
     data: Body,
 ) -> AppResult<Json<LoginResponse>> {
-    let mut inp = body(data)?;
-    let email = inp.req_str("email", 254).to_lowercase();
-    let pw = inp.req_str("password", 1024);
-    inp.finish()?;
-    let resp = login(st, ip.0, email, pw).await?;
+    let resp = login(st, ip.0, command(data)?).await?;
     cookies.add(session_cookie(&resp.token, st.settings.public_url.starts_with("https://")));
     Ok(Json(resp))
 }

@@ -51,8 +51,9 @@ pub async fn post_login(
     form: Form<LoginForm>,
 ) -> PageResult {
     let f = form.into_inner();
-    let email = f.email.unwrap_or_default();
-    match login(st, ip.0, email.clone(), f.password.unwrap_or_default()).await {
+    let email = f.email.clone().unwrap_or_default();
+    let input = Submitted::new(crate::app::auth::Login { email: f.email, password: f.password });
+    match login(st, ip.0, input).await {
         Ok(resp) => {
             cookies.add(session_cookie(&resp.token, st.settings.public_url.starts_with("https://")));
             redirect("/".into())
