@@ -3,7 +3,7 @@
 //! accommodation read the child and change only the preparedness sheet and photo. Every change and every
 //! read is written to the access log.
 
-use super::input::Input;
+use super::command::{de, Check, Submitted};
 use super::{AppError, AppResult};
 use crate::auth::AuthUser;
 use crate::db::{write_tx, AnyConnection};
@@ -14,7 +14,8 @@ use crate::store::audit::{self, Event};
 use crate::store::children::{self, ChildFields, ChildView};
 use crate::store::org;
 use crate::store::scope::Scope;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub const PHOTO_LIMIT_BYTES: u64 = 5 * 1024 * 1024;
@@ -28,86 +29,193 @@ fn is_language(s: &str) -> bool {
     (2..=3).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase())
 }
 
-/// An optional field that may be cleared with `null`: absent → None, null → Some(None).
-fn clearable(inp: &mut Input, key: &str, max: usize) -> Option<Option<String>> {
-    if !inp.has(key) {
-        return None;
-    }
-    Some(inp.opt_str(key, max))
+/// `POST /api/v1/children` (register) and `PATCH /api/v1/children/{id}` (change), and the pages' child
+/// forms. For a change, an absent field is left as it is and `null` clears an optional one.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ChildCommand {
+    /// required to register
+    pub given_name: Option<String>,
+    /// required to register
+    pub family_name: Option<String>,
+    pub aliases: Option<Vec<String>>,
+    /// required to register
+    #[serde(deserialize_with = "de::date")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub date_of_birth: Option<NaiveDate>,
+    pub date_of_birth_estimated: Option<bool>,
+    /// male, female, other or unknown; required to register
+    pub sex: Option<String>,
+    /// ISO 3166-1 alpha-2
+    #[serde(deserialize_with = "de::change")]
+    #[schema(value_type = Option<String>)]
+    pub nationality: Option<Option<String>>,
+    /// ISO 639 codes
+    pub languages: Option<Vec<String>>,
+    #[serde(deserialize_with = "de::change")]
+    #[schema(value_type = Option<String>)]
+    pub dossier_number: Option<Option<String>>,
+    #[serde(deserialize_with = "de::change")]
+    #[schema(value_type = Option<String>)]
+    pub asylum_status: Option<Option<String>>,
+    /// defaults to the social worker's municipality, and must be it; cannot be changed
+    pub responsible_municipality_code: Option<String>,
+    #[serde(deserialize_with = "de::change")]
+    #[schema(value_type = Option<String>)]
+    pub assigning_municipality_code: Option<Option<String>>,
+    /// the current accommodation (a placement starts now; a change moves the child)
+    #[serde(deserialize_with = "de::id")]
+    pub accommodation_id: Option<i64>,
+    pub guardian: Option<GuardianCommand>,
+    /// description fields of the preparedness sheet (height, build, hair, eyes, distinguishing_marks,
+    /// phone_numbers, social_media, known_contacts, known_places, health_and_medication,
+    /// vulnerabilities, …): text, numbers, booleans or lists of text; `null` removes a field
+    #[schema(schema_with = crate::domain::preparedness::sheet_input_schema)]
+    pub preparedness: Option<Value>,
 }
 
-/// Reads the child fields; `creating` makes the identity fields required.
-pub fn read_fields(inp: &mut Input, creating: bool, today: chrono::NaiveDate) -> ChildFields {
-    let mut f = ChildFields::default();
-    let text = |inp: &mut Input, key: &str, max: usize| {
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct GuardianCommand {
+    #[serde(deserialize_with = "de::change")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    #[serde(deserialize_with = "de::change")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(deserialize_with = "de::change")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    /// ISO 639-1, e.g. sv, en, ar, prs
+    #[serde(deserialize_with = "de::change")]
+    #[schema(value_type = Option<String>)]
+    pub language: Option<Option<String>>,
+}
+
+impl ChildCommand {
+    /// The format rules; `creating` makes the identity fields required.
+    fn validate(&mut self, ck: &mut Check, creating: bool, today: NaiveDate) {
+        let text = |ck: &mut Check, key: &str, v: &mut Option<String>, max: usize| {
+            if creating {
+                ck.req_text(key, v, max)
+            } else {
+                ck.text(key, v, max)
+            }
+        };
+        text(ck, "given_name", &mut self.given_name, 100);
+        text(ck, "family_name", &mut self.family_name, 100);
+        if creating && self.aliases.is_none() {
+            self.aliases = Some(Vec::new());
+        }
+        if let Some(a) = self.aliases.as_mut() {
+            ck.list("aliases", a, 20, 100);
+        }
         if creating {
-            Some(inp.req_str(key, max))
-        } else {
-            inp.opt_str(key, max)
+            ck.required("date_of_birth", &self.date_of_birth);
         }
-    };
-    f.given_name = text(inp, "given_name", 100);
-    f.family_name = text(inp, "family_name", 100);
-    if inp.has("aliases") || creating {
-        f.aliases = Some(inp.str_list("aliases", 20, 100));
-    }
-    f.date_of_birth = if creating { Some(inp.req_date("date_of_birth")) } else { inp.opt_date("date_of_birth") };
-    if let Some(d) = f.date_of_birth {
-        if d > today {
-            inp.error("date_of_birth", "may not be in the future");
-        } else if children::age_on(d, today) >= 18 {
-            inp.error("date_of_birth", "the child must be under 18");
-        }
-    }
-    f.date_of_birth_estimated = inp.opt_bool("date_of_birth_estimated");
-    f.sex = if creating { Some(inp.req_enum("sex", &SEXES)) } else { inp.opt_enum("sex", &SEXES) };
-    f.nationality = clearable(inp, "nationality", 2).map(|o| o.map(|s| s.to_uppercase()));
-    if let Some(Some(n)) = &f.nationality {
-        if !is_country(n) {
-            inp.error("nationality", "must be an ISO 3166-1 alpha-2 code such as AF");
-        }
-    }
-    if inp.has("languages") || creating {
-        let langs: Vec<String> = inp.str_list("languages", 10, 3).into_iter().map(|l| l.to_lowercase()).collect();
-        if !langs.iter().all(|l| is_language(l)) {
-            inp.error("languages", "must be ISO 639 codes such as sv, ps, prs");
-        }
-        f.languages = Some(langs);
-    }
-    f.dossier_number = clearable(inp, "dossier_number", 40);
-    f.asylum_status = clearable(inp, "asylum_status", 100);
-    f.assigning_municipality_code = clearable(inp, "assigning_municipality_code", 4);
-    if let Some(Some(m)) = &f.assigning_municipality_code {
-        if !is_municipality_code(m) {
-            inp.error("assigning_municipality_code", "must be a 4-digit municipality code");
-        }
-    }
-    if let Some(mut g) = inp.opt_object("guardian") {
-        f.guardian_name = clearable(&mut g, "name", 200);
-        f.guardian_email = if g.has("email") { Some(g.opt_email("email")) } else { None };
-        f.guardian_phone = clearable(&mut g, "phone", 40);
-        f.guardian_language = clearable(&mut g, "language", 3).map(|o| o.map(|s| s.to_lowercase()));
-        if let Some(Some(l)) = &f.guardian_language {
-            if !is_language(l) {
-                g.error("language", "must be an ISO 639 code such as sv or en");
+        if let Some(d) = self.date_of_birth {
+            if d > today {
+                ck.error("date_of_birth", "may not be in the future");
+            } else if children::age_on(d, today) >= 18 {
+                ck.error("date_of_birth", "the child must be under 18");
             }
         }
-        inp.absorb(g);
+        ck.one_of("sex", &mut self.sex, &SEXES);
+        if creating {
+            ck.required("sex", &self.sex);
+        }
+        ck.clearable("nationality", &mut self.nationality, 2);
+        if let Some(Some(n)) = self.nationality.as_mut() {
+            *n = n.to_uppercase();
+            if !is_country(n) {
+                ck.error("nationality", "must be an ISO 3166-1 alpha-2 code such as AF");
+            }
+        }
+        if creating && self.languages.is_none() {
+            self.languages = Some(Vec::new());
+        }
+        if let Some(langs) = self.languages.as_mut() {
+            ck.list("languages", langs, 10, 3);
+            langs.iter_mut().for_each(|l| *l = l.to_lowercase());
+            if !langs.iter().all(|l| is_language(l)) {
+                ck.error("languages", "must be ISO 639 codes such as sv, ps, prs");
+            }
+        }
+        ck.clearable("dossier_number", &mut self.dossier_number, 40);
+        ck.clearable("asylum_status", &mut self.asylum_status, 100);
+        ck.text("responsible_municipality_code", &mut self.responsible_municipality_code, 4);
+        ck.clearable("assigning_municipality_code", &mut self.assigning_municipality_code, 4);
+        if let Some(Some(m)) = &self.assigning_municipality_code {
+            if !is_municipality_code(m) {
+                ck.error("assigning_municipality_code", "must be a 4-digit municipality code");
+            }
+        }
+        if let Some(g) = self.guardian.as_mut() {
+            ck.clearable("guardian.name", &mut g.name, 200);
+            if let Some(email) = g.email.as_mut() {
+                ck.email("guardian.email", email);
+            }
+            ck.clearable("guardian.phone", &mut g.phone, 40);
+            ck.clearable("guardian.language", &mut g.language, 3);
+            if let Some(Some(l)) = g.language.as_mut() {
+                *l = l.to_lowercase();
+                if !is_language(l) {
+                    ck.error("guardian.language", "must be an ISO 639 code such as sv or en");
+                }
+            }
+        }
+        if let Some(raw) = &self.preparedness {
+            if let Err(errors) = preparedness::check_change(raw) {
+                for (k, v) in errors {
+                    ck.error(&k, v);
+                }
+                self.preparedness = None;
+            }
+        }
     }
-    f
-}
 
-/// Reads a change to the preparedness sheet with the rules of [`preparedness`]; errors go to `inp`.
-pub fn read_preparedness(inp: &mut Input) -> Option<Map<String, Value>> {
-    let raw = inp.raw("preparedness")?;
-    match preparedness::check_change(raw) {
-        Ok(m) => Some(m.clone()),
-        Err(errors) => {
-            for (k, v) in errors {
-                inp.error(&k, &v);
-            }
-            None
+    /// Whether the change reaches beyond the preparedness sheet (all that staff may change).
+    fn beyond_sheet(&self) -> bool {
+        self.given_name.is_some()
+            || self.family_name.is_some()
+            || self.aliases.is_some()
+            || self.date_of_birth.is_some()
+            || self.date_of_birth_estimated.is_some()
+            || self.sex.is_some()
+            || self.nationality.is_some()
+            || self.languages.is_some()
+            || self.dossier_number.is_some()
+            || self.asylum_status.is_some()
+            || self.responsible_municipality_code.is_some()
+            || self.assigning_municipality_code.is_some()
+            || self.accommodation_id.is_some()
+            || self.guardian.is_some()
+    }
+
+    fn fields(&self) -> ChildFields {
+        let g = self.guardian.as_ref();
+        ChildFields {
+            given_name: self.given_name.clone(),
+            family_name: self.family_name.clone(),
+            aliases: self.aliases.clone(),
+            date_of_birth: self.date_of_birth,
+            date_of_birth_estimated: self.date_of_birth_estimated,
+            sex: self.sex.clone(),
+            nationality: self.nationality.clone(),
+            languages: self.languages.clone(),
+            dossier_number: self.dossier_number.clone(),
+            asylum_status: self.asylum_status.clone(),
+            assigning_municipality_code: self.assigning_municipality_code.clone(),
+            guardian_name: g.and_then(|g| g.name.clone()),
+            guardian_email: g.and_then(|g| g.email.clone()),
+            guardian_phone: g.and_then(|g| g.phone.clone()),
+            guardian_language: g.and_then(|g| g.language.clone()),
         }
+    }
+
+    /// The checked sheet change, if one was given.
+    fn sheet_change(&self) -> Option<&Map<String, Value>> {
+        self.preparedness.as_ref().and_then(Value::as_object)
     }
 }
 
@@ -118,13 +226,13 @@ fn merge(into: &mut Map<String, Value>, changes: &Map<String, Value>) -> Result<
 
 fn check_municipality(
     c: &mut crate::db::AnyConnection,
-    inp: &mut Input,
+    ck: &mut Check,
     key: &str,
     code: Option<&String>,
 ) -> Result<(), AppError> {
     if let Some(m) = code {
-        if inp.ok() && org::municipality_county(c, m)?.is_none() {
-            inp.error(key, "no such municipality");
+        if ck.ok() && org::municipality_county(c, m)?.is_none() {
+            ck.error(key, "no such municipality");
         }
     }
     Ok(())
@@ -134,43 +242,49 @@ fn check_municipality(
 /// accommodation exist.
 fn check_references(
     c: &mut AnyConnection,
-    inp: &mut Input,
+    ck: &mut Check,
     fields: &ChildFields,
     accommodation: Option<i64>,
 ) -> AppResult<()> {
     check_municipality(
         c,
-        inp,
+        ck,
         "assigning_municipality_code",
         fields.assigning_municipality_code.as_ref().and_then(|o| o.as_ref()),
     )?;
     if let Some(a) = accommodation {
-        if inp.ok() && org::accommodation(c, a)?.is_none() {
-            inp.error("accommodation_id", "no such accommodation");
+        if ck.ok() && org::accommodation(c, a)?.is_none() {
+            ck.error("accommodation_id", "no such accommodation");
         }
     }
     Ok(())
 }
 
 /// Registers a child; the registering social worker's municipality is responsible for it.
-pub fn register(c: &mut AnyConnection, user: &AuthUser, mut inp: Input, now: DateTime<Utc>) -> AppResult<ChildView> {
+pub fn register(
+    c: &mut AnyConnection,
+    user: &AuthUser,
+    input: Submitted<ChildCommand>,
+    now: DateTime<Utc>,
+) -> AppResult<ChildView> {
     user.require(&[Role::SocialWorker])?;
     let today = crate::domain::calendar::local_date(now);
-    let fields = read_fields(&mut inp, true, today);
+    let (cmd, mut ck) = input.checked(|k, ck| k.validate(ck, true, today));
+    let fields = cmd.fields();
     let own = user.municipality_code.clone().unwrap_or_default();
-    let responsible = inp.opt_str("responsible_municipality_code", 4).unwrap_or_else(|| own.clone());
+    let responsible = cmd.responsible_municipality_code.clone().unwrap_or_else(|| own.clone());
     if responsible != own {
-        inp.error("responsible_municipality_code", "must be your own municipality");
+        ck.error("responsible_municipality_code", "must be your own municipality");
     }
-    let accommodation = inp.opt_id("accommodation_id");
+    let accommodation = cmd.accommodation_id;
     let mut prep = Map::new();
-    if let Some(changes) = read_preparedness(&mut inp) {
-        if let Err(e) = preparedness::merge(&mut prep, &changes) {
-            inp.errors.extend(e);
+    if let Some(changes) = cmd.sheet_change() {
+        if let Err(e) = preparedness::merge(&mut prep, changes) {
+            e.into_iter().for_each(|(k, v)| ck.error(&k, v));
         }
     }
-    check_references(c, &mut inp, &fields, accommodation)?;
-    inp.finish()?;
+    check_references(c, &mut ck, &fields, accommodation)?;
+    ck.finish()?;
     write_tx(c, |c| {
         let id = children::insert(c, &fields, &responsible, Some(user.id), &prep, now)?;
         if let Some(a) = accommodation {
@@ -189,29 +303,30 @@ pub fn change(
     c: &mut AnyConnection,
     user: &AuthUser,
     id: i64,
-    body: Map<String, Value>,
+    input: Submitted<ChildCommand>,
     now: DateTime<Utc>,
 ) -> AppResult<ChildView> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let today = crate::domain::calendar::local_date(now);
-    let staff_only_sheet = user.is(Role::Staff) && body.keys().any(|k| k != "preparedness");
-    let mut inp = Input::new(body);
-    let fields = read_fields(&mut inp, false, today);
-    let accommodation = inp.opt_id("accommodation_id");
-    let prep = read_preparedness(&mut inp);
-    if inp.has("responsible_municipality_code") {
-        inp.error("responsible_municipality_code", "cannot be changed; transfer the child instead");
+    let staff_only_sheet = user.is(Role::Staff) && input.cmd.beyond_sheet();
+    let (cmd, mut ck) = input.checked(|k, ck| k.validate(ck, false, today));
+    let fields = cmd.fields();
+    let accommodation = cmd.accommodation_id;
+    let prep = cmd.sheet_change();
+    if cmd.responsible_municipality_code.is_some() || ck.has("responsible_municipality_code") {
+        ck.errors
+            .insert("responsible_municipality_code".into(), "cannot be changed; transfer the child instead".into());
     }
     // Scope first: an out-of-scope child is 404 whatever the body says.
     let row = children::find(c, &Scope::from(user), id)?.ok_or_else(AppError::not_found)?;
     if staff_only_sheet {
         return Err(AppError::forbidden());
     }
-    check_references(c, &mut inp, &fields, accommodation)?;
-    inp.finish()?;
+    check_references(c, &mut ck, &fields, accommodation)?;
+    ck.finish()?;
     write_tx(c, |c| {
         children::update(c, id, &fields, now)?;
-        if let Some(changes) = &prep {
+        if let Some(changes) = prep {
             let mut sheet = children::json_object(&row.preparedness);
             merge(&mut sheet, changes)?;
             children::set_preparedness(c, id, &sheet, now)?;

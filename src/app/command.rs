@@ -176,6 +176,13 @@ impl Check {
         self.required(key, v);
     }
 
+    /// Text of a change that `null` clears: absent stays absent, empty text clears too.
+    pub fn clearable(&mut self, key: &str, v: &mut Option<Option<String>>, max_chars: usize) {
+        if let Some(inner) = v.as_mut() {
+            self.text(key, inner, max_chars);
+        }
+    }
+
     /// Optional text that must be one of `allowed`.
     pub fn one_of(&mut self, key: &str, v: &mut Option<String>, allowed: &[&str]) {
         self.text(key, v, 64);

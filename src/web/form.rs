@@ -55,6 +55,19 @@ impl FormFields {
         self
     }
 
+    /// A list typed as text, "a, b, c".
+    pub fn split(mut self, name: &str) -> Self {
+        let items: Vec<Value> = match self.0.get(name) {
+            Some(Value::String(v)) => {
+                v.split(',').map(str::trim).filter(|x| !x.is_empty()).map(|x| Value::String(x.into())).collect()
+            }
+            Some(_) => return self,
+            None => Vec::new(),
+        };
+        self.0.insert(name.to_string(), Value::Array(items));
+        self
+    }
+
     pub fn with(mut self, name: &str, v: Value) -> Self {
         self.0.insert(name.to_string(), v);
         self

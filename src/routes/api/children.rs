@@ -2,7 +2,7 @@ use crate::auth::AuthUser;
 use crate::db::write_tx;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
-use crate::input::{body, path_id, Body};
+use crate::input::{command, path_id, Body};
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
 use crate::store::children::{self, ChildView};
@@ -13,56 +13,17 @@ use rocket::data::{Data, ToByteUnit};
 use rocket::http::{ContentType, Header, Status};
 use rocket::serde::json::Json;
 use rocket::State;
-use serde::Deserialize;
-use serde_json::Value;
 
 use crate::app::{self, children::PHOTO_LIMIT_BYTES};
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct GuardianInput {
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    /// ISO 639-1, e.g. sv, en, ar, prs
-    pub language: Option<String>,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct ChildInput {
-    pub given_name: String,
-    pub family_name: String,
-    pub aliases: Option<Vec<String>>,
-    pub date_of_birth: chrono::NaiveDate,
-    pub date_of_birth_estimated: Option<bool>,
-    /// male, female, other or unknown
-    pub sex: String,
-    /// ISO 3166-1 alpha-2
-    pub nationality: Option<String>,
-    /// ISO 639 codes
-    pub languages: Option<Vec<String>>,
-    pub dossier_number: Option<String>,
-    pub asylum_status: Option<String>,
-    /// defaults to the social worker's municipality, and must be it
-    pub responsible_municipality_code: Option<String>,
-    pub assigning_municipality_code: Option<String>,
-    /// the current accommodation (a placement starts now)
-    pub accommodation_id: Option<i64>,
-    pub guardian: Option<GuardianInput>,
-    /// description fields of the preparedness sheet (height, build, hair, eyes, distinguishing_marks,
-    /// phone_numbers, social_media, known_contacts, known_places, health_and_medication,
-    /// vulnerabilities, …): text, numbers, booleans or lists of text; `null` removes a field
-    #[schema(schema_with = crate::domain::preparedness::sheet_input_schema)]
-    pub preparedness: Option<Value>,
-}
-
 /// Register a child (social worker of the responsible municipality).
-#[utoipa::path(post, path = "/api/v1/children", tag = "children", security(("bearer" = [])), request_body = ChildInput,
+#[utoipa::path(post, path = "/api/v1/children", tag = "children", security(("bearer" = [])), request_body = crate::app::children::ChildCommand,
     responses((status = 201, body = ChildView), (status = 403, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/children", data = "<data>")]
 pub async fn post_child(st: &State<AppState>, user: AuthUser, data: Body) -> AppResult<(Status, Json<ChildView>)> {
-    let inp = body(data)?;
+    let input = command(data)?;
     let now = st.clock.now();
-    st.db.run(move |c| app::children::register(c, &user, inp, now)).await.map(|v| (Status::Created, Json(v)))
+    st.db.run(move |c| app::children::register(c, &user, input, now)).await.map(|v| (Status::Created, Json(v)))
 }
 
 /// The children in the caller's scope: placed at the staff member's accommodation, or the social worker's
@@ -121,16 +82,16 @@ pub async fn get_child(st: &State<AppState>, user: AuthUser, id: &str) -> AppRes
 /// Change a child. Staff of the current accommodation may change only `preparedness`; the social worker may
 /// change everything, including moving the child (`accommodation_id` closes the old placement).
 #[utoipa::path(patch, path = "/api/v1/children/{id}", tag = "children", security(("bearer" = [])), params(("id" = i64, Path)),
-    request_body = ChildInput,
+    request_body = crate::app::children::ChildCommand,
     responses((status = 200, body = ChildView), (status = 403, body = super::docs::ErrorBody),
               (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::patch("/children/<id>", data = "<data>")]
 pub async fn patch_child(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> AppResult<Json<ChildView>> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
-    let data = data?;
+    let input = command(data)?;
     let now = st.clock.now();
-    st.db.run(move |c| app::children::change(c, &user, id, data.0, now)).await.map(Json)
+    st.db.run(move |c| app::children::change(c, &user, id, input, now)).await.map(Json)
 }
 
 /// The photo of the preparedness sheet; every view is written to the access log.

@@ -1,6 +1,8 @@
-use super::{base, page, put, redirect, split_list, PageError, PageResult};
+use super::{base, page, redirect, PageError, PageResult};
 use crate::app::cases::ReportCase;
+use crate::app::children::ChildCommand;
 use crate::app::children::PHOTO_LIMIT_BYTES;
+use crate::app::command::Submitted;
 use crate::app::{self, ErrorKind};
 use crate::auth::AuthUser;
 use crate::db::write_tx;
@@ -8,7 +10,6 @@ use crate::domain::preparedness;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::i18n;
-use crate::input::Input;
 use crate::state::AppState;
 use crate::store::audit::Event;
 use crate::store::children::{self, ChildView};
@@ -128,11 +129,11 @@ async fn change_child(
     st: &AppState,
     user: &AuthUser,
     id: i64,
-    body: Map<String, Value>,
+    cmd: ChildCommand,
 ) -> Result<Option<crate::app::FieldErrors>, PageError> {
     let now = st.clock.now();
     let u = user.clone();
-    match st.db.run(move |c| app::children::change(c, &u, id, body, now)).await {
+    match st.db.run(move |c| app::children::change(c, &u, id, Submitted::new(cmd), now)).await {
         Ok(_) => Ok(None),
         Err(e) if e.kind == ErrorKind::Validation => Ok(Some(e.fields.unwrap_or_default())),
         Err(e) => Err(e.into()),
@@ -156,11 +157,15 @@ pub async fn post_child_sheet(
         let typed = form.get(k).map(String::as_str).unwrap_or("");
         sheet.insert(k.to_string(), preparedness::from_form(stored.get(k), typed, lang));
     }
-    let errors =
-        change_child(st, &user, id, [("preparedness".to_string(), Value::Object(sheet))].into_iter().collect()).await?;
+    let cmd = ChildCommand { preparedness: Some(Value::Object(sheet)), ..Default::default() };
+    let errors = change_child(st, &user, id, cmd).await?;
     let msg = match errors {
         None => i18n::t(lang, "saved").to_string(),
-        Some(e) => e.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "),
+        Some(e) => e
+            .iter()
+            .map(|(k, v)| format!("{}: {v}", sheet_label(lang, k.trim_start_matches("preparedness."))))
+            .collect::<Vec<_>>()
+            .join("; "),
     };
     Ok(Flash::success(Redirect::to(format!("/children/{id}")), msg))
 }
@@ -180,9 +185,7 @@ pub async fn post_child_move(
     form: Form<MoveForm>,
 ) -> Result<Flash<Redirect>, PageError> {
     user.require(&[Role::SocialWorker])?;
-    let body: Map<String, Value> =
-        form.accommodation_id.map(|a| ("accommodation_id".to_string(), json!(a))).into_iter().collect();
-    change_child(st, &user, id, body).await?;
+    change_child(st, &user, id, ChildCommand { accommodation_id: form.accommodation_id, ..Default::default() }).await?;
     let lang = crate::web::session::lang(Some(&user), cookies);
     Ok(Flash::success(Redirect::to(format!("/children/{id}")), i18n::t(lang, "saved")))
 }
@@ -238,8 +241,8 @@ pub async fn get_child_new(st: &State<AppState>, user: AuthUser, cookies: &Cooki
     page(st, Status::Ok, "pages/child_new.html", &ctx)
 }
 
-/// The registration form as typed; shown back with the errors at their fields when refused.
-#[derive(FromForm, serde::Serialize, Default)]
+/// The registration form's fields as the template names them; shown back as typed when refused.
+#[derive(serde::Serialize, Default)]
 pub struct ChildForm {
     given_name: Option<String>,
     family_name: Option<String>,
@@ -264,37 +267,26 @@ pub async fn post_child_new(
     _csrf: CsrfChecked,
     user: AuthUser,
     cookies: &CookieJar<'_>,
-    form: Form<ChildForm>,
+    form: FormFields,
 ) -> PageResult {
     user.require(&[Role::SocialWorker])?;
-    let f = form.into_inner();
-    let mut body = Map::new();
-    for (k, v) in [
-        ("given_name", &f.given_name),
-        ("family_name", &f.family_name),
-        ("date_of_birth", &f.date_of_birth),
-        ("sex", &f.sex),
-        ("nationality", &f.nationality),
-        ("dossier_number", &f.dossier_number),
-        ("assigning_municipality_code", &f.assigning_municipality_code),
-    ] {
-        put(&mut body, k, v);
+    let mut f = form.shown::<ChildForm>();
+    if let Some(a) = f.get("accommodation_id").and_then(Value::as_str).and_then(|a| a.parse::<i64>().ok()) {
+        f["accommodation_id"] = json!(a);
     }
-    body.insert("aliases".into(), split_list(&f.aliases));
-    body.insert("languages".into(), split_list(&f.languages));
-    body.insert("date_of_birth_estimated".into(), json!(f.date_of_birth_estimated.unwrap_or(false)));
-    if let Some(a) = f.accommodation_id {
-        body.insert("accommodation_id".into(), json!(a));
-    }
-    let mut g = Map::new();
-    put(&mut g, "name", &f.guardian_name);
-    put(&mut g, "email", &f.guardian_email);
-    put(&mut g, "phone", &f.guardian_phone);
-    put(&mut g, "language", &f.guardian_language);
-    body.insert("guardian".into(), Value::Object(g));
+    let input = form
+        .split("aliases")
+        .split("languages")
+        .flag("date_of_birth_estimated")
+        .renamed("guardian_name", "guardian.name")
+        .renamed("guardian_email", "guardian.email")
+        .renamed("guardian_phone", "guardian.phone")
+        .renamed("guardian_language", "guardian.language")
+        .command::<ChildCommand>()
+        .input;
     let now = st.clock.now();
     let u = user.clone();
-    let created = st.db.run(move |c| app::children::register(c, &u, Input::new(body), now)).await;
+    let created = st.db.run(move |c| app::children::register(c, &u, input, now)).await;
     match created {
         Ok(child) => redirect(format!("/children/{}", child.id)),
         Err(e) if e.fields.is_some() => {
