@@ -1,10 +1,9 @@
 //! Reading request bodies at the HTTP edge.
 //!
-//! Policy: a body that is not a JSON object is `400 bad_request`; the object's fields are read by the use
-//! case through [`Input`] (in `app`), whose field problems become one `422 validation_failed`.
+//! Policy: a body that is not a JSON object is `400 bad_request`; the object is decoded into the use
+//! case's typed command (`app::command`), whose field problems become one `422 validation_failed`.
 
 use crate::app::command::Submitted;
-pub use crate::app::input::{id_of, Input, REQUIRED};
 use crate::app::AppError;
 use rocket::data::{FromData, Outcome, ToByteUnit};
 use rocket::http::Status;
@@ -38,10 +37,6 @@ impl<'r> FromData<'r> for JsonBody {
 
 /// The usual handler argument: the parsed body or the ready-made error.
 pub type Body = Result<JsonBody, AppError>;
-
-pub fn body(b: Body) -> Result<Input, AppError> {
-    b.map(|JsonBody(m)| Input::new(m))
-}
 
 /// The body decoded as a use case's typed command, with every field of the wrong type noted.
 pub fn command<T: serde::de::DeserializeOwned + Default>(b: Body) -> Result<Submitted<T>, AppError> {

@@ -11,7 +11,6 @@ pub mod cases;
 pub mod children;
 pub mod command;
 pub mod error;
-pub mod input;
 pub mod org;
 pub mod routines;
 pub mod stats;

@@ -15,7 +15,10 @@ pub const CONDITIONS: [&str; 4] = ["always", "high_risk", "trafficking_suspected
 pub const SYSTEM_NEEDS: [&str; 5] =
     ["police_report", "notify_social_services", "notify_guardian", "notify_found", "risk_assessment"];
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+/// Also a step of the routine a county officer sends: every field has a default so that a missing one is
+/// reported as "required" at its path (`app::routines`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
 pub struct StepDef {
     pub key: String,
     pub title_sv: String,

@@ -1,19 +1,15 @@
-use crate::app::routines::read_routine;
+use crate::app::routines as app_routines;
 use crate::auth::AuthUser;
-use crate::db::write_tx;
-use crate::domain::role::Role;
 use crate::domain::routine::StepDef;
 use crate::error::{AppError, AppResult};
-use crate::input::{body, Body};
+use crate::input::{command, Body};
 use crate::state::AppState;
-use crate::store::audit::{self, Event};
 use crate::store::children::utc;
-use crate::store::org;
 use crate::store::routines::{self, RoutineRow};
 use chrono::{DateTime, Utc};
 use rocket::serde::json::Json;
 use rocket::State;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RoutineView {
@@ -49,16 +45,6 @@ pub struct VersionSummary {
     pub note: Option<String>,
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct RoutineInput {
-    /// ISO 8601 duration after which a long-running episode is reviewed (default P3M)
-    pub review_period: Option<String>,
-    /// why this version was made
-    pub note: Option<String>,
-    /// the whole ordered list of steps
-    pub steps: Vec<StepDef>,
-}
-
 /// The county's routine in force: every step with all its attributes (any signed-in user).
 #[utoipa::path(get, path = "/api/v1/counties/{code}/routine", tag = "routines", security(("bearer" = [])),
     params(("code" = String, Path)), responses((status = 200, body = RoutineView), (status = 404, body = super::docs::ErrorBody)))]
@@ -74,37 +60,14 @@ pub async fn get_routine(st: &State<AppState>, _user: AuthUser, code: &str) -> A
 /// Store a new version of the county's routine (county officer of that county). Episodes already open keep
 /// the version they started with.
 #[utoipa::path(put, path = "/api/v1/counties/{code}/routine", tag = "routines", security(("bearer" = [])),
-    params(("code" = String, Path)), request_body = RoutineInput,
+    params(("code" = String, Path)), request_body = crate::app::routines::SetRoutine,
     responses((status = 200, body = RoutineView), (status = 403, body = super::docs::ErrorBody),
               (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::put("/counties/<code>/routine", data = "<data>")]
 pub async fn put_routine(st: &State<AppState>, user: AuthUser, code: &str, data: Body) -> AppResult<Json<RoutineView>> {
-    user.require(&[Role::CountyOfficer])?;
-    if user.county_code.as_deref() != Some(code) {
-        return Err(AppError::not_found());
-    }
-    let mut inp = body(data)?;
-    let r = read_routine(&mut inp);
-    let note = inp.opt_str("note", 1000);
-    inp.finish()?;
-    let (code, now, actor, author) = (code.to_string(), st.clock.now(), user.actor(), user.id);
-    st.db
-        .run(move |c| {
-            write_tx(c, |c| {
-                if !org::county_exists(c, &code)? {
-                    return Err(AppError::not_found());
-                }
-                let row = routines::insert_version(c, &code, &r, Some(author), note.clone(), now)?;
-                let ev = Event::new("routine_changed")
-                    .on("county", &code)
-                    .county(Some(code.clone()))
-                    .detail(format!("version {}", row.version));
-                audit::append(c, &actor, &ev, now)?;
-                Ok(RoutineView::from(&row))
-            })
-        })
-        .await
-        .map(Json)
+    let input = command(data)?;
+    let (code, now) = (code.to_string(), st.clock.now());
+    st.db.run(move |c| app_routines::set(c, &user, &code, input, now)).await.map(|row| Json(RoutineView::from(&row)))
 }
 
 /// Every version of the county's routine, newest first.

@@ -1,14 +1,13 @@
 use super::{base, flash, page, put, PageResult};
+use crate::app;
+use crate::app::command::Submitted;
 use crate::app::org as org_app;
-use crate::app::{self, routines::read_routine};
 use crate::auth::AuthUser;
-use crate::db::write_tx;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::i18n;
-use crate::input::Input;
 use crate::state::AppState;
-use crate::store::audit::{self, Event};
+use crate::store::audit::Event;
 use crate::store::children::utc;
 use crate::store::org::{self, CountyContacts};
 use crate::store::routines;
@@ -144,27 +143,15 @@ pub async fn post_routine_page(
     body.insert("steps".into(), Value::Array(steps));
     put(&mut body, "review_period", &form.review_period);
     let snapshot = Value::Object(body.clone());
-    let mut inp = Input::new(body);
-    let r = read_routine(&mut inp);
-    if !inp.ok() {
-        return routine_page(st, &user, cookies, None, Some((snapshot, inp.errors))).await;
-    }
     let now = st.clock.now();
-    let (actor, author) = (user.actor(), user.id);
-    let row = st
-        .db
-        .run(move |c| {
-            write_tx(c, |c| {
-                let row = routines::insert_version(c, &county, &r, Some(author), None, now)?;
-                let ev = Event::new("routine_changed")
-                    .on("county", &county)
-                    .county(Some(county.clone()))
-                    .detail(format!("version {}", row.version));
-                audit::append(c, &actor, &ev, now)?;
-                Ok::<_, AppError>(row)
-            })
-        })
-        .await?;
+    let u = user.clone();
+    let row = match st.db.run(move |c| app::routines::set(c, &u, &county, Submitted::from_json(body), now)).await {
+        Ok(row) => row,
+        Err(e) if e.fields.is_some() => {
+            return routine_page(st, &user, cookies, None, Some((snapshot, e.fields.unwrap_or_default()))).await
+        }
+        Err(e) => return Err(e.into()),
+    };
     let l = lang(Some(&user), cookies);
     flash("/routine".into(), &format!("{} {} {}", i18n::t(l, "saved"), i18n::t(l, "version"), row.version))
 }
