@@ -10,7 +10,7 @@ use crate::auth::AuthUser;
 use crate::db::AnyConnection;
 use crate::db::{is_unique_violation, write_tx};
 use crate::domain::calendar::is_office_hours;
-use crate::domain::episode::{check_close, check_found, Refusal, Status, CLOSURE_REASONS};
+use crate::domain::episode::{check_close, check_found, Refusal, Status, StepStatus, CLOSURE_REASONS};
 use crate::domain::permission::{self, Act, Relation};
 use crate::domain::recipients::{self, Situation};
 use crate::domain::risk::{self, RiskLevel};
@@ -203,7 +203,7 @@ impl From<Refusal> for AppError {
 }
 
 fn status_of(e: &EpisodeRow) -> Status {
-    Status::parse(&e.status).unwrap_or(Status::Closed)
+    e.status
 }
 
 /// Loads an episode in the user's scope (404 otherwise).
@@ -244,7 +244,7 @@ pub fn complete_step(
         if status_of(&e) == Status::Closed {
             return Err(AppError::conflict("conflict", "the episode is closed"));
         }
-        if s.status != "pending" {
+        if s.status != StepStatus::Pending {
             return Err(AppError::conflict("conflict", "the step is already done or skipped"));
         }
         if s.key == "police_report" {
@@ -253,7 +253,7 @@ pub fn complete_step(
             };
             writes::set_police_reference(conn, e.id, r)?;
         }
-        finish(conn, user, &e, &s, "done", note.as_deref(), now)
+        finish(conn, user, &e, &s, StepStatus::Done, note.as_deref(), now)
     })
 }
 
@@ -274,10 +274,10 @@ pub fn skip_step(
         if status_of(&e) == Status::Closed {
             return Err(AppError::conflict("conflict", "the episode is closed"));
         }
-        if s.status != "pending" {
+        if s.status != StepStatus::Pending {
             return Err(AppError::conflict("conflict", "the step is already done or skipped"));
         }
-        finish(conn, user, &e, &s, "skipped", Some(&reason), now)
+        finish(conn, user, &e, &s, StepStatus::Skipped, Some(&reason), now)
     })
 }
 
@@ -288,14 +288,17 @@ fn finish(
     user: &AuthUser,
     e: &EpisodeRow,
     s: &StepRow,
-    status: &str,
+    status: StepStatus,
     note: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<StepRow, AppError> {
     writes::finish_step(conn, s, status, Some(user.id), note, now)?;
     writes::touch(conn, e.id, now)?;
-    let (kind, action) =
-        if status == "done" { ("step_done", "case_step_done") } else { ("step_skipped", "case_step_skipped") };
+    let (kind, action) = if status == StepStatus::Done {
+        ("step_done", "case_step_done")
+    } else {
+        ("step_skipped", "case_step_skipped")
+    };
     event(conn, e.id, now, kind, &TimelineActor::from(user), json!({"key": s.key}))?;
     let entry = Event::new(action).on("case", e.id).county(Some(e.county_code.clone())).detail(s.key.clone());
     audit::append(conn, &user.actor(), &entry, now)?;
@@ -312,7 +315,7 @@ fn apply_risk(
 ) -> Result<Vec<String>, AppError> {
     let routine = routines::by_id(conn, e.routine_version_id)?.routine();
     let child = writes::child_of(conn, e)?;
-    for s in steps_of(conn, &[e.id])?.iter().filter(|s| s.status == "pending") {
+    for s in steps_of(conn, &[e.id])?.iter().filter(|s| s.status == StepStatus::Pending) {
         if let Some(def) = routine.steps.iter().find(|d| d.key == s.key) {
             let anchor = if def.anchor == "found" { e.found_at.map(utc) } else { Some(utc(e.discovered_at)) };
             if let Some(anchor) = anchor {
@@ -322,7 +325,7 @@ fn apply_risk(
     }
     let f = facts(level, indicators, &child);
     let mut added = Vec::new();
-    if e.status == "missing" {
+    if e.status == Status::Missing {
         added = instantiate_steps(conn, e.id, &routine, "missing", utc(e.discovered_at), &f)?;
     }
     Ok(added)
@@ -380,10 +383,10 @@ pub fn assess_risk(
         if e.risk_level != level.as_str() {
             event(conn, e.id, now, "risk_changed", &who, json!({"from": e.risk_level, "to": level.as_str()}))?;
         }
-        let step_key = if e.status == "found" { "post_return_risk_assessment" } else { "risk_assessment" };
+        let step_key = if e.status == Status::Found { "post_return_risk_assessment" } else { "risk_assessment" };
         if let Some(s) = writes::step(conn, e.id, step_key)? {
-            if s.status == "pending" {
-                writes::finish_step(conn, &s, "done", Some(user.id), Some("risk assessment recorded"), now)?;
+            if s.status == StepStatus::Pending {
+                writes::finish_step(conn, &s, StepStatus::Done, Some(user.id), Some("risk assessment recorded"), now)?;
                 event(conn, e.id, now, "step_done", &who, json!({"key": s.key}))?;
             }
         }
@@ -482,13 +485,13 @@ pub fn close(
         authorize(user, &e, Act::Close)?;
         let steps = steps_of(conn, &[e.id])?;
         let pending_required: Vec<String> =
-            steps.iter().filter(|s| s.status == "pending" && s.required).map(|s| s.key.clone()).collect();
+            steps.iter().filter(|s| s.status == StepStatus::Pending && s.required).map(|s| s.key.clone()).collect();
         check_close(status_of(&e), reason, note, &pending_required)?;
         writes::mark_closed(conn, e.id, reason, note, now)?;
         let cancelled = format!("cancelled: episode closed ({reason})");
         let mut cancelled_keys = Vec::new();
-        for s in steps.iter().filter(|s| s.status == "pending") {
-            writes::finish_step(conn, s, "skipped", Some(user.id), Some(&cancelled), now)?;
+        for s in steps.iter().filter(|s| s.status == StepStatus::Pending) {
+            writes::finish_step(conn, s, StepStatus::Skipped, Some(user.id), Some(&cancelled), now)?;
             cancelled_keys.push(s.key.clone());
         }
         let who = TimelineActor::from(user);

@@ -15,6 +15,7 @@
 //!   transaction started cold and re-read its B-tree pages. Reads stay on the pool, in parallel. The busy
 //!   timeout remains the guard against other processes (the CLI, a backup).
 
+pub mod code;
 pub mod schema;
 pub mod seed;
 pub mod timestamp;

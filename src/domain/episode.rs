@@ -5,8 +5,21 @@
 //! other closure cancels the pending steps with the closure reason.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A value stored and sent as a short code (`missing`, `pending`, …): one list of codes per type, so
+/// that a code the program does not know is refused when read, never compared as a string.
+pub trait Code: Sized + Copy + 'static {
+    const ALL: &'static [Self];
+    fn as_str(self) -> &'static str;
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.as_str() == s)
+    }
+}
+
+/// An episode's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     Missing,
     Found,
@@ -21,13 +34,38 @@ impl Status {
             Status::Closed => "closed",
         }
     }
-    pub fn parse(s: &str) -> Option<Status> {
-        match s {
-            "missing" => Some(Status::Missing),
-            "found" => Some(Status::Found),
-            "closed" => Some(Status::Closed),
-            _ => None,
+}
+
+impl Code for Status {
+    const ALL: &'static [Self] = &[Status::Missing, Status::Found, Status::Closed];
+    fn as_str(self) -> &'static str {
+        Status::as_str(self)
+    }
+}
+
+/// A routine step's status in an episode: pending until it is done or skipped (closing skips the rest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Pending,
+    Done,
+    Skipped,
+}
+
+impl StepStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Pending => "pending",
+            StepStatus::Done => "done",
+            StepStatus::Skipped => "skipped",
         }
+    }
+}
+
+impl Code for StepStatus {
+    const ALL: &'static [Self] = &[StepStatus::Pending, StepStatus::Done, StepStatus::Skipped];
+    fn as_str(self) -> &'static str {
+        StepStatus::as_str(self)
     }
 }
 
@@ -96,6 +134,22 @@ pub fn check_close(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn codes_round_trip<T: Code + PartialEq + std::fmt::Debug + serde::Serialize>() {
+        for c in T::ALL {
+            assert_eq!(T::parse(c.as_str()), Some(*c));
+            // The JSON name and the stored code are one and the same.
+            assert_eq!(serde_json::to_value(c).ok(), Some(serde_json::Value::String(c.as_str().into())));
+        }
+        assert_eq!(T::parse("Pending"), None);
+        assert_eq!(T::parse(""), None);
+    }
+
+    #[test]
+    fn status_codes_round_trip_and_match_their_json_names() {
+        codes_round_trip::<Status>();
+        codes_round_trip::<StepStatus>();
+    }
     use chrono::Duration;
     use proptest::prelude::*;
 

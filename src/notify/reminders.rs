@@ -16,6 +16,8 @@ use super::outbox::{self, Outgoing};
 use crate::db::schema::{accommodations, children, episode_steps, episodes, municipalities, reminder_digests, users};
 use crate::db::{write_tx, AnyConnection};
 use crate::domain::calendar::{local_date, to_local};
+use crate::domain::episode::Status;
+use crate::domain::episode::StepStatus;
 use crate::domain::recipients::Recipient;
 use crate::store::children::eighteenth_birthday;
 use crate::store::episodes::{event, TimelineActor};
@@ -109,11 +111,11 @@ pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> Query
         // 1. Newly overdue steps: one reminder per step and owner.
         let due: Vec<(i64, i64, String)> = episode_steps::table
             .inner_join(episodes::table)
-            .filter(episode_steps::status.eq("pending"))
+            .filter(episode_steps::status.eq(StepStatus::Pending.as_str()))
             .filter(episode_steps::responsible.eq_any(["staff", "social_worker"]))
             .filter(episode_steps::due_at.le(now.naive_utc()))
             .filter(episode_steps::reminded_at.is_null())
-            .filter(episodes::status.ne("closed"))
+            .filter(episodes::status.ne(Status::Closed.as_str()))
             .select((episode_steps::id, episode_steps::episode_id, episode_steps::responsible))
             .load(c)?;
         for (step, episode, responsible) in &due {
@@ -133,10 +135,10 @@ pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> Query
             let today = local_date(now);
             let overdue: Vec<(i64, i64, String)> = episode_steps::table
                 .inner_join(episodes::table)
-                .filter(episode_steps::status.eq("pending"))
+                .filter(episode_steps::status.eq(StepStatus::Pending.as_str()))
                 .filter(episode_steps::responsible.eq_any(["staff", "social_worker"]))
                 .filter(episode_steps::due_at.le(now.naive_utc()))
-                .filter(episodes::status.ne("closed"))
+                .filter(episodes::status.ne(Status::Closed.as_str()))
                 .order(episode_steps::due_at.asc())
                 .select((episode_steps::id, episode_steps::episode_id, episode_steps::responsible))
                 .load(c)?;
@@ -177,7 +179,7 @@ pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> Query
         }
         // 3. Long-running episodes: the review period has ended, or the child has turned 18.
         let review: Vec<i64> = episodes::table
-            .filter(episodes::status.eq("missing"))
+            .filter(episodes::status.eq(Status::Missing.as_str()))
             .filter(episodes::review_due_at.le(now.naive_utc()))
             .select(episodes::id)
             .load(c)?;
@@ -189,7 +191,7 @@ pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> Query
         }
         let missing: Vec<(i64, chrono::NaiveDate)> = episodes::table
             .inner_join(children::table)
-            .filter(episodes::status.eq("missing"))
+            .filter(episodes::status.eq(Status::Missing.as_str()))
             .filter(episodes::turned_18_prompted_at.is_null())
             .select((episodes::id, children::date_of_birth))
             .load(c)?;

@@ -20,6 +20,7 @@ use super::render::{self, Renderer};
 use crate::clock::Clock;
 use crate::db::schema::{children, counties, episode_steps, episodes, municipalities, notifications, users};
 use crate::db::{write_tx, AnyConnection, Db, DbError};
+use crate::domain::episode::StepStatus;
 use crate::domain::recipients::Recipient;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::children::utc;
@@ -132,14 +133,14 @@ pub fn complete_system_step(
     let step: Option<i64> = episode_steps::table
         .filter(episode_steps::episode_id.eq(episode))
         .filter(episode_steps::key.eq(key))
-        .filter(episode_steps::status.eq("pending"))
+        .filter(episode_steps::status.eq(StepStatus::Pending.as_str()))
         .select(episode_steps::id)
         .first(conn)
         .optional()?;
     let Some(step) = step else { return Ok(false) };
     diesel::update(episode_steps::table.find(step))
         .set((
-            episode_steps::status.eq("done"),
+            episode_steps::status.eq(StepStatus::Done.as_str()),
             episode_steps::completed_at.eq(now.naive_utc()),
             episode_steps::note.eq(note),
         ))
@@ -480,7 +481,7 @@ pub fn escalate(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> 
                     .select(episode_steps::status)
                     .first::<String>(c)
                     .optional()?
-                    .is_some_and(|s| s == "pending"),
+                    .is_some_and(|s| s == StepStatus::Pending.as_str()),
                 None => true,
             };
             let acked_elsewhere: bool = diesel::select(diesel::dsl::exists(
@@ -490,7 +491,11 @@ pub fn escalate(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> 
                     .filter(notifications::acknowledged_at.is_not_null()),
             ))
             .get_result(c)?;
-            if status == "closed" || !step_open || acked_elsewhere || d.escalation_level >= 2 {
+            if status == crate::domain::episode::Status::Closed.as_str()
+                || !step_open
+                || acked_elsewhere
+                || d.escalation_level >= 2
+            {
                 continue;
             }
             // The same window again for the re-sent message and the next recipient.

@@ -4,6 +4,7 @@
 use super::scope::Scope;
 use crate::db::schema::{accommodations, child_photos, children, episodes, placements, users};
 use crate::db::AnyConnection;
+use crate::domain::episode::Status;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -175,7 +176,7 @@ pub fn view(conn: &mut AnyConnection, c: &ChildRow, today: NaiveDate) -> QueryRe
             .get_result(conn)?;
     let episodes: Vec<(i64, String)> =
         episodes::table.filter(episodes::child_id.eq(c.id)).select((episodes::id, episodes::status)).load(conn)?;
-    let open_case_id = episodes.iter().find(|(_, s)| s != "closed").map(|(id, _)| *id);
+    let open_case_id = episodes.iter().find(|(_, s)| s != Status::Closed.as_str()).map(|(id, _)| *id);
     Ok(ChildView {
         id: c.id,
         given_name: c.given_name.clone(),
@@ -202,7 +203,7 @@ pub fn view(conn: &mut AnyConnection, c: &ChildRow, today: NaiveDate) -> QueryRe
         },
         preparedness: json_object(&c.preparedness),
         has_photo,
-        previous_episodes: episodes.iter().filter(|(_, s)| s == "closed").count() as i64,
+        previous_episodes: episodes.iter().filter(|(_, s)| s == Status::Closed.as_str()).count() as i64,
         open_case_id,
         placements: placements
             .into_iter()

@@ -13,6 +13,7 @@ use crate::db::schema::{
     child_photos, children, episode_events, episode_steps, episodes, notifications, risk_assessments,
 };
 use crate::db::{write_tx, AnyConnection};
+use crate::domain::episode::Status;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
@@ -24,9 +25,10 @@ pub struct Outcome {
 
 /// Children with no open episode whose last closure is at or before `cutoff`.
 fn closed_before(c: &mut AnyConnection, cutoff: NaiveDateTime) -> QueryResult<Vec<i64>> {
-    let open: Vec<i64> = episodes::table.filter(episodes::status.ne("closed")).select(episodes::child_id).load(c)?;
+    let open: Vec<i64> =
+        episodes::table.filter(episodes::status.ne(Status::Closed.as_str())).select(episodes::child_id).load(c)?;
     let closed: Vec<(i64, Option<NaiveDateTime>)> = episodes::table
-        .filter(episodes::status.eq("closed"))
+        .filter(episodes::status.eq(Status::Closed.as_str()))
         .group_by(episodes::child_id)
         .select((episodes::child_id, diesel::dsl::max(episodes::closed_at)))
         .load(c)?;

@@ -6,6 +6,7 @@ use super::children::utc;
 use crate::db::schema::{episode_steps, episodes, municipalities};
 use crate::db::AnyConnection;
 use crate::domain::calendar::{local_date, start_of_local_day};
+use crate::domain::episode::StepStatus;
 use crate::domain::stats::{age_band, cell, median, percentile, Cell, AGE_BANDS};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -171,7 +172,7 @@ pub fn county(
         if let Some(reason) = reason {
             count(&mut reasons, reason);
         }
-        if status != "closed" {
+        if status != crate::domain::episode::Status::Closed.as_str() {
             open += 1;
         }
         if let Some(p) = police {
@@ -266,7 +267,7 @@ fn step_outcomes(
         .load(conn)?;
     let overdue: Vec<String> = episode_steps::table
         .inner_join(episodes::table)
-        .filter(episode_steps::status.eq("pending"))
+        .filter(episode_steps::status.eq(StepStatus::Pending.as_str()))
         .filter(episode_steps::due_at.lt(now.naive_utc()))
         .filter(episodes::county_code.eq(county))
         .filter(episodes::discovered_at.ge(start))

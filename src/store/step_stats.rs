@@ -7,6 +7,7 @@ use crate::db::schema::{episode_steps, episodes, step_day_stats};
 use crate::db::{is_unique_violation, AnyConnection};
 use crate::domain::calendar::local_date;
 use crate::domain::compliance::{judge, Outcome};
+use crate::domain::episode::{Code, StepStatus};
 use crate::store::children::utc;
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -33,7 +34,12 @@ pub fn finished(conn: &mut AnyConnection, step_id: i64, now: DateTime<Utc>) -> Q
         .find(episode)
         .select((episodes::county_code, episodes::discovered_at, episodes::found_at))
         .first(conn)?;
-    let (outcome, _) = judge(&status, utc(due), completed.map(utc), now);
+    // A code this program does not know counts as not finished.
+    let status = StepStatus::parse(&status);
+    let (outcome, _) = match status {
+        Some(st) => judge(st, utc(due), completed.map(utc), now),
+        None => return Ok(()),
+    };
     let (on_time, late, skipped) = match outcome {
         Outcome::OnTime => (1, 0, 0),
         Outcome::Late => (0, 1, 0),
@@ -42,10 +48,10 @@ pub fn finished(conn: &mut AnyConnection, step_id: i64, now: DateTime<Utc>) -> Q
     };
     let within_72h = i64::from(
         key == "return_conversation"
-            && status == "done"
+            && status == Some(StepStatus::Done)
             && matches!((completed, found), (Some(c), Some(f)) if c - f <= Duration::hours(72)),
     );
-    if key == "police_report" && status == "done" {
+    if key == "police_report" && status == Some(StepStatus::Done) {
         if let Some(c) = completed {
             diesel::update(episodes::table.find(episode))
                 .set(episodes::police_seconds.eq((c - discovered).num_seconds().max(0)))

@@ -6,6 +6,8 @@ use super::scope::Scope;
 use crate::db::schema::{episode_steps, episodes};
 use crate::db::AnyConnection;
 use crate::domain::compliance::{judge, Outcome};
+use crate::domain::episode::Status;
+use crate::domain::episode::StepStatus;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -32,13 +34,13 @@ pub fn worklist(
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<WorkItem>> {
     let open: Vec<(i64, String, String, String)> = visible(scope)
-        .filter(episodes::status.ne("closed"))
+        .filter(episodes::status.ne(Status::Closed.as_str()))
         .select((episodes::id, episodes::reference, episodes::status, episodes::risk_level))
         .load(conn)?;
     let ids: Vec<i64> = open.iter().map(|e| e.0).collect();
     let steps: Vec<(i64, String, String, String, String, chrono::NaiveDateTime)> = episode_steps::table
         .filter(episode_steps::episode_id.eq_any(&ids))
-        .filter(episode_steps::status.eq("pending"))
+        .filter(episode_steps::status.eq(StepStatus::Pending.as_str()))
         .filter(episode_steps::responsible.eq_any(responsible))
         .order((episode_steps::due_at.asc(), episode_steps::id.asc()))
         .select((
@@ -109,13 +111,17 @@ pub fn compliance(
         steps: steps
             .into_iter()
             .map(|s| {
-                let (outcome, late) = judge(&s.status, utc(s.due_at), s.completed_at.map(utc), now);
+                let (outcome, late) = judge(s.status, utc(s.due_at), s.completed_at.map(utc), now);
                 ComplianceItem {
                     title: if lang == "en" { s.title_en.clone() } else { s.title_sv.clone() },
                     key: s.key,
                     required: s.required,
                     due_at: utc(s.due_at),
-                    done_at: if s.status == "done" { s.completed_at.map(utc) } else { None },
+                    done_at: if s.status == crate::domain::episode::StepStatus::Done {
+                        s.completed_at.map(utc)
+                    } else {
+                        None
+                    },
                     outcome,
                     late_by_minutes: late,
                     skip_reason: if outcome == Outcome::Skipped && !pseudonymised { s.note } else { None },

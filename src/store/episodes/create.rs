@@ -5,6 +5,8 @@ use super::{EpisodeRow, Report};
 use crate::db::schema::{counties, episode_steps, episodes, reference_counters, users};
 use crate::db::{is_unique_violation, AnyConnection};
 use crate::domain::calendar::{local_date, to_local};
+use crate::domain::episode::Status;
+use crate::domain::episode::StepStatus;
 use crate::domain::recipients::Directory;
 use crate::domain::risk::{self, Derived, RiskLevel};
 use crate::domain::routine::{Facts, Routine};
@@ -111,7 +113,7 @@ pub fn instantiate_steps(
             episode_steps::phase.eq(&s.phase),
             episode_steps::required.eq(s.required),
             episode_steps::due_at.eq(s.due(anchor, f.risk).naive_utc()),
-            episode_steps::status.eq("pending"),
+            episode_steps::status.eq(StepStatus::Pending.as_str()),
         ));
         added.push(s.key.clone());
     }
@@ -161,7 +163,7 @@ pub fn directory(conn: &mut AnyConnection, child: &ChildRow, county: &str) -> Qu
 /// Whether the child has an episode that is not closed.
 pub fn has_open(conn: &mut AnyConnection, child_id: i64) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        episodes::table.filter(episodes::child_id.eq(child_id)).filter(episodes::status.ne("closed")),
+        episodes::table.filter(episodes::child_id.eq(child_id)).filter(episodes::status.ne(Status::Closed.as_str())),
     ))
     .get_result(conn)
 }
@@ -204,7 +206,7 @@ pub fn insert(conn: &mut AnyConnection, n: &NewEpisode, now: DateTime<Utc>) -> Q
             episodes::accommodation_id.eq(n.accommodation.map(|a| a.id)),
             episodes::child_id.eq(n.child.id),
             episodes::routine_version_id.eq(n.routine_version_id),
-            episodes::status.eq("missing"),
+            episodes::status.eq(Status::Missing.as_str()),
             episodes::discovered_at.eq(input.discovered_at.naive_utc()),
             episodes::last_seen_at.eq(input.last_seen_at.naive_utc()),
             episodes::report.eq(serde_json::to_string(&input.report).unwrap_or_else(|_| "{}".into())),
@@ -241,7 +243,7 @@ pub fn search_done_with_report(
     let Some(step) = search else { return Ok(false) };
     diesel::update(episode_steps::table.find(step))
         .set((
-            episode_steps::status.eq("done"),
+            episode_steps::status.eq(StepStatus::Done.as_str()),
             episode_steps::completed_at.eq(now.naive_utc()),
             episode_steps::completed_by.eq(by),
             episode_steps::note.eq("recorded with the report"),

@@ -11,6 +11,7 @@ use super::children::utc;
 use super::scope::Scope;
 use crate::db::schema::{children, episode_events, episode_steps, episodes, risk_assessments, routine_versions};
 use crate::db::{AnyConnection, MultiBackend};
+use crate::domain::episode::{Status, StepStatus};
 use crate::notify::outbox::{self, NoteView};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -28,7 +29,8 @@ pub struct EpisodeRow {
     pub accommodation_id: Option<i64>,
     pub child_id: i64,
     pub routine_version_id: i64,
-    pub status: String,
+    #[diesel(deserialize_as = crate::db::code::Coded<Status>)]
+    pub status: Status,
     #[diesel(deserialize_as = crate::db::timestamp::Ts)]
     pub discovered_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::timestamp::Ts)]
@@ -102,7 +104,8 @@ pub struct StepRow {
     pub required: bool,
     #[diesel(deserialize_as = crate::db::timestamp::Ts)]
     pub due_at: NaiveDateTime,
-    pub status: String,
+    #[diesel(deserialize_as = crate::db::code::Coded<StepStatus>)]
+    pub status: StepStatus,
     #[diesel(deserialize_as = crate::db::timestamp::OptTs)]
     pub completed_at: Option<NaiveDateTime>,
     pub completed_by: Option<i64>,
@@ -119,7 +122,7 @@ pub struct StepView {
     pub required: bool,
     #[serde(serialize_with = "crate::timefmt::utc")]
     pub due_at: DateTime<Utc>,
-    pub status: String,
+    pub status: StepStatus,
     pub overdue: bool,
     #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub completed_at: Option<DateTime<Utc>>,
@@ -128,7 +131,7 @@ pub struct StepView {
 
 impl StepRow {
     pub fn overdue(&self, now: DateTime<Utc>) -> bool {
-        self.status == "pending" && utc(self.due_at) < now
+        self.status == StepStatus::Pending && utc(self.due_at) < now
     }
 
     pub fn into_view(self, lang: &str, now: DateTime<Utc>, pseudonymised: bool) -> StepView {
@@ -199,7 +202,7 @@ pub struct ChildSummary {
 pub struct CaseView {
     pub id: i64,
     pub reference: String,
-    pub status: String,
+    pub status: Status,
     pub risk_level: String,
     pub risk_assessed: bool,
     pub county_code: String,
@@ -309,7 +312,7 @@ pub fn list(conn: &mut AnyConnection, scope: &Scope, filter: StatusFilter) -> Qu
     let mut q = visible(scope);
     q = match filter {
         StatusFilter::All => q,
-        StatusFilter::Open => q.filter(episodes::status.ne("closed")),
+        StatusFilter::Open => q.filter(episodes::status.ne(Status::Closed.as_str())),
         StatusFilter::Is(s) => q.filter(episodes::status.eq(s)),
     };
     q.order(episodes::discovered_at.desc()).select(EpisodeRow::as_select()).limit(1000).load(conn)

@@ -5,6 +5,8 @@
 use super::{EpisodeRow, FoundDetails, StepRow};
 use crate::db::schema::{episode_steps, episodes, notifications, risk_assessments};
 use crate::db::AnyConnection;
+use crate::domain::episode::Status;
+use crate::domain::episode::StepStatus;
 use crate::domain::recipients::Recipient;
 use crate::store::children::ChildRow;
 use chrono::{DateTime, Utc};
@@ -24,14 +26,14 @@ pub fn step(conn: &mut AnyConnection, episode: i64, key: &str) -> QueryResult<Op
 pub fn finish_step(
     conn: &mut AnyConnection,
     s: &StepRow,
-    status: &str,
+    status: StepStatus,
     by: Option<i64>,
     note: Option<&str>,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::update(episode_steps::table.find(s.id))
         .set((
-            episode_steps::status.eq(status),
+            episode_steps::status.eq(status.as_str()),
             episode_steps::completed_at.eq(now.naive_utc()),
             episode_steps::completed_by.eq(by),
             episode_steps::note.eq(note),
@@ -111,7 +113,7 @@ pub fn mark_found(
 ) -> QueryResult<()> {
     diesel::update(episodes::table.find(id))
         .set((
-            episodes::status.eq("found"),
+            episodes::status.eq(Status::Found.as_str()),
             episodes::found_at.eq(found_at.naive_utc()),
             episodes::found_details.eq(serde_json::to_string(details).unwrap_or_default()),
             episodes::updated_at.eq(now.naive_utc()),
@@ -129,7 +131,7 @@ pub fn mark_closed(
 ) -> QueryResult<()> {
     diesel::update(episodes::table.find(id))
         .set((
-            episodes::status.eq("closed"),
+            episodes::status.eq(Status::Closed.as_str()),
             episodes::closed_at.eq(now.naive_utc()),
             episodes::closure_reason.eq(reason),
             episodes::closure_note.eq(note),

@@ -2,6 +2,7 @@ use super::{base, flash, local, page, PageError, PageResult};
 use crate::app::cases::{self as actions, AssessRisk, CloseCase, CompleteStep, RecordFound, WithReason};
 use crate::auth::AuthUser;
 use crate::domain::episode::CLOSURE_REASONS;
+use crate::domain::episode::{Status as CaseStatus, StepStatus};
 use crate::domain::risk::{self, RiskLevel};
 use crate::domain::role::Role;
 use crate::error::AppError;
@@ -60,18 +61,18 @@ pub async fn get_case_page(
     st.audit.log(user.actor(), Event::new("case_read").on("case", id).county(Some(county)), now).await?;
     let (mut ctx, l) = base(st, Some(&user), cookies, flash, if user.is(Role::Staff) { "/" } else { "/cases" });
     let v = serde_json::to_value(&view).unwrap_or_default();
-    let open = view.status != "closed";
+    let open = view.status != CaseStatus::Closed;
     let sw = user.is(Role::SocialWorker);
     let steps: Vec<Value> = view
         .steps
         .iter()
         .map(|s| {
             let can_complete =
-                open && s.status == "pending" && (sw || (user.is(Role::Staff) && s.responsible == "staff"));
+                open && s.status == StepStatus::Pending && (sw || (user.is(Role::Staff) && s.responsible == "staff"));
             json!({"key": s.key, "title": s.title, "required": s.required, "due": local(s.due_at), "overdue": s.overdue,
-                   "status_label": i18n::t(l, &format!("step_{}", s.status)), "note": s.note,
+                   "status_label": i18n::t(l, &format!("step_{}", s.status.as_str())), "note": s.note,
                    "responsible_label": i18n::t(l, &format!("resp_{}", s.responsible)),
-                   "can_complete": can_complete, "can_skip": open && sw && s.status == "pending"})
+                   "can_complete": can_complete, "can_skip": open && sw && s.status == StepStatus::Pending})
         })
         .collect();
     let notes: Vec<Value> = view
@@ -108,9 +109,9 @@ pub async fn get_case_page(
     ctx.insert("notes", &notes);
     ctx.insert("timeline", &timeline);
     ctx.insert("risk_label", i18n::t(l, &format!("risk_{}", view.risk_level)));
-    ctx.insert("status_label", status_label(l, &view.status));
+    ctx.insert("status_label", status_label(l, view.status.as_str()));
     ctx.insert("discovered", &local(view.discovered_at));
-    ctx.insert("can_found", &(view.status == "missing" && !user.is(Role::CountyOfficer)));
+    ctx.insert("can_found", &(view.status == CaseStatus::Missing && !user.is(Role::CountyOfficer)));
     ctx.insert("can_assess", &(open && sw));
     ctx.insert("can_close", &(open && sw));
     ctx.insert("suggested_label", &suggested.map(|s| i18n::t(l, &format!("risk_{}", s.as_str()))));
@@ -129,7 +130,7 @@ pub async fn get_case_page(
             .map(|r| json!({"value": r, "label": i18n::t(l, &format!("reason_{r}"))}))
             .collect::<Vec<_>>(),
     );
-    if view.status == "missing" {
+    if view.status == CaseStatus::Missing {
         ctx.insert("refresh", &20);
     }
     page(st, Status::Ok, "pages/case.html", &ctx)
@@ -197,13 +198,13 @@ pub async fn get_cases_page(
         })
         .map(|v| {
             let overdue = v.steps.iter().filter(|s| s.overdue).count();
-            let next = v.steps.iter().filter(|s| s.status == "pending").map(|s| s.due_at).min();
+            let next = v.steps.iter().filter(|s| s.status == StepStatus::Pending).map(|s| s.due_at).min();
             let child = v.personal.as_ref().and_then(|p| p.child.as_ref()).map(|c| format!("{} {}", c.given_name, c.family_name));
             let muni = munis.iter().find(|m| m.code == v.municipality_code).map(|m| m.name.clone()).unwrap_or_else(|| v.municipality_code.clone());
             (
                 v.risk_level == "high",
                 overdue,
-                json!({"id": v.id, "reference": v.reference, "child": child, "municipality": muni, "status": status_label(l, &v.status),
+                json!({"id": v.id, "reference": v.reference, "child": child, "municipality": muni, "status": status_label(l, v.status.as_str()),
                        "risk_level": v.risk_level, "risk_label": i18n::t(l, &format!("risk_{}", v.risk_level)), "overdue": overdue,
                        "next_due": next.map(local)}),
             )
