@@ -388,7 +388,7 @@ pub fn views(
         out.push(CaseView {
             id: r.id,
             reference: r.reference.clone(),
-            status: r.status.clone(),
+            status: r.status,
             risk_level: r.risk_level.clone(),
             risk_assessed: r.risk_assessed,
             county_code: r.county_code.clone(),
