@@ -1,9 +1,9 @@
-//! Row fields whose column holds a short code (`domain::episode::Code`): `#[diesel(deserialize_as =
+//! Row fields whose column holds a short code (`domain::code::Code`): `#[diesel(deserialize_as =
 //! Coded<T>)]` reads the text and parses it, so a row with a code the program does not know is an error
 //! when read (a corrupt row), not a value that silently compares unequal to everything.
 
 use super::MultiBackend;
-use crate::domain::episode::Code;
+use crate::domain::code::Code;
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
 use diesel::pg::Pg;
@@ -44,4 +44,8 @@ macro_rules! unwrap_coded {
         }
     )*};
 }
-unwrap_coded!(crate::domain::episode::Status, crate::domain::episode::StepStatus);
+unwrap_coded!(
+    crate::domain::episode::Status,
+    crate::domain::episode::StepStatus,
+    crate::domain::recipients::RecipientKind
+);

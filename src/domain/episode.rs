@@ -7,15 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// A value stored and sent as a short code (`missing`, `pending`, …): one list of codes per type, so
-/// that a code the program does not know is refused when read, never compared as a string.
-pub trait Code: Sized + Copy + 'static {
-    const ALL: &'static [Self];
-    fn as_str(self) -> &'static str;
-    fn parse(s: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|c| c.as_str() == s)
-    }
-}
+pub use super::code::Code;
 
 /// An episode's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -149,6 +141,7 @@ mod tests {
     fn status_codes_round_trip_and_match_their_json_names() {
         codes_round_trip::<Status>();
         codes_round_trip::<StepStatus>();
+        codes_round_trip::<crate::domain::recipients::RecipientKind>();
     }
     use chrono::Duration;
     use proptest::prelude::*;

@@ -1,6 +1,7 @@
 //! Pure domain rules: no I/O, time passed in as `now`.
 
 pub mod calendar;
+pub mod code;
 pub mod compliance;
 pub mod deadline;
 pub mod episode;

@@ -5,21 +5,61 @@
 //! guardian and social services acknowledge; Migrationsverket, the assigning municipality and the
 //! trafficking coordinator are informed only. One address gets one message.
 
-pub const KINDS: [&str; 9] = [
-    "police",
-    "guardian",
-    "social_services",
-    "on_call",
-    "migrationsverket",
-    "assigning_municipality",
-    "trafficking_coordinator",
-    "county",
-    "reminder",
-];
+use super::code::Code;
+use serde::{Deserialize, Serialize};
+
+/// Who a notification is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientKind {
+    Police,
+    Guardian,
+    SocialServices,
+    OnCall,
+    Migrationsverket,
+    AssigningMunicipality,
+    TraffickingCoordinator,
+    County,
+    /// A reminder to the person who owns a step.
+    Reminder,
+}
+
+impl RecipientKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientKind::Police => "police",
+            RecipientKind::Guardian => "guardian",
+            RecipientKind::SocialServices => "social_services",
+            RecipientKind::OnCall => "on_call",
+            RecipientKind::Migrationsverket => "migrationsverket",
+            RecipientKind::AssigningMunicipality => "assigning_municipality",
+            RecipientKind::TraffickingCoordinator => "trafficking_coordinator",
+            RecipientKind::County => "county",
+            RecipientKind::Reminder => "reminder",
+        }
+    }
+}
+
+impl Code for RecipientKind {
+    const ALL: &'static [Self] = &[
+        RecipientKind::Police,
+        RecipientKind::Guardian,
+        RecipientKind::SocialServices,
+        RecipientKind::OnCall,
+        RecipientKind::Migrationsverket,
+        RecipientKind::AssigningMunicipality,
+        RecipientKind::TraffickingCoordinator,
+        RecipientKind::County,
+        RecipientKind::Reminder,
+    ];
+    fn as_str(self) -> &'static str {
+        RecipientKind::as_str(self)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {
-    pub kind: &'static str,
+    pub kind: RecipientKind,
     pub address: String,
     pub language: String,
     pub ack: bool,
@@ -48,15 +88,11 @@ pub struct Situation {
 }
 
 /// The recipients of a report, police first, and the kinds for which no address is known.
-pub fn for_report(d: &Directory, s: &Situation) -> (Vec<Recipient>, Vec<&'static str>) {
+pub fn for_report(d: &Directory, s: &Situation) -> (Vec<Recipient>, Vec<RecipientKind>) {
     let mut out: Vec<Recipient> = Vec::new();
     let mut missing = Vec::new();
-    let mut add =
-        |kind: &'static str, address: &Option<String>, lang: Option<&str>, ack: bool, step: &'static str| match address
-            .as_deref()
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-        {
+    let mut add = |kind: RecipientKind, address: &Option<String>, lang: Option<&str>, ack: bool, step: &'static str| {
+        match address.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
             Some(a) => {
                 if !out.iter().any(|r| r.address.eq_ignore_ascii_case(a)) {
                     out.push(Recipient {
@@ -69,24 +105,37 @@ pub fn for_report(d: &Directory, s: &Situation) -> (Vec<Recipient>, Vec<&'static
                 }
             }
             None => missing.push(kind),
-        };
-    add("police", &d.police, None, true, "police_report");
-    add("guardian", &d.guardian, d.guardian_language.as_deref(), true, "notify_guardian");
+        }
+    };
+    add(RecipientKind::Police, &d.police, None, true, "police_report");
+    add(RecipientKind::Guardian, &d.guardian, d.guardian_language.as_deref(), true, "notify_guardian");
     if s.office_hours {
         if d.social_worker.is_some() {
-            add("social_services", &d.social_worker, None, true, "notify_social_services");
+            add(RecipientKind::SocialServices, &d.social_worker, None, true, "notify_social_services");
         }
-        add("social_services", &d.social_services, None, true, "notify_social_services");
+        add(RecipientKind::SocialServices, &d.social_services, None, true, "notify_social_services");
     } else {
         let on_call = d.on_call.clone().or_else(|| d.social_services.clone());
-        add("on_call", &on_call, None, true, "notify_social_services");
+        add(RecipientKind::OnCall, &on_call, None, true, "notify_social_services");
     }
-    add("migrationsverket", &d.migrationsverket, None, false, "notify_migrationsverket");
+    add(RecipientKind::Migrationsverket, &d.migrationsverket, None, false, "notify_migrationsverket");
     if d.assigning_municipality.is_some() {
-        add("assigning_municipality", &d.assigning_municipality, None, false, "notify_assigning_municipality");
+        add(
+            RecipientKind::AssigningMunicipality,
+            &d.assigning_municipality,
+            None,
+            false,
+            "notify_assigning_municipality",
+        );
     }
     if s.high_risk || s.trafficking_suspected {
-        add("trafficking_coordinator", &d.trafficking_coordinator, None, false, "contact_trafficking_coordinator");
+        add(
+            RecipientKind::TraffickingCoordinator,
+            &d.trafficking_coordinator,
+            None,
+            false,
+            "contact_trafficking_coordinator",
+        );
     }
     (out, missing)
 }
@@ -110,7 +159,7 @@ mod tests {
     }
 
     fn kinds(r: &[Recipient]) -> Vec<(&str, &str)> {
-        r.iter().map(|x| (x.kind, x.address.as_str())).collect()
+        r.iter().map(|x| (x.kind.as_str(), x.address.as_str())).collect()
     }
 
     #[test]
@@ -149,6 +198,6 @@ mod tests {
                 ("trafficking_coordinator", "nmt@x.se")
             ]
         );
-        assert_eq!(missing, ["guardian"]);
+        assert_eq!(missing, [RecipientKind::Guardian]);
     }
 }

@@ -6,6 +6,7 @@ use crate::db::schema::notifications;
 use crate::db::AnyConnection;
 use crate::domain::deadline::IsoDuration;
 use crate::domain::recipients::Recipient;
+use crate::domain::recipients::RecipientKind;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -17,7 +18,8 @@ pub struct NotificationRow {
     pub id: i64,
     pub episode_id: i64,
     pub kind: String,
-    pub recipient_kind: String,
+    #[diesel(deserialize_as = crate::db::code::Coded<RecipientKind>)]
+    pub recipient_kind: RecipientKind,
     pub address: String,
     pub status: String,
     pub ack_required: bool,
@@ -32,7 +34,7 @@ pub struct NotificationRow {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NoteView {
     pub id: i64,
-    pub recipient_kind: String,
+    pub recipient_kind: RecipientKind,
     pub address: Option<String>,
     pub kind: String,
     pub status: String,
@@ -96,7 +98,7 @@ pub fn enqueue(conn: &mut AnyConnection, secret: &[u8], m: &Outgoing, now: DateT
         .values((
             notifications::episode_id.eq(episode_id),
             notifications::kind.eq(kind),
-            notifications::recipient_kind.eq(r.kind),
+            notifications::recipient_kind.eq(r.kind.as_str()),
             notifications::address.eq(&r.address),
             notifications::language.eq(&r.language),
             notifications::status.eq("queued"),

@@ -88,7 +88,7 @@ struct Reminder<'a> {
 
 fn queue(c: &mut AnyConnection, secret: &[u8], rem: &Reminder, now: DateTime<Utc>) -> QueryResult<()> {
     let r = Recipient {
-        kind: "reminder",
+        kind: crate::domain::recipients::RecipientKind::Reminder,
         address: rem.address.to_string(),
         language: rem.lang.to_string(),
         ack: false,

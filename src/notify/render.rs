@@ -11,6 +11,7 @@ use super::ack;
 use crate::db::schema::{accommodations, children, episodes, municipalities, notifications, users};
 use crate::db::AnyConnection;
 use crate::domain::calendar::to_local;
+use crate::domain::recipients::RecipientKind;
 use crate::i18n;
 use crate::store::children::{age_on, json_list, json_object, utc, ChildRow};
 use crate::store::episodes::EpisodeRow;
@@ -69,12 +70,13 @@ pub enum Audience {
     County,
 }
 
-pub fn audience(recipient_kind: &str) -> Audience {
+pub fn audience(recipient_kind: RecipientKind) -> Audience {
+    use RecipientKind as K;
     match recipient_kind {
-        "police" | "guardian" | "social_services" | "on_call" => Audience::Full,
-        "migrationsverket" | "assigning_municipality" => Audience::Identity,
-        "trafficking_coordinator" => Audience::Coordinator,
-        _ => Audience::County,
+        K::Police | K::Guardian | K::SocialServices | K::OnCall => Audience::Full,
+        K::Migrationsverket | K::AssigningMunicipality => Audience::Identity,
+        K::TraffickingCoordinator => Audience::Coordinator,
+        K::County | K::Reminder => Audience::County,
     }
 }
 
@@ -104,7 +106,8 @@ pub struct ToRender {
     pub id: i64,
     pub episode_id: i64,
     pub kind: String,
-    pub recipient_kind: String,
+    #[diesel(deserialize_as = crate::db::code::Coded<RecipientKind>)]
+    pub recipient_kind: RecipientKind,
     pub address: String,
     pub language: String,
     pub ack_required: bool,
@@ -158,14 +161,14 @@ impl Renderer {
         let db = |e: diesel::result::Error| format!("loading the notification's episode failed: {e}");
         let (e, child) = (&loaded.episode, &loaded.child);
         let lang = i18n::lang_of(Some(&n.language));
-        let aud = audience(&n.recipient_kind);
+        let aud = audience(n.recipient_kind);
         let mut ctx = Context::new();
         ctx.insert("t", &i18n::table(lang));
         ctx.insert("lang", lang);
         ctx.insert("kind", &n.kind);
         ctx.insert("audience", &aud);
         ctx.insert("reference", &e.reference);
-        ctx.insert("is_police", &(n.recipient_kind == "police"));
+        ctx.insert("is_police", &(n.recipient_kind == RecipientKind::Police));
         ctx.insert("municipality", &loaded.municipality);
         ctx.insert("discovered_at", &local(e.discovered_at));
         ctx.insert("last_seen_at", &local(e.last_seen_at));

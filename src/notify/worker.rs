@@ -20,8 +20,10 @@ use super::render::{self, Renderer};
 use crate::clock::Clock;
 use crate::db::schema::{children, counties, episode_steps, episodes, municipalities, notifications, users};
 use crate::db::{write_tx, AnyConnection, Db, DbError};
+use crate::domain::code::Code;
 use crate::domain::episode::StepStatus;
 use crate::domain::recipients::Recipient;
+use crate::domain::recipients::RecipientKind;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::children::utc;
 use crate::store::episodes::{event, TimelineActor};
@@ -237,7 +239,8 @@ fn record_failed(
         }
         if give_up && kind != "delivery_failed" {
             if let Some(address) = county_mailbox(c, episode)? {
-                let r = Recipient { kind: "county", address, language: "sv".into(), ack: false, step_key: "" };
+                let r =
+                    Recipient { kind: RecipientKind::County, address, language: "sv".into(), ack: false, step_key: "" };
                 let m = Outgoing {
                     episode_id: episode,
                     kind: "delivery_failed",
@@ -389,9 +392,10 @@ pub async fn deliver_due(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usi
 fn next_in_chain(
     c: &mut AnyConnection,
     episode: i64,
-    recipient_kind: &str,
+    recipient_kind: RecipientKind,
     level: i32,
-) -> QueryResult<Option<(&'static str, Option<String>)>> {
+) -> QueryResult<Option<(RecipientKind, Option<String>)>> {
+    use RecipientKind as K;
     let (county, child, responsible): (String, i64, String) = episodes::table
         .find(episode)
         .select((episodes::county_code, episodes::child_id, episodes::responsible_municipality_code))
@@ -399,14 +403,14 @@ fn next_in_chain(
     let county_mail =
         |c: &mut AnyConnection| counties::table.find(&county).select(counties::county_email).first::<Option<String>>(c);
     if level >= 1 {
-        return Ok(Some(("county", county_mail(c)?)));
+        return Ok(Some((K::County, county_mail(c)?)));
     }
     Ok(Some(match recipient_kind {
-        "police" => (
-            "police",
+        K::Police => (
+            K::Police,
             counties::table.find(&county).select(counties::police_fallback_email).first::<Option<String>>(c)?,
         ),
-        "guardian" => {
+        K::Guardian => {
             let sw: Option<String> = children::table
                 .inner_join(users::table.on(users::id.nullable().eq(children::social_worker_id)))
                 .filter(children::id.eq(child))
@@ -421,16 +425,16 @@ fn next_in_chain(
                     .select(municipalities::social_services_email)
                     .first::<Option<String>>(c)?,
             };
-            ("social_services", sw)
+            (K::SocialServices, sw)
         }
-        "social_services" => (
-            "on_call",
+        K::SocialServices => (
+            K::OnCall,
             municipalities::table
                 .find(&responsible)
                 .select(municipalities::on_call_email)
                 .first::<Option<String>>(c)?,
         ),
-        _ => ("county", county_mail(c)?),
+        _ => (K::County, county_mail(c)?),
     }))
 }
 
@@ -511,12 +515,10 @@ pub fn escalate(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> 
                 .find(|k| Some(*k) == d.step_key.as_deref())
                 .unwrap_or("");
             let mut told = Vec::new();
+            // A kind this program does not know is escalated as the county's.
+            let from = RecipientKind::parse(&d.recipient_kind).unwrap_or(RecipientKind::County);
             if d.escalation_level == 0 {
-                let kind = crate::domain::recipients::KINDS
-                    .iter()
-                    .copied()
-                    .find(|k| *k == d.recipient_kind)
-                    .unwrap_or("county");
+                let kind = from;
                 let again = Recipient {
                     kind,
                     address: d.address.clone(),
@@ -535,8 +537,7 @@ pub fn escalate(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> 
                 diesel::update(notifications::table.find(nid)).set(notifications::escalation_level.eq(1)).execute(c)?;
                 told.push(kind);
             }
-            if let Some((kind, Some(address))) = next_in_chain(c, d.episode_id, &d.recipient_kind, d.escalation_level)?
-            {
+            if let Some((kind, Some(address))) = next_in_chain(c, d.episode_id, from, d.escalation_level)? {
                 let already: bool = diesel::select(diesel::dsl::exists(
                     notifications::table
                         .filter(notifications::episode_id.eq(d.episode_id))
@@ -546,7 +547,7 @@ pub fn escalate(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> 
                 ))
                 .get_result(c)?;
                 if !already && !address.eq_ignore_ascii_case(&d.address) {
-                    let to_county = kind == "county";
+                    let to_county = kind == RecipientKind::County;
                     let r = Recipient { kind, address, language: "sv".into(), ack: !to_county, step_key: step };
                     let m = Outgoing {
                         episode_id: d.episode_id,
@@ -682,14 +683,15 @@ pub fn acknowledge(
             .find(episode)
             .select((episodes::reference, episodes::county_code, episodes::police_reference))
             .first(c)?;
+        let police = RecipientKind::Police.as_str();
         match (kind.as_str(), reference) {
-            ("police", Some(r)) => {
+            (k, Some(r)) if k == police => {
                 if police_ref.is_none() {
                     diesel::update(episodes::table.find(episode)).set(episodes::police_reference.eq(r)).execute(c)?;
                 }
                 complete_system_step(c, episode, "police_report", "acknowledged by the police with a reference", now)?;
             }
-            ("police", None) => {}
+            (k, None) if k == police => {}
             _ => {
                 if let Some(s) = step.as_deref().filter(|s| s.starts_with("notify_")) {
                     complete_system_step(c, episode, s, "acknowledged", now)?;

@@ -5,9 +5,11 @@
 use super::{EpisodeRow, FoundDetails, StepRow};
 use crate::db::schema::{episode_steps, episodes, notifications, risk_assessments};
 use crate::db::AnyConnection;
+use crate::domain::code::Code;
 use crate::domain::episode::Status;
 use crate::domain::episode::StepStatus;
 use crate::domain::recipients::Recipient;
+use crate::domain::recipients::RecipientKind;
 use crate::store::children::ChildRow;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -161,9 +163,9 @@ pub fn told_before(conn: &mut AnyConnection, episode: i64) -> QueryResult<Vec<Re
         if out.iter().any(|r| r.address.eq_ignore_ascii_case(&address)) {
             continue;
         }
-        let kind = crate::domain::recipients::KINDS.iter().copied().find(|k| *k == kind).unwrap_or("county");
+        let kind = RecipientKind::parse(&kind).unwrap_or(RecipientKind::County);
         out.push(Recipient { kind, address, language, ack: false, step_key: "notify_found" });
     }
-    out.sort_by_key(|r| r.kind != "police");
+    out.sort_by_key(|r| r.kind != RecipientKind::Police);
     Ok(out)
 }

@@ -85,7 +85,7 @@ pub async fn get_case_page(
                 "failed" => i18n::t(l, "failed"),
                 _ => i18n::t(l, "queued"),
             };
-            json!({"recipient": i18n::t(l, &format!("recipient_{}", n.recipient_kind)), "address": n.address, "kind": n.kind, "status": n.status,
+            json!({"recipient": i18n::t(l, &format!("recipient_{}", n.recipient_kind.as_str())), "address": n.address, "kind": n.kind, "status": n.status,
                    "status_label": status, "sent_at": n.sent_at.map(local), "ack_required": n.ack_required,
                    "acknowledged_at": n.acknowledged_at.map(local), "acknowledged_by": n.acknowledged_by})
         })
