@@ -9,7 +9,9 @@
 //!   statement, so a read-then-write transaction waits on `busy_timeout` instead of failing with
 //!   `SQLITE_BUSY_SNAPSHOT` under concurrent writers.
 //! - On SQLite, every `write_tx` of the process runs on one dedicated writer connection with group
-//!   commit (see `writer`). Measured reasons: SQLite's busy handler sleeps 1, 2, 5 … 100 ms between
+//!   commit (see `writer`). The only way to a connection is [`Db::get`] (or [`Db::run`], which uses it),
+//!   and the [`Conn`] it answers routes `write_tx` on its thread to the writer for as long as it lives:
+//!   no thread has to remember to enter the gate. Measured reasons: SQLite's busy handler sleeps 1, 2, 5 … 100 ms between
 //!   retries, so under contention the lock sat idle while waiters slept; and a connection's page cache is
 //!   dropped whenever another connection has committed, so with writes spread over the pool every write
 //!   transaction started cold and re-read its B-tree pages. Reads stay on the pool, in parallel. The busy
@@ -141,8 +143,9 @@ pub struct Db {
 }
 
 thread_local! {
-    /// The write gate of the database this thread is working on (set by [`Db::run`] / [`Db::enter`]).
-    static GATE: RefCell<Option<Arc<Writer>>> = const { RefCell::new(None) };
+    /// The write gates of the connections this thread holds, newest last; the newest is in force. Each
+    /// [`Conn`] removes its own entry when dropped, in whatever order they are dropped.
+    static GATES: RefCell<Vec<(u64, Arc<Writer>)>> = const { RefCell::new(Vec::new()) };
     /// How deep this thread is inside `write_tx` (a nested call is a savepoint and must not lock again).
     static WRITE_DEPTH: Cell<u32> = const { Cell::new(0) };
     /// What to do once the outermost `write_tx` of this thread has committed.
@@ -160,14 +163,51 @@ pub fn after_commit(f: impl FnOnce() + 'static) {
 }
 
 /// Makes `write_tx` on this thread queue on the database's gate until dropped.
-pub struct GateScope {
-    previous: Option<Arc<Writer>>,
+struct GateScope {
+    id: Option<u64>,
+}
+
+impl GateScope {
+    fn enter(gate: Option<&Arc<Writer>>) -> GateScope {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = gate.map(|g| {
+            let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            GATES.with(|s| s.borrow_mut().push((id, g.clone())));
+            id
+        });
+        GateScope { id }
+    }
+}
+
+fn current_gate() -> Option<Arc<Writer>> {
+    GATES.with(|s| s.borrow().last().map(|(_, g)| g.clone()))
+}
+
+/// A pooled connection of a [`Db`]. While it lives, `write_tx` on this thread takes the database's
+/// write gate (SQLite); it derefs to [`AnyConnection`] for the store.
+pub struct Conn {
+    conn: r2d2::PooledConnection<Manager>,
+    _gate: GateScope,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
 }
 
 impl Drop for GateScope {
     fn drop(&mut self) {
-        let prev = self.previous.take();
-        GATE.with(|g| *g.borrow_mut() = prev);
+        if let Some(id) = self.id {
+            GATES.with(|s| s.borrow_mut().retain(|(i, _)| *i != id));
+        }
     }
 }
 
@@ -200,14 +240,9 @@ impl Db {
         Ok(Db { pool, backend: url.backend, gate })
     }
 
-    pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, DbError> {
-        self.pool.get().map_err(|e| DbError::Unavailable(e.to_string()))
-    }
-
-    /// Makes `write_tx` on the current thread use this database's write gate (for dedicated threads).
-    pub fn enter(&self) -> GateScope {
-        let previous = GATE.with(|g| std::mem::replace(&mut *g.borrow_mut(), self.gate.clone()));
-        GateScope { previous }
+    pub fn get(&self) -> Result<Conn, DbError> {
+        let conn = self.pool.get().map_err(|e| DbError::Unavailable(e.to_string()))?;
+        Ok(Conn { conn, _gate: GateScope::enter(self.gate.as_ref()) })
     }
 
     /// Runs blocking database work off the async executor.
@@ -219,7 +254,6 @@ impl Db {
     {
         let db = self.clone();
         match rocket::tokio::task::spawn_blocking(move || {
-            let _gate = db.enter();
             let mut conn = db.get()?;
             f(&mut conn)
         })
@@ -277,7 +311,7 @@ where
     E: From<diesel::result::Error>,
 {
     let sqlite = matches!(conn, AnyConnection::Sqlite(_));
-    let gate = if sqlite && !in_transaction(conn) { GATE.with(|g| g.borrow().clone()) } else { None };
+    let gate = if sqlite && !in_transaction(conn) { current_gate() } else { None };
     match gate {
         Some(writer) => writer.run(conn, f),
         None => locked_tx(conn, f),
@@ -355,6 +389,39 @@ mod tests {
     struct CompileOption {
         #[diesel(sql_type = diesel::sql_types::Text)]
         compile_options: String,
+    }
+
+    fn temp_db(name: &str) -> Db {
+        let dir = std::env::temp_dir().join(format!("saknad-gate-{}-{name}", std::process::id()));
+        let url = DbUrl::parse(&format!("sqlite://{}/g.sqlite", dir.display())).expect("url");
+        Db::open(&url, 4).expect("open")
+    }
+
+    fn gate_is(db: &Db) -> bool {
+        match (current_gate(), &db.gate) {
+            (Some(a), Some(b)) => Arc::ptr_eq(&a, b),
+            _ => false,
+        }
+    }
+
+    /// A thread gets the gate with its connection, without entering anything, and each connection's
+    /// gate leaves with it whatever the order of dropping: no write can reach another database's writer.
+    #[test]
+    fn the_gate_travels_with_the_connection() {
+        let (a, b) = (temp_db("a"), temp_db("b"));
+        std::thread::spawn(move || {
+            assert!(current_gate().is_none());
+            let ca = a.get().expect("a");
+            assert!(gate_is(&a));
+            let cb = b.get().expect("b");
+            assert!(gate_is(&b));
+            drop(ca);
+            assert!(gate_is(&b), "dropping the older connection leaves the newer one's gate");
+            drop(cb);
+            assert!(current_gate().is_none(), "no gate outlives its connection");
+        })
+        .join()
+        .expect("thread");
     }
 
     /// `.cargo/config.toml` must reach the bundled SQLite build (see the note there).

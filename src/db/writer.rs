@@ -305,7 +305,6 @@ mod tests {
             .map(|t| {
                 let db = db.clone();
                 std::thread::spawn(move || {
-                    let _g = db.enter();
                     let mut kept = 0;
                     for i in 0..50i64 {
                         let v = t * 1000 + i;
@@ -322,7 +321,7 @@ mod tests {
                             let seen: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
                                 "(SELECT COUNT(*) FROM t WHERE v = {v})"
                             )))
-                            .get_result(&mut c)
+                            .get_result(&mut *c)
                             .expect("read back");
                             assert_eq!(seen, 1, "a writer returned before its row was committed");
                         }
@@ -334,11 +333,11 @@ mod tests {
         let kept: i64 = threads.into_iter().map(|t| t.join().expect("thread")).sum();
         let mut c = db.get().expect("conn");
         let rows: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("(SELECT COUNT(*) FROM t)"))
-            .get_result(&mut c)
+            .get_result(&mut *c)
             .expect("count");
         let failed: i64 =
             diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("(SELECT COUNT(*) FROM t WHERE v % 5 = 0)"))
-                .get_result(&mut c)
+                .get_result(&mut *c)
                 .expect("count");
         assert_eq!((rows, kept, failed), (8 * 40, 8 * 40, 0));
         let _ = std::fs::remove_dir_all(&dir);

@@ -29,7 +29,6 @@ impl AuditSink {
     pub fn start(db: Db) -> AuditSink {
         let (tx, rx) = mpsc::channel::<Pending>();
         let spawned = std::thread::Builder::new().name("saknad-audit".into()).spawn(move || {
-            let _gate = db.enter();
             while let Ok(first) = rx.recv() {
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {

@@ -127,7 +127,7 @@ impl TestApp {
         assert_eq!(resp.status(), Status::NoContent);
     }
 
-    pub fn conn(&self) -> r2d2::PooledConnection<saknad::db::Manager> {
+    pub fn conn(&self) -> saknad::db::Conn {
         self.state().db.get().expect("connection")
     }
 
