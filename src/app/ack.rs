@@ -14,8 +14,8 @@ pub struct Acknowledge {
     /// for the police: the police reference number
     pub reference: Option<String>,
 }
-use crate::notify::worker::{self, AckOutcome};
 use crate::state::AppState;
+use crate::store::delivery::{self as worker, AckOutcome};
 
 /// Records the acknowledgement (name, and for the police their reference) once; a used or expired token
 /// is `Gone`, an unknown one `Unknown`.

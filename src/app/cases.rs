@@ -14,13 +14,13 @@ use crate::domain::episode::{check_close, check_found, Refusal, Status, StepStat
 use crate::domain::permission::{self, Act, Relation};
 use crate::domain::recipients::{self, Situation};
 use crate::domain::risk::{self, RiskLevel};
-use crate::notify::outbox;
 use crate::store::audit::{self, Event};
 use crate::store::children;
 use crate::store::children::utc;
 use crate::store::episodes::create::{self, facts, instantiate_steps, NewReport};
 use crate::store::episodes::{self, event, steps_of, writes, EpisodeRow, FoundDetails, Report, StepRow, TimelineActor};
 use crate::store::org;
+use crate::store::outbox;
 use crate::store::routines;
 use crate::store::scope::Scope;
 use chrono::{DateTime, Duration, Utc};

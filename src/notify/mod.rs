@@ -1,9 +1,8 @@
-//! Notifications: the outbox rows written with each change, rendering, the mailer, the worker that
-//! delivers and escalates, and acknowledgement tokens.
+//! Notifications: rendering, the mailer, the worker loop that delivers and escalates, and
+//! acknowledgement tokens. The outbox rows, reminders and every statement the worker runs are in `store`
+//! (`store::outbox`, `store::reminders`, `store::delivery`).
 
 pub mod ack;
 pub mod mailer;
-pub mod outbox;
-pub mod reminders;
 pub mod render;
 pub mod worker;

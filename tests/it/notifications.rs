@@ -250,7 +250,7 @@ smtp_test!(a_claim_left_by_a_dead_process_is_delivered_once_after_the_lease, |ap
     let (_w, _c) = reported(&app).await;
     // Another process claimed every row and died before sending.
     let now = app.clock().now();
-    let (_, ids) = saknad::notify::worker::claim(&mut app.conn(), now, 100).expect("claim");
+    let (_, ids) = saknad::store::delivery::claim(&mut app.conn(), now, 100).expect("claim");
     assert_eq!(ids.len(), 5);
     assert_eq!(app.drain().await, 0, "leased rows are left alone");
     app.clock().advance(Duration::minutes(5) + Duration::seconds(1));

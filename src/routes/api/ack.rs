@@ -3,8 +3,8 @@
 use crate::app::ack::record;
 use crate::error::{AppError, AppResult};
 use crate::input::{command, Body};
-use crate::notify::worker::AckOutcome;
 use crate::state::AppState;
+use crate::store::delivery::AckOutcome;
 use rocket::serde::json::Json;
 use rocket::State;
 use serde::Serialize;

@@ -12,7 +12,7 @@ use super::scope::Scope;
 use crate::db::schema::{children, episode_events, episode_steps, episodes, risk_assessments, routine_versions};
 use crate::db::{AnyConnection, MultiBackend};
 use crate::domain::episode::{Status, StepStatus};
-use crate::notify::outbox::{self, NoteView};
+use crate::store::outbox::{self, NoteView};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
