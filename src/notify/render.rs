@@ -8,13 +8,12 @@
 //! - county (the county mailbox): reference, municipality and what went wrong — nothing about the child.
 
 use super::ack;
-use crate::db::schema::{accommodations, children, episodes, municipalities, notifications, users};
 use crate::db::AnyConnection;
 use crate::domain::calendar::to_local;
 use crate::domain::recipients::RecipientKind;
 use crate::i18n;
-use crate::store::children::{age_on, json_list, json_object, utc, ChildRow};
-use crate::store::episodes::EpisodeRow;
+use crate::store::children::{age_on, json_list, json_object, utc};
+use crate::store::messages::{self, Loaded, ToRender};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -99,24 +98,6 @@ struct Line {
     value: String,
 }
 
-/// What the renderer needs of one notification row.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = notifications)]
-pub struct ToRender {
-    pub id: i64,
-    pub episode_id: i64,
-    pub kind: String,
-    #[diesel(deserialize_as = crate::db::code::Coded<RecipientKind>)]
-    pub recipient_kind: RecipientKind,
-    pub address: String,
-    pub language: String,
-    pub ack_required: bool,
-    pub ack_nonce: Option<String>,
-    pub escalation_of: Option<i64>,
-    pub message_id: String,
-    pub payload: Option<String>,
-}
-
 fn local(t: NaiveDateTime) -> String {
     to_local(utc(t)).format("%Y-%m-%d %H:%M").to_string()
 }
@@ -185,13 +166,9 @@ impl Renderer {
         ctx.insert("indicators", &e.indicators().join(", "));
         ctx.insert("social_worker", &loaded.social_worker.as_ref().map(|(n, e)| format!("{n} <{e}>")));
         let related: Option<&str> = match n.escalation_of {
-            Some(of) => notifications::table
-                .find(of)
-                .select(notifications::recipient_kind)
-                .first::<String>(conn)
-                .optional()
-                .map_err(db)?
-                .map(|k| i18n::t(lang, &format!("recipient_{k}"))),
+            Some(of) => {
+                messages::recipient_kind_of(conn, of).map_err(db)?.map(|k| i18n::t(lang, &format!("recipient_{k}")))
+            }
             None => None,
         };
         let failed = n.kind == "delivery_failed";
@@ -298,24 +275,12 @@ impl Renderer {
         public_url: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> QueryResult<Rendered> {
-        use crate::db::schema::episode_steps;
         let lang = i18n::lang_of(Some(&n.language));
         let payload: serde_json::Value =
             n.payload.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
         let ids: Vec<i64> =
             payload["steps"].as_array().map(|a| a.iter().filter_map(|v| v.as_i64()).collect()).unwrap_or_default();
-        let rows: Vec<(i64, String, String, String, NaiveDateTime)> = episode_steps::table
-            .inner_join(episodes::table)
-            .filter(episode_steps::id.eq_any(&ids))
-            .order(episode_steps::due_at.asc())
-            .select((
-                episodes::id,
-                episodes::reference,
-                episode_steps::title_sv,
-                episode_steps::title_en,
-                episode_steps::due_at,
-            ))
-            .load(conn)?;
+        let rows = messages::reminder_steps(conn, &ids)?;
         let items: Vec<ReminderItem> = rows
             .into_iter()
             .map(|(id, reference, sv, en, due)| ReminderItem {
@@ -345,43 +310,4 @@ impl Renderer {
             reference,
         })
     }
-}
-
-/// What every message about one episode needs, loaded once for the messages of a claimed batch.
-pub struct Loaded {
-    episode: EpisodeRow,
-    child: ChildRow,
-    municipality: String,
-    social_worker: Option<(String, String)>,
-    accommodation: Option<(String, String)>,
-}
-
-impl Loaded {
-    fn load(conn: &mut AnyConnection, episode_id: i64) -> QueryResult<Loaded> {
-        let episode: EpisodeRow = episodes::table.find(episode_id).select(EpisodeRow::as_select()).first(conn)?;
-        let child: ChildRow = children::table.find(episode.child_id).select(ChildRow::as_select()).first(conn)?;
-        let municipality: String = municipalities::table
-            .find(&episode.municipality_code)
-            .select(municipalities::name)
-            .first(conn)
-            .optional()?
-            .unwrap_or_else(|| episode.municipality_code.clone());
-        let social_worker = match child.social_worker_id {
-            Some(id) => users::table.find(id).select((users::name, users::email)).first(conn).optional()?,
-            None => None,
-        };
-        let accommodation = match episode.accommodation_id {
-            Some(a) => accommodations::table
-                .find(a)
-                .select((accommodations::name, accommodations::phone))
-                .first(conn)
-                .optional()?,
-            None => None,
-        };
-        Ok(Loaded { episode, child, municipality, social_worker, accommodation })
-    }
-}
-
-pub fn load(conn: &mut AnyConnection, id: i64) -> QueryResult<ToRender> {
-    notifications::table.find(id).select(ToRender::as_select()).first(conn)
 }

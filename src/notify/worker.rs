@@ -54,7 +54,7 @@ async fn prepare(db: &Db, ob: &Arc<Outbox>, now: DateTime<Utc>, ids: Vec<i64>) -
             let mut out = Vec::with_capacity(ids.len());
             let mut cache = None;
             for id in ids {
-                let n = render::load(c, id)?;
+                let n = crate::store::messages::load(c, id)?;
                 let rendered = ob2.renderer.render(c, &n, &mut cache, &ob2.secret, &ob2.public_url, now);
                 out.push((n, rendered));
             }
@@ -64,7 +64,7 @@ async fn prepare(db: &Db, ob: &Arc<Outbox>, now: DateTime<Utc>, ids: Vec<i64>) -
     .await
 }
 
-type Prepared = (render::ToRender, Result<render::Rendered, String>);
+type Prepared = (crate::store::messages::ToRender, Result<render::Rendered, String>);
 
 /// Sends one episode's messages in queue order.
 async fn send_group(ob: &Arc<Outbox>, clock: &Clock, prepared: Vec<Prepared>) -> Vec<(i64, SendResult)> {

@@ -22,6 +22,7 @@ pub mod children;
 pub mod delivery;
 pub mod episodes;
 pub mod idempotency;
+pub mod messages;
 pub mod org;
 pub mod outbox;
 pub mod reminders;
