@@ -270,6 +270,11 @@ impl Db {
     }
 }
 
+/// The cheapest statement that proves the database answers (the health check).
+pub fn ping(conn: &mut AnyConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT 1").execute(conn).map(|_| ())
+}
+
 pub fn run_migrations(conn: &mut AnyConnection) -> Result<usize, String> {
     let applied = match conn {
         AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),

@@ -1,5 +1,4 @@
 use crate::state::AppState;
-use diesel::prelude::*;
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::State;
@@ -10,7 +9,7 @@ use serde_json::{json, Value};
     responses((status = 200, description = "up, database reachable"), (status = 503, description = "database unreachable")))]
 #[rocket::get("/health")]
 pub async fn get_health(st: &State<AppState>) -> (Status, Json<Value>) {
-    let ok = st.db.run(|c| diesel::sql_query("SELECT 1").execute(c).map_err(crate::db::DbError::from)).await.is_ok();
+    let ok = st.db.run(|c| crate::db::ping(c).map_err(crate::db::DbError::from)).await.is_ok();
     if ok {
         (Status::Ok, Json(json!({"status": "ok", "database": "ok"})))
     } else {

@@ -72,11 +72,11 @@ pub fn recipient_kind_of(conn: &mut AnyConnection, id: i64) -> QueryResult<Optio
     notifications::table.find(id).select(notifications::recipient_kind).first::<String>(conn).optional()
 }
 
-/// A reminder's steps, soonest due first: (episode id, reference, Swedish title, English title, due).
-pub fn reminder_steps(
-    conn: &mut AnyConnection,
-    ids: &[i64],
-) -> QueryResult<Vec<(i64, String, String, String, NaiveDateTime)>> {
+/// One step of a reminder: (episode id, reference, Swedish title, English title, due).
+pub type ReminderStep = (i64, String, String, String, NaiveDateTime);
+
+/// A reminder's steps, soonest due first.
+pub fn reminder_steps(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<ReminderStep>> {
     episode_steps::table
         .inner_join(episodes::table)
         .filter(episode_steps::id.eq_any(ids))

@@ -14,7 +14,6 @@ use crate::store::scope::Scope;
 use crate::store::worklist;
 use crate::web::form::{CommandForm, FormFields};
 use crate::web::session::{lang, CsrfChecked};
-use diesel::prelude::*;
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
@@ -48,10 +47,7 @@ pub async fn get_case_page(
             let suggested = if scope.pseudonymised() {
                 None
             } else {
-                let child = crate::db::schema::children::table
-                    .find(row.child_id)
-                    .select(crate::store::children::ChildRow::as_select())
-                    .first(c)?;
+                let child = crate::store::episodes::writes::child_of(c, &row)?;
                 let d = create::derive(c, &child, crate::store::children::utc(row.discovered_at))?;
                 Some(risk::suggest(&row.indicators(), &d))
             };
