@@ -287,21 +287,8 @@ pub async fn post_risk_assessment(
               (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/found", data = "<data>")]
 pub async fn post_case_found(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> AppResult<Json<CaseView>> {
-    user.require(&[Role::Staff, Role::SocialWorker])?;
-    let id = path_id(id)?;
     let input = command(data)?;
-    let (now, secret) = (st.clock.now(), st.settings.jwt_secret.clone().into_bytes());
-    st.db
-        .run(move |c| {
-            actions::found(c, &user, &secret, id, input, now)?;
-            read_tx(c, |c| {
-                let row = create::load(c, id)?;
-                view_one(c, &user, &row, now)
-            })
-        })
-        .await
-        .inspect(|_| st.outbox.poke())
-        .map(Json)
+    episode_action(st, user, id, move |c, u, secret, id, now| actions::found(c, u, secret, id, input, now)).await
 }
 
 /// Close the episode (social worker). `returned` needs every required step done or skipped.
@@ -311,13 +298,26 @@ pub async fn post_case_found(st: &State<AppState>, user: AuthUser, id: &str, dat
               (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/close", data = "<data>")]
 pub async fn post_case_close(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> AppResult<Json<CaseView>> {
+    let input = command(data)?;
+    episode_action(st, user, id, move |c, u, secret, id, now| actions::close(c, u, secret, id, input, now)).await
+}
+
+/// Runs an action that changes the episode and may queue messages (found, close), then answers the
+/// episode as it is after the commit and wakes the worker.
+async fn episode_action(
+    st: &State<AppState>,
+    user: AuthUser,
+    id: &str,
+    action: impl FnOnce(&mut crate::db::AnyConnection, &AuthUser, &[u8], i64, DateTime<Utc>) -> AppResult<()>
+        + Send
+        + 'static,
+) -> AppResult<Json<CaseView>> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
-    let input = command(data)?;
     let (now, secret) = (st.clock.now(), st.settings.jwt_secret.clone().into_bytes());
     st.db
         .run(move |c| {
-            actions::close(c, &user, &secret, id, input, now)?;
+            action(c, &user, &secret, id, now)?;
             read_tx(c, |c| {
                 let row = create::load(c, id)?;
                 view_one(c, &user, &row, now)
