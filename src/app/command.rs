@@ -56,22 +56,23 @@ impl<T> Submitted<T> {
 }
 
 /// Decodes `map` into `T` (whose fields all have defaults), reporting every field of the wrong type.
-pub fn decode<T: DeserializeOwned + Default>(mut map: Map<String, Value>) -> (T, FieldErrors) {
+/// The common case, a body without mistakes, is decoded once and without copying the body.
+pub fn decode<T: DeserializeOwned + Default>(map: Map<String, Value>) -> (T, FieldErrors) {
     let mut errors = FieldErrors::new();
+    let rounds = map.len() + 1;
+    let mut body = Value::Object(map);
     // Each round either decodes or removes at least one offending key, so this ends.
-    for _ in 0..=map.len() {
-        match serde_path_to_error::deserialize::<_, T>(Value::Object(map.clone())) {
+    for _ in 0..rounds {
+        let e = match serde_path_to_error::deserialize::<_, T>(&body) {
             Ok(t) => return (t, errors),
-            Err(e) => {
-                let path = e.path().to_string();
-                let top = top_key(&path).to_string();
-                if !map.contains_key(&top) {
-                    break;
-                }
-                errors.entry(path).or_insert_with(|| reason_of(&e.into_inner().to_string()));
-                map.remove(&top);
-            }
+            Err(e) => e,
+        };
+        let path = e.path().to_string();
+        let Value::Object(m) = &mut body else { break };
+        if m.remove(top_key(&path)).is_none() {
+            break;
         }
+        errors.entry(path).or_insert_with(|| reason_of(&e.into_inner().to_string()));
     }
     (T::default(), errors)
 }
