@@ -104,6 +104,13 @@ impl AppError {
         f.insert(name.to_string(), reason.to_string());
         Self::validation(f)
     }
+    /// The refused fields, for a form shown again with its errors; any other error as it is.
+    pub fn into_fields(self) -> Result<FieldErrors, AppError> {
+        match self.fields {
+            Some(f) => Ok(f),
+            None => Err(self),
+        }
+    }
     pub fn internal() -> Self {
         Self::new(ErrorKind::Internal, "internal_error", "an internal error occurred")
     }

@@ -1,4 +1,4 @@
-use super::{base, page, redirect, PageResult};
+use super::{base, page, redirect, PageResult, Visit};
 use crate::app::auth::login;
 use crate::app::command::Submitted;
 use crate::app::users::{self as users_app, ChangePassword, ChangeUser};
@@ -107,9 +107,9 @@ pub async fn post_language(
 }
 
 #[rocket::get("/password")]
-pub async fn get_password(st: &State<AppState>, user: AuthUser, cookies: &CookieJar<'_>) -> PageResult {
-    let (ctx, _) = base(st, Some(&user), cookies, None, "/password");
-    page(st, Status::Ok, "pages/password.html", &ctx)
+pub async fn get_password(mut v: Visit<'_>) -> PageResult {
+    let ctx = v.base("/password");
+    v.page(Status::Ok, "pages/password.html", &ctx)
 }
 
 #[derive(FromForm)]
@@ -119,30 +119,21 @@ pub struct PasswordForm {
 }
 
 #[rocket::post("/password", data = "<form>")]
-pub async fn post_password(
-    st: &State<AppState>,
-    _csrf: CsrfChecked,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    form: Form<PasswordForm>,
-) -> PageResult {
+pub async fn post_password(_csrf: CsrfChecked, mut v: Visit<'_>, form: Form<PasswordForm>) -> PageResult {
     let f = form.into_inner();
     let input = Submitted::new(ChangePassword { current_password: f.current_password, new_password: f.new_password });
-    let lang = crate::web::session::lang(Some(&user), cookies);
-    let (now, id, actor) = (st.clock.now(), user.id, user.actor());
-    let result = match st.db.run(move |c| users_app::change_password(c, id, &actor, input, now)).await {
-        Ok(()) => Ok(()),
-        Err(e) => Err(e.fields.clone().ok_or(e)?),
-    };
-    match result {
+    let (now, id, actor) = (v.now(), v.user.id, v.user.actor());
+    match v.st.db.run(move |c| users_app::change_password(c, id, &actor, input, now)).await {
         Ok(()) => {
-            cookies.remove(Cookie::build(SESSION_COOKIE).path("/"));
-            super::flash("/login".into(), i18n::t(lang, "password_changed"))
+            v.cookies.remove(Cookie::build(SESSION_COOKIE).path("/"));
+            super::flash("/login".into(), i18n::t(v.lang, "password_changed"))
         }
-        Err(errors) => {
-            let (mut ctx, _) = base(st, Some(&user), cookies, None, "/password");
+        Err(e) => {
+            let errors = e.into_fields()?;
+            v.flash = None;
+            let mut ctx = v.base("/password");
             super::set_errors(&mut ctx, &errors);
-            page(st, Status::UnprocessableEntity, "pages/password.html", &ctx)
+            v.page(Status::UnprocessableEntity, "pages/password.html", &ctx)
         }
     }
 }

@@ -1,4 +1,4 @@
-use super::{base, flash, local, page, PageError, PageResult};
+use super::{flash, local, PageError, PageResult, Visit};
 use crate::app::cases::{self as actions, AssessRisk, CloseCase, CompleteStep, RecordFound, WithReason};
 use crate::auth::AuthUser;
 use crate::domain::episode::CLOSURE_REASONS;
@@ -7,17 +7,14 @@ use crate::domain::risk::{self, RiskLevel};
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::i18n;
-use crate::state::AppState;
 use crate::store::audit::Event;
 use crate::store::episodes::{self as store, create, StatusFilter};
 use crate::store::scope::Scope;
 use crate::store::worklist;
 use crate::web::form::{CommandForm, FormFields};
-use crate::web::session::{lang, CsrfChecked};
+use crate::web::session::CsrfChecked;
 use rocket::form::FromForm;
-use rocket::http::{CookieJar, Status};
-use rocket::request::FlashMessage;
-use rocket::State;
+use rocket::http::Status;
 use serde_json::{json, Value};
 
 fn status_label(l: &str, s: &str) -> &'static str {
@@ -27,13 +24,8 @@ fn status_label(l: &str, s: &str) -> &'static str {
 /// The episode page: notifications and acknowledgements (refreshed while the child is missing), steps with
 /// their actions, risk, found and close forms, timeline. County officers see the pseudonymised form.
 #[rocket::get("/cases/<id>")]
-pub async fn get_case_page(
-    st: &State<AppState>,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    id: i64,
-    flash: Option<FlashMessage<'_>>,
-) -> PageResult {
+pub async fn get_case_page(mut v: Visit<'_>, id: i64) -> PageResult {
+    let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
     let now = st.clock.now();
     let (scope, lang_code) = (Scope::from(&user), user.language.clone());
@@ -55,8 +47,9 @@ pub async fn get_case_page(
         })
         .await?;
     st.audit.log(user.actor(), Event::new("case_read").on("case", id).county(Some(county)), now).await?;
-    let (mut ctx, l) = base(st, Some(&user), cookies, flash, if user.is(Role::Staff) { "/" } else { "/cases" });
-    let v = serde_json::to_value(&view).unwrap_or_default();
+    let mut ctx = v.base(if user.is(Role::Staff) { "/" } else { "/cases" });
+    let l = v.lang;
+    let shown = serde_json::to_value(&view).unwrap_or_default();
     let open = view.status != CaseStatus::Closed;
     let sw = user.is(Role::SocialWorker);
     let steps: Vec<Value> = view
@@ -86,7 +79,7 @@ pub async fn get_case_page(
                    "acknowledged_at": n.acknowledged_at.map(local), "acknowledged_by": n.acknowledged_by})
         })
         .collect();
-    let timeline: Vec<Value> = v["timeline"]
+    let timeline: Vec<Value> = shown["timeline"]
         .as_array()
         .map(|t| {
             t.iter()
@@ -100,7 +93,7 @@ pub async fn get_case_page(
                 .collect()
         })
         .unwrap_or_default();
-    ctx.insert("c", &v);
+    ctx.insert("c", &shown);
     ctx.insert("steps", &steps);
     ctx.insert("notes", &notes);
     ctx.insert("timeline", &timeline);
@@ -129,7 +122,7 @@ pub async fn get_case_page(
     if view.status == CaseStatus::Missing {
         ctx.insert("refresh", &20);
     }
-    page(st, Status::Ok, "pages/case.html", &ctx)
+    v.page(Status::Ok, "pages/case.html", &ctx)
 }
 
 #[derive(FromForm, Default)]
@@ -143,13 +136,8 @@ pub struct CaseFilter {
 /// Social workers: open episodes, overdue steps first. County officers: the county's episodes,
 /// pseudonymised, filterable by municipality, state and period.
 #[rocket::get("/cases?<filter..>")]
-pub async fn get_cases_page(
-    st: &State<AppState>,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    filter: CaseFilter,
-    flash: Option<FlashMessage<'_>>,
-) -> PageResult {
+pub async fn get_cases_page(mut v: Visit<'_>, filter: CaseFilter) -> PageResult {
+    let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::SocialWorker, Role::CountyOfficer, Role::Staff])?;
     let now = st.clock.now();
     let scope = Scope::from(&user);
@@ -175,14 +163,10 @@ pub async fn get_cases_page(
             Ok::<_, AppError>((views, munis))
         })
         .await?;
-    st.audit
-        .log(
-            user.actor(),
-            Event::new("case_list").county(user.county_code.clone()).detail(format!("{} episodes", views.len())),
-            now,
-        )
-        .await?;
-    let (mut ctx, l) = base(st, Some(&user), cookies, flash, "/cases");
+    let listed = Event::new("case_list").county(user.county_code.clone()).detail(format!("{} episodes", views.len()));
+    st.audit.log(user.actor(), listed, now).await?;
+    let mut ctx = v.base("/cases");
+    let l = v.lang;
     let from = filter.from.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
     let to = filter.to.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
     let mut cases: Vec<(bool, usize, Value)> = views
@@ -216,11 +200,12 @@ pub async fn get_cases_page(
         &json!({"municipality": filter.municipality, "status": filter.status, "from": filter.from, "to": filter.to}),
     );
     ctx.insert("heading", i18n::t(l, if pseudo { "nav_cases" } else { "open_cases" }));
-    page(st, Status::Ok, "pages/cases_list.html", &ctx)
+    v.page(Status::Ok, "pages/cases_list.html", &ctx)
 }
 
 #[rocket::get("/worklist")]
-pub async fn get_worklist_page(st: &State<AppState>, user: AuthUser, cookies: &CookieJar<'_>) -> PageResult {
+pub async fn get_worklist_page(mut v: Visit<'_>) -> PageResult {
+    let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let responsible: &'static [&'static str] =
         if user.is(Role::Staff) { &["staff"] } else { &["social_worker", "system"] };
@@ -229,27 +214,26 @@ pub async fn get_worklist_page(st: &State<AppState>, user: AuthUser, cookies: &C
     let items =
         st.db.run(move |c| worklist::worklist(c, &scope, responsible, &lang_code, now).map_err(AppError::from)).await?;
     st.audit.log(user.actor(), Event::new("worklist_read").county(user.county_code.clone()), now).await?;
-    let (mut ctx, _) = base(st, Some(&user), cookies, None, "/worklist");
+    let mut ctx = v.base("/worklist");
     let items: Vec<Value> = items
         .iter()
         .map(|i| json!({"case_id": i.case_id, "reference": i.reference, "title": i.title, "due": local(i.due_at), "overdue": i.overdue}))
         .collect();
     ctx.insert("items", &items);
-    page(st, Status::Ok, "pages/worklist.html", &ctx)
+    v.page(Status::Ok, "pages/worklist.html", &ctx)
 }
 
 /// Runs an episode action and returns to the episode page with its outcome as a message.
-async fn act<F>(st: &AppState, user: AuthUser, cookies: &CookieJar<'_>, id: i64, action: F) -> PageResult
+async fn act<F>(v: Visit<'_>, id: i64, action: F) -> PageResult
 where
     F: FnOnce(&mut crate::db::AnyConnection, &AuthUser, &[u8], chrono::DateTime<chrono::Utc>) -> Result<(), AppError>
         + Send
         + 'static,
 {
-    let now = st.clock.now();
-    let l = lang(Some(&user), cookies);
-    let secret = st.settings.jwt_secret.clone().into_bytes();
-    let result = st.db.run(move |c| action(c, &user, &secret, now)).await;
-    st.outbox.poke();
+    let (now, l, user) = (v.now(), v.lang, v.user);
+    let secret = v.st.settings.jwt_secret.clone().into_bytes();
+    let result = v.st.db.run(move |c| action(c, &user, &secret, now)).await;
+    v.st.outbox.poke();
     match result {
         Ok(()) => flash(format!("/cases/{id}"), i18n::t(l, "saved")),
         Err(e) if matches!(e.kind, crate::app::ErrorKind::Conflict | crate::app::ErrorKind::Validation) => {
@@ -265,67 +249,40 @@ where
 
 #[rocket::post("/cases/<id>/steps/<key>/complete", data = "<form>")]
 pub async fn post_step_complete_page(
-    st: &State<AppState>,
     _csrf: CsrfChecked,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
+    v: Visit<'_>,
     id: i64,
     key: &str,
     form: CommandForm<CompleteStep>,
 ) -> PageResult {
     let key = key.to_string();
-    act(st, user, cookies, id, move |c, u, _, now| actions::complete_step(c, u, id, &key, form.input, now).map(|_| ()))
-        .await
+    act(v, id, move |c, u, _, now| actions::complete_step(c, u, id, &key, form.input, now).map(|_| ())).await
 }
 
 #[rocket::post("/cases/<id>/steps/<key>/skip", data = "<form>")]
 pub async fn post_step_skip_page(
-    st: &State<AppState>,
     _csrf: CsrfChecked,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
+    v: Visit<'_>,
     id: i64,
     key: &str,
     form: CommandForm<WithReason>,
 ) -> PageResult {
     let key = key.to_string();
-    act(st, user, cookies, id, move |c, u, _, now| actions::skip_step(c, u, id, &key, form.input, now).map(|_| ()))
-        .await
+    act(v, id, move |c, u, _, now| actions::skip_step(c, u, id, &key, form.input, now).map(|_| ())).await
 }
 
 #[rocket::post("/cases/<id>/found", data = "<form>")]
-pub async fn post_found_page(
-    st: &State<AppState>,
-    _csrf: CsrfChecked,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    id: i64,
-    form: CommandForm<RecordFound>,
-) -> PageResult {
-    act(st, user, cookies, id, move |c, u, secret, now| actions::found(c, u, secret, id, form.input, now)).await
+pub async fn post_found_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: CommandForm<RecordFound>) -> PageResult {
+    act(v, id, move |c, u, secret, now| actions::found(c, u, secret, id, form.input, now)).await
 }
 
 #[rocket::post("/cases/<id>/risk", data = "<form>")]
-pub async fn post_risk_page(
-    st: &State<AppState>,
-    _csrf: CsrfChecked,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    id: i64,
-    form: CommandForm<AssessRisk>,
-) -> PageResult {
-    act(st, user, cookies, id, move |c, u, _, now| actions::assess_risk(c, u, id, form.input, now).map(|_| ())).await
+pub async fn post_risk_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: CommandForm<AssessRisk>) -> PageResult {
+    act(v, id, move |c, u, _, now| actions::assess_risk(c, u, id, form.input, now).map(|_| ())).await
 }
 
 #[rocket::post("/cases/<id>/close", data = "<form>")]
-pub async fn post_close_page(
-    st: &State<AppState>,
-    _csrf: CsrfChecked,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    id: i64,
-    form: FormFields,
-) -> PageResult {
+pub async fn post_close_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: FormFields) -> PageResult {
     let form = form.renamed("close_note", "note").command::<CloseCase>();
-    act(st, user, cookies, id, move |c, u, secret, now| actions::close(c, u, secret, id, form.input, now)).await
+    act(v, id, move |c, u, secret, now| actions::close(c, u, secret, id, form.input, now)).await
 }

@@ -1,4 +1,4 @@
-use super::{base, page, redirect, PageError, PageResult};
+use super::{redirect, PageError, PageResult, Visit};
 use crate::app::cases::ReportCase;
 use crate::app::children::ChildCommand;
 use crate::app::children::PHOTO_LIMIT_BYTES;
@@ -20,10 +20,8 @@ use crate::web::session::CsrfChecked;
 use chrono::NaiveDateTime;
 use rocket::form::{Form, FromForm};
 use rocket::fs::TempFile;
-use rocket::http::{CookieJar, Status};
-use rocket::request::FlashMessage;
+use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
-use rocket::State;
 use serde_json::{json, Map, Value};
 
 pub const SHEET_FIELDS: [&str; 11] = [
@@ -64,12 +62,8 @@ async fn load_child(st: &AppState, user: &AuthUser, id: i64) -> Result<ChildView
 
 /// Staff: the children placed at the accommodation. Social workers: the municipality's children.
 #[rocket::get("/children")]
-pub async fn get_children_page(
-    st: &State<AppState>,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    flash: Option<FlashMessage<'_>>,
-) -> PageResult {
+pub async fn get_children_page(mut v: Visit<'_>) -> PageResult {
+    let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let now = st.clock.now();
     let scope = Scope::from(&user);
@@ -89,23 +83,19 @@ pub async fn get_children_page(
         )
         .await?;
     let current = if user.is(Role::Staff) { "/" } else { "/children" };
-    let (mut ctx, _) = base(st, Some(&user), cookies, flash, current);
+    let mut ctx = v.base(current);
     ctx.insert("children", &list);
     let template = if user.is(Role::Staff) { "pages/staff_home.html" } else { "pages/children_list.html" };
-    page(st, Status::Ok, template, &ctx)
+    v.page(Status::Ok, template, &ctx)
 }
 
 #[rocket::get("/children/<id>", rank = 2)]
-pub async fn get_child_page(
-    st: &State<AppState>,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    id: i64,
-    flash: Option<FlashMessage<'_>>,
-) -> PageResult {
+pub async fn get_child_page(mut v: Visit<'_>, id: i64) -> PageResult {
+    let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let child = load_child(st, &user, id).await?;
-    let (mut ctx, lang) = base(st, Some(&user), cookies, flash, "/children");
+    let mut ctx = v.base("/children");
+    let lang = v.lang;
     let fields: Vec<Value> = SHEET_FIELDS
         .iter()
         .map(|k| {
@@ -121,7 +111,7 @@ pub async fn get_child_page(
     }
     ctx.insert("can_move", &can_move);
     ctx.insert("child", &child);
-    page(st, Status::Ok, "pages/child.html", &ctx)
+    v.page(Status::Ok, "pages/child.html", &ctx)
 }
 
 /// Applies a change to a child through the same use case as the API; answers the field errors, if any.
@@ -142,15 +132,14 @@ async fn change_child(
 
 #[rocket::post("/children/<id>/sheet", data = "<form>")]
 pub async fn post_child_sheet(
-    st: &State<AppState>,
     _csrf: CsrfChecked,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
+    v: Visit<'_>,
     id: i64,
     form: Form<std::collections::HashMap<String, String>>,
 ) -> Result<Flash<Redirect>, PageError> {
+    let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::Staff, Role::SocialWorker])?;
-    let lang = crate::web::session::lang(Some(&user), cookies);
+    let lang = v.lang;
     let stored = load_child(st, &user, id).await?.preparedness;
     let mut sheet = Map::new();
     for k in SHEET_FIELDS {
@@ -177,16 +166,15 @@ pub struct MoveForm {
 
 #[rocket::post("/children/<id>/move", data = "<form>")]
 pub async fn post_child_move(
-    st: &State<AppState>,
     _csrf: CsrfChecked,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
+    v: Visit<'_>,
     id: i64,
     form: Form<MoveForm>,
 ) -> Result<Flash<Redirect>, PageError> {
+    let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::SocialWorker])?;
     change_child(st, &user, id, ChildCommand { accommodation_id: form.accommodation_id, ..Default::default() }).await?;
-    let lang = crate::web::session::lang(Some(&user), cookies);
+    let lang = v.lang;
     Ok(Flash::success(Redirect::to(format!("/children/{id}")), i18n::t(lang, "saved")))
 }
 
@@ -197,15 +185,14 @@ pub struct PhotoForm<'r> {
 
 #[rocket::post("/children/<id>/photo", data = "<form>")]
 pub async fn post_child_photo(
-    st: &State<AppState>,
     _csrf: CsrfChecked,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
+    v: Visit<'_>,
     id: i64,
     form: Form<PhotoForm<'_>>,
 ) -> Result<Flash<Redirect>, PageError> {
+    let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::Staff, Role::SocialWorker])?;
-    let lang = crate::web::session::lang(Some(&user), cookies);
+    let lang = v.lang;
     let mut bytes = Vec::new();
     if let Ok(mut f) = form.into_inner().photo.open().await {
         use rocket::tokio::io::AsyncReadExt;
@@ -230,15 +217,18 @@ fn sex_options(lang: &str) -> Vec<Value> {
 }
 
 #[rocket::get("/children/new")]
-pub async fn get_child_new(st: &State<AppState>, user: AuthUser, cookies: &CookieJar<'_>) -> PageResult {
+pub async fn get_child_new(mut v: Visit<'_>) -> PageResult {
+    let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::SocialWorker])?;
-    let (mut ctx, lang) = base(st, Some(&user), cookies, None, "/children/new");
+    v.flash = None;
+    let mut ctx = v.base("/children/new");
+    let lang = v.lang;
     let muni = user.municipality_code.clone();
     let accs = st.db.run(move |c| org::list_accommodations(c, muni.as_deref(), None).map_err(AppError::from)).await?;
     ctx.insert("accommodations", &accs);
     ctx.insert("sexes", &sex_options(lang));
     ctx.insert("f", &ChildForm { sex: Some("unknown".into()), ..Default::default() });
-    page(st, Status::Ok, "pages/child_new.html", &ctx)
+    v.page(Status::Ok, "pages/child_new.html", &ctx)
 }
 
 /// The registration form's fields as the template names them; shown back as typed when refused.
@@ -262,13 +252,8 @@ pub struct ChildForm {
 }
 
 #[rocket::post("/children/new", data = "<form>")]
-pub async fn post_child_new(
-    st: &State<AppState>,
-    _csrf: CsrfChecked,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    form: FormFields,
-) -> PageResult {
+pub async fn post_child_new(_csrf: CsrfChecked, mut v: Visit<'_>, form: FormFields) -> PageResult {
+    let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::SocialWorker])?;
     let mut f = form.shown::<ChildForm>();
     if let Some(a) = f.get("accommodation_id").and_then(Value::as_str).and_then(|a| a.parse::<i64>().ok()) {
@@ -290,7 +275,9 @@ pub async fn post_child_new(
     match created {
         Ok(child) => redirect(format!("/children/{}", child.id)),
         Err(e) if e.fields.is_some() => {
-            let (mut ctx, lang) = base(st, Some(&user), cookies, None, "/children/new");
+            v.flash = None;
+            let mut ctx = v.base("/children/new");
+            let lang = v.lang;
             // The form names the guardian's fields guardian_*, the shared rules guardian.*.
             let errors: crate::error::FieldErrors = e
                 .fields
@@ -305,7 +292,7 @@ pub async fn post_child_new(
             ctx.insert("accommodations", &accs);
             ctx.insert("sexes", &sex_options(lang));
             ctx.insert("f", &f);
-            page(st, Status::UnprocessableEntity, "pages/child_new.html", &ctx)
+            v.page(Status::UnprocessableEntity, "pages/child_new.html", &ctx)
         }
         Err(e) => Err(e.into()),
     }
@@ -313,13 +300,16 @@ pub async fn post_child_new(
 
 /// The report form, pre-filled from the preparedness sheet and the current time.
 #[rocket::get("/children/<id>/report")]
-pub async fn get_report(st: &State<AppState>, user: AuthUser, cookies: &CookieJar<'_>, id: i64) -> PageResult {
+pub async fn get_report(mut v: Visit<'_>, id: i64) -> PageResult {
+    let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let child = load_child(st, &user, id).await?;
     if let Some(open) = child.open_case_id {
         return redirect(format!("/cases/{open}"));
     }
-    let (mut ctx, lang) = base(st, Some(&user), cookies, None, "/children");
+    v.flash = None;
+    let mut ctx = v.base("/children");
+    let lang = v.lang;
     let now = crate::domain::calendar::to_local(st.clock.now()).format("%Y-%m-%dT%H:%M").to_string();
     let sheet =
         |k: &str| preparedness::as_text(child.preparedness.get(k), lang).unwrap_or_default().replace('\n', ", ");
@@ -333,7 +323,7 @@ pub async fn get_report(st: &State<AppState>, user: AuthUser, cookies: &CookieJa
     );
     ctx.insert("indicators", &crate::domain::risk::REPORTED);
     ctx.insert("child", &child);
-    page(st, Status::Ok, "pages/report.html", &ctx)
+    v.page(Status::Ok, "pages/report.html", &ctx)
 }
 
 /// `datetime-local` values are Stockholm wall-clock times; the API takes RFC 3339.
@@ -350,14 +340,8 @@ fn local_input(s: &str) -> String {
 }
 
 #[rocket::post("/children/<id>/report", data = "<form>")]
-pub async fn post_report(
-    st: &State<AppState>,
-    _csrf: CsrfChecked,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    id: i64,
-    form: FormFields,
-) -> PageResult {
+pub async fn post_report(_csrf: CsrfChecked, mut v: Visit<'_>, id: i64, form: FormFields) -> PageResult {
+    let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let f = form.shown::<ReportCase>();
     let form = form
@@ -380,19 +364,20 @@ pub async fn post_report(
     match result {
         Ok(case) => {
             st.outbox.poke();
-            let lang = crate::web::session::lang(Some(&user), cookies);
+            let lang = v.lang;
             super::flash(format!("/cases/{case}"), i18n::t(lang, "case_reported_flash"))
         }
         // Someone else reported the child a moment ago: show that episode.
         Err(e) if e.kind == crate::app::ErrorKind::Conflict => redirect(format!("/children/{id}/report")),
         Err(e) if e.fields.is_some() => {
             let child = load_child(st, &user, id).await?;
-            let (mut ctx, _) = base(st, Some(&user), cookies, None, "/children");
+            v.flash = None;
+            let mut ctx = v.base("/children");
             super::set_errors(&mut ctx, &e.fields.clone().unwrap_or_default());
             ctx.insert("f", &f);
             ctx.insert("indicators", &crate::domain::risk::REPORTED);
             ctx.insert("child", &child);
-            page(st, Status::UnprocessableEntity, "pages/report.html", &ctx)
+            v.page(Status::UnprocessableEntity, "pages/report.html", &ctx)
         }
         Err(e) => Err(e.into()),
     }

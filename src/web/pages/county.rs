@@ -1,4 +1,4 @@
-use super::{base, flash, page, put, PageResult};
+use super::{flash, put, PageResult, Visit};
 use crate::app;
 use crate::app::command::Submitted;
 use crate::app::org as org_app;
@@ -6,17 +6,14 @@ use crate::auth::AuthUser;
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::i18n;
-use crate::state::AppState;
 use crate::store::audit::Event;
 use crate::store::children::utc;
 use crate::store::org::{self, CountyContacts};
 use crate::store::routines;
 use crate::web::form::CommandForm;
-use crate::web::session::{lang, CsrfChecked};
+use crate::web::session::CsrfChecked;
 use rocket::form::{Form, FromForm};
-use rocket::http::{CookieJar, Status};
-use rocket::request::FlashMessage;
-use rocket::State;
+use rocket::http::Status;
 use serde_json::{json, Map, Value};
 
 fn county_of(user: &AuthUser) -> Result<String, AppError> {
@@ -24,24 +21,18 @@ fn county_of(user: &AuthUser) -> Result<String, AppError> {
     user.county_code.clone().ok_or_else(AppError::forbidden)
 }
 
-async fn routine_page(
-    st: &AppState,
-    user: &AuthUser,
-    cookies: &CookieJar<'_>,
-    flash: Option<FlashMessage<'_>>,
-    edited: Option<(Value, crate::error::FieldErrors)>,
-) -> PageResult {
-    let county = county_of(user)?;
-    let (current, history) = st
-        .db
-        .run(move |c| {
-            Ok::<_, AppError>((
-                routines::current(c, &county)?.ok_or_else(AppError::not_found)?,
-                routines::history(c, &county)?,
-            ))
-        })
-        .await?;
-    let (mut ctx, _) = base(st, Some(user), cookies, flash, "/routine");
+async fn routine_page(mut v: Visit<'_>, edited: Option<(Value, crate::error::FieldErrors)>) -> PageResult {
+    let county = county_of(&v.user)?;
+    let (current, history) =
+        v.st.db
+            .run(move |c| {
+                Ok::<_, AppError>((
+                    routines::current(c, &county)?.ok_or_else(AppError::not_found)?,
+                    routines::history(c, &county)?,
+                ))
+            })
+            .await?;
+    let mut ctx = v.base("/routine");
     let def = current.routine();
     let status = match edited {
         Some((body, errors)) => {
@@ -62,17 +53,12 @@ async fn routine_page(
         .map(|r| json!({"version": r.version, "created_at": super::local(utc(r.created_at)), "note": r.note}))
         .collect();
     ctx.insert("history", &h);
-    page(st, status, "pages/routine.html", &ctx)
+    v.page(status, "pages/routine.html", &ctx)
 }
 
 #[rocket::get("/routine")]
-pub async fn get_routine_page(
-    st: &State<AppState>,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    flash: Option<FlashMessage<'_>>,
-) -> PageResult {
-    routine_page(st, &user, cookies, flash, None).await
+pub async fn get_routine_page(v: Visit<'_>) -> PageResult {
+    routine_page(v, None).await
 }
 
 #[derive(FromForm, Default)]
@@ -98,17 +84,11 @@ pub struct RoutineForm {
 /// The editor posts `steps[i].field` for every row, plus a blank row for a new step. Guidance texts are
 /// not in the table and are kept from the current version by key.
 #[rocket::post("/routine", data = "<form>")]
-pub async fn post_routine_page(
-    st: &State<AppState>,
-    _csrf: CsrfChecked,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    form: Form<RoutineForm>,
-) -> PageResult {
-    let county = county_of(&user)?;
+pub async fn post_routine_page(_csrf: CsrfChecked, v: Visit<'_>, form: Form<RoutineForm>) -> PageResult {
+    let county = county_of(&v.user)?;
     let form = form.into_inner();
     let c2 = county.clone();
-    let current = st.db.run(move |c| routines::current(c, &c2)?.ok_or_else(AppError::not_found)).await?.routine();
+    let current = v.st.db.run(move |c| routines::current(c, &c2)?.ok_or_else(AppError::not_found)).await?.routine();
     let mut steps = Vec::new();
     for r in form.steps {
         let mut row = Map::new();
@@ -143,16 +123,15 @@ pub async fn post_routine_page(
     body.insert("steps".into(), Value::Array(steps));
     put(&mut body, "review_period", &form.review_period);
     let snapshot = Value::Object(body.clone());
-    let now = st.clock.now();
-    let u = user.clone();
-    let row = match st.db.run(move |c| app::routines::set(c, &u, &county, Submitted::from_json(body), now)).await {
+    let (now, u) = (v.now(), v.user.clone());
+    let row = match v.st.db.run(move |c| app::routines::set(c, &u, &county, Submitted::from_json(body), now)).await {
         Ok(row) => row,
-        Err(e) if e.fields.is_some() => {
-            return routine_page(st, &user, cookies, None, Some((snapshot, e.fields.unwrap_or_default()))).await
+        Err(e) => {
+            let errors = e.into_fields()?;
+            return routine_page(Visit { flash: None, ..v }, Some((snapshot, errors))).await;
         }
-        Err(e) => return Err(e.into()),
     };
-    let l = lang(Some(&user), cookies);
+    let l = v.lang;
     flash("/routine".into(), &format!("{} {} {}", i18n::t(l, "saved"), i18n::t(l, "version"), row.version))
 }
 
@@ -165,53 +144,37 @@ const CONTACT_FIELDS: [&str; 5] = [
 ];
 
 #[rocket::get("/contacts")]
-pub async fn get_contacts_page(
-    st: &State<AppState>,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    flash: Option<FlashMessage<'_>>,
-) -> PageResult {
-    let county = county_of(&user)?;
-    let contacts = st.db.run(move |c| org::county_contacts(c, &county)?.ok_or_else(AppError::not_found)).await?;
-    contacts_page(st, &user, cookies, flash, serde_json::to_value(&contacts).unwrap_or_default(), Default::default())
+pub async fn get_contacts_page(v: Visit<'_>) -> PageResult {
+    let county = county_of(&v.user)?;
+    let contacts = v.st.db.run(move |c| org::county_contacts(c, &county)?.ok_or_else(AppError::not_found)).await?;
+    contacts_page(v, serde_json::to_value(&contacts).unwrap_or_default(), Default::default())
 }
 
-fn contacts_page(
-    st: &AppState,
-    user: &AuthUser,
-    cookies: &CookieJar<'_>,
-    flash: Option<FlashMessage<'_>>,
-    values: Value,
-    errors: crate::error::FieldErrors,
-) -> PageResult {
-    let (mut ctx, l) = base(st, Some(user), cookies, flash, "/contacts");
+fn contacts_page(mut v: Visit<'_>, values: Value, errors: crate::error::FieldErrors) -> PageResult {
+    let mut ctx = v.base("/contacts");
+    let l = v.lang;
     let fields: Vec<Value> = CONTACT_FIELDS
         .iter()
         .map(|f| json!({"name": f, "label": i18n::t(l, f), "value": values[*f].as_str().unwrap_or(""), "type": "email", "required": *f == "police_email" || *f == "county_email"}))
         .collect();
-    let status = if errors.is_empty() { Status::Ok } else { Status::UnprocessableEntity };
     super::set_errors(&mut ctx, &errors);
     ctx.insert("fields", &fields);
     ctx.insert("heading", i18n::t(l, "county_contacts"));
     ctx.insert("action", "/contacts");
-    page(st, status, "pages/form.html", &ctx)
+    v.page(super::form_status(&errors), "pages/form.html", &ctx)
 }
 
 #[rocket::post("/contacts", data = "<form>")]
-pub async fn post_contacts_page(
-    st: &State<AppState>,
-    _csrf: CsrfChecked,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    form: CommandForm<CountyContacts>,
-) -> PageResult {
-    let county = county_of(&user)?;
+pub async fn post_contacts_page(_csrf: CsrfChecked, v: Visit<'_>, form: CommandForm<CountyContacts>) -> PageResult {
+    let county = county_of(&v.user)?;
     let f = form.shown();
-    let (now, u) = (st.clock.now(), user.clone());
-    match st.db.run(move |c| org_app::set_county_contacts(c, &u, &county, form.input, now)).await {
-        Ok(_) => flash("/contacts".into(), i18n::t(lang(Some(&user), cookies), "saved")),
-        Err(e) if e.fields.is_some() => contacts_page(st, &user, cookies, None, f, e.fields.unwrap_or_default()),
-        Err(e) => Err(e.into()),
+    let (now, u) = (v.now(), v.user.clone());
+    match v.st.db.run(move |c| org_app::set_county_contacts(c, &u, &county, form.input, now)).await {
+        Ok(_) => v.saved("/contacts"),
+        Err(e) => {
+            let errors = e.into_fields()?;
+            contacts_page(Visit { flash: None, ..v }, f, errors)
+        }
     }
 }
 
@@ -225,20 +188,18 @@ pub struct StatsQuery {
 /// The statistics dashboard: key figures, charts with data tables, CSV download. National analysts pick a
 /// county and see every county side by side.
 #[rocket::get("/stats?<q..>")]
-pub async fn get_stats_page(
-    st: &State<AppState>,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    q: StatsQuery,
-) -> PageResult {
+pub async fn get_stats_page(mut v: Visit<'_>, q: StatsQuery) -> PageResult {
     use crate::web::charts;
+    let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::CountyOfficer, Role::NationalAnalyst])?;
     let code =
         if user.is(Role::CountyOfficer) { county_of(&user)? } else { q.county.clone().unwrap_or_else(|| "01".into()) };
     let now = st.clock.now();
     let (u, c2, from, to) = (user.clone(), code.clone(), q.from.clone(), q.to.clone());
     let s = st.db.run(move |c| app::stats::county(c, &u, &c2, from.as_deref(), to.as_deref(), now)).await?;
-    let (mut ctx, l) = base(st, Some(&user), cookies, None, "/stats");
+    v.flash = None;
+    let mut ctx = v.base("/stats");
+    let l = v.lang;
     let counties = st.db.run(|c| org::list_counties(c).map_err(AppError::from)).await?;
     ctx.insert("county_name", &counties.iter().find(|c| c.code == code).map(|c| c.name.clone()).unwrap_or_default());
     let cell_rows = |cells: &[crate::domain::stats::Cell]| -> Vec<(String, Option<i64>)> {
@@ -275,7 +236,7 @@ pub async fn get_stats_page(
         ctx.insert("national", &all);
         ctx.insert("counties", &counties);
     }
-    page(st, Status::Ok, "pages/stats.html", &ctx)
+    v.page(Status::Ok, "pages/stats.html", &ctx)
 }
 
 #[derive(FromForm, Default, serde::Serialize)]
@@ -288,12 +249,8 @@ pub struct LogQuery {
 
 /// The county's access log (loggkontroll), filterable by user, episode and period.
 #[rocket::get("/access-log?<q..>")]
-pub async fn get_access_log_page(
-    st: &State<AppState>,
-    user: AuthUser,
-    cookies: &CookieJar<'_>,
-    q: LogQuery,
-) -> PageResult {
+pub async fn get_access_log_page(mut v: Visit<'_>, q: LogQuery) -> PageResult {
+    let (st, user) = (v.st, v.user.clone());
     let county = county_of(&user)?;
     let now = st.clock.now();
     let uid = q.user.as_deref().and_then(|u| u.trim().parse::<i64>().ok());
@@ -301,12 +258,13 @@ pub async fn get_access_log_page(
     let (u, c2) = (user.clone(), county.clone());
     let entries = st.db.run(move |c| app::stats::access_log(c, &u, &c2, &f, now)).await?;
     st.audit.log(user.actor(), Event::new("access_log_read").county(Some(county)), now).await?;
-    let (mut ctx, _) = base(st, Some(&user), cookies, None, "/access-log");
+    v.flash = None;
+    let mut ctx = v.base("/access-log");
     let rows: Vec<Value> = entries
         .iter()
         .map(|e| json!({"at": super::local(e.at), "actor_user_id": e.actor_user_id, "actor_role": e.actor_role, "action": e.action, "reference": e.reference}))
         .collect();
     ctx.insert("entries", &rows);
     ctx.insert("filter", &q);
-    page(st, Status::Ok, "pages/access_log.html", &ctx)
+    v.page(Status::Ok, "pages/access_log.html", &ctx)
 }

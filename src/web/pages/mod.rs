@@ -1,5 +1,5 @@
-//! The server-rendered pages: thin handlers that reuse the API's input rules and the store, and render Tera
-//! templates in the user's language.
+//! The server-rendered pages: thin handlers that decode a form into the use case's command, call the same
+//! use case as the API, and render Tera templates in the user's language.
 
 pub mod admin;
 pub mod auth;
@@ -15,7 +15,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::i18n;
 use crate::state::AppState;
 use rocket::http::{CookieJar, Status};
-use rocket::request::FlashMessage;
+use rocket::request::{FlashMessage, FromRequest, Outcome};
 use rocket::response::{self, Flash, Redirect, Responder};
 use rocket::Request;
 use serde_json::json;
@@ -66,6 +66,68 @@ impl<'r> Responder<'r, 'static> for PageError {
             _ => ("error_title", "error_text"),
         };
         st.pages.message(crate::error::status_of(&self.0), lang, h, t, None).respond_to(req)
+    }
+}
+
+/// A signed-in person asking for a page: the state, the person, the browser's cookies, the message left by the
+/// previous page and the page's language, taken from the request once for every page handler.
+pub struct Visit<'r> {
+    pub st: &'r AppState,
+    pub user: AuthUser,
+    pub cookies: &'r CookieJar<'r>,
+    pub flash: Option<FlashMessage<'r>>,
+    pub lang: &'static str,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Visit<'r> {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let user = match AuthUser::from_request(req).await {
+            Outcome::Success(u) => u,
+            Outcome::Error((s, _)) => return Outcome::Error((s, ())),
+            Outcome::Forward(s) => return Outcome::Forward(s),
+        };
+        let Some(st) = req.rocket().state::<AppState>() else {
+            return Outcome::Error((Status::InternalServerError, ()));
+        };
+        let flash = FlashMessage::from_request(req).await.succeeded();
+        let lang = lang(Some(&user), req.cookies());
+        Outcome::Success(Visit { st, user, cookies: req.cookies(), flash, lang })
+    }
+}
+
+impl Visit<'_> {
+    /// The page's starting context; the previous page's message is shown once.
+    pub fn base(&mut self, current: &str) -> Context {
+        base(self.st, Some(&self.user), self.cookies, self.flash.take(), current).0
+    }
+
+    pub fn page(&self, status: Status, name: &str, ctx: &Context) -> PageResult {
+        page(self.st, status, name, ctx)
+    }
+
+    /// Back to `to`, saying it was saved.
+    pub fn saved(&self, to: impl Into<String>) -> PageResult {
+        flash(to.into(), i18n::t(self.lang, "saved"))
+    }
+
+    pub fn refused(&self, to: &str, e: AppError) -> PageResult {
+        flash_refusal(to, self.lang, e)
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.st.clock.now()
+    }
+}
+
+/// 200 for a form shown afresh, 422 for one shown again with its errors.
+pub fn form_status(errors: &FieldErrors) -> Status {
+    if errors.is_empty() {
+        Status::Ok
+    } else {
+        Status::UnprocessableEntity
     }
 }
 
