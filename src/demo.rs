@@ -6,7 +6,7 @@ use crate::db::{write_tx, AnyConnection};
 use crate::domain::role::Role;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::org::{self, CountyContacts, MunicipalityContacts, NewAccommodation};
-use crate::store::users::{self, NewUser};
+use crate::store::users::{self, NewUser, Workplace};
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 use serde_json::json;
@@ -90,9 +90,11 @@ pub fn seed(conn: &mut AnyConnection, now: DateTime<Utc>) -> QueryResult<Option<
                     name: name.into(),
                     password_hash: hash.clone(),
                     role,
-                    county_code: county.map(String::from),
-                    municipality_code: muni.map(String::from),
-                    accommodation_id: acc,
+                    workplace: Workplace {
+                        county_code: county.map(String::from),
+                        municipality_code: muni.map(String::from),
+                        accommodation_id: acc,
+                    },
                     language: "sv".into(),
                 },
                 now,

@@ -217,7 +217,8 @@ pub fn load_for_action(conn: &mut AnyConnection, user: &AuthUser, id: i64) -> Re
 
 /// `403 forbidden` unless [`permission::may`] lets this user do `act` to the episode they can see.
 pub fn authorize(user: &AuthUser, e: &EpisodeRow, act: Act) -> Result<(), AppError> {
-    let relation = Relation::of(user.role, user.municipality_code.as_deref(), &e.responsible_municipality_code);
+    let relation =
+        Relation::of(user.role, user.workplace.municipality_code.as_deref(), &e.responsible_municipality_code);
     if permission::may(relation, act) {
         Ok(())
     } else {

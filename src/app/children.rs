@@ -271,7 +271,7 @@ pub fn register(
     let today = crate::domain::calendar::local_date(now);
     let (cmd, mut ck) = input.checked(|k, ck| k.validate(ck, true, today));
     let fields = cmd.fields();
-    let own = user.municipality_code.clone().unwrap_or_default();
+    let own = user.workplace.municipality_code.clone().unwrap_or_default();
     let responsible = cmd.responsible_municipality_code.clone().unwrap_or_else(|| own.clone());
     if responsible != own {
         ck.error("responsible_municipality_code", "must be your own municipality");

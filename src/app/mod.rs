@@ -21,12 +21,7 @@ pub use error::{AppError, AppResult, ErrorKind, FieldErrors};
 // The signed-in user is the actor of every use case: its scope for the queries, its name for the timeline.
 impl From<&crate::auth::AuthUser> for crate::store::scope::Scope {
     fn from(u: &crate::auth::AuthUser) -> crate::store::scope::Scope {
-        crate::store::scope::Scope::new(
-            u.role,
-            u.county_code.as_deref(),
-            u.municipality_code.as_deref(),
-            u.accommodation_id,
-        )
+        crate::store::scope::Scope::new(u.role, &u.workplace)
     }
 }
 

@@ -109,7 +109,7 @@ pub fn set_county_contacts(
     now: DateTime<Utc>,
 ) -> AppResult<CountyContacts> {
     user.require(&[Role::Admin, Role::CountyOfficer])?;
-    if user.is(Role::CountyOfficer) && user.county_code.as_deref() != Some(county) {
+    if user.is(Role::CountyOfficer) && user.workplace.county_code.as_deref() != Some(county) {
         return Err(AppError::not_found());
     }
     let (contacts, ck) = input.checked(check_county_contacts);
@@ -133,7 +133,7 @@ pub fn set_municipality_contacts(
     now: DateTime<Utc>,
 ) -> AppResult<MunicipalityContacts> {
     user.require(&[Role::Admin, Role::SocialWorker])?;
-    if user.is(Role::SocialWorker) && user.municipality_code.as_deref() != Some(code) {
+    if user.is(Role::SocialWorker) && user.workplace.municipality_code.as_deref() != Some(code) {
         return Err(AppError::not_found());
     }
     let (contacts, ck) = input.checked(|k, ck| {

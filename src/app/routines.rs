@@ -94,7 +94,7 @@ pub fn set(
     now: DateTime<Utc>,
 ) -> AppResult<RoutineRow> {
     user.require(&[Role::CountyOfficer])?;
-    if user.county_code.as_deref() != Some(county) {
+    if user.workplace.county_code.as_deref() != Some(county) {
         return Err(AppError::not_found());
     }
     let mut r = Routine { review_period: String::new(), steps: Vec::new() };

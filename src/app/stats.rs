@@ -43,7 +43,7 @@ pub fn period(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<
 /// County officers see their own county; national analysts every county.
 pub fn may_see(user: &AuthUser, county: &str) -> Result<(), AppError> {
     user.require(&[Role::CountyOfficer, Role::NationalAnalyst])?;
-    if user.is(Role::CountyOfficer) && user.county_code.as_deref() != Some(county) {
+    if user.is(Role::CountyOfficer) && user.workplace.county_code.as_deref() != Some(county) {
         return Err(AppError::not_found());
     }
     Ok(())
@@ -99,7 +99,7 @@ pub fn access_log(
 ) -> AppResult<Vec<AccessEntry>> {
     let (by_user, case, from, to) = (f.user, f.case.as_deref().map(str::trim), f.from.as_deref(), f.to.as_deref());
     user.require(&[Role::CountyOfficer])?;
-    if user.county_code.as_deref() != Some(county) {
+    if user.workplace.county_code.as_deref() != Some(county) {
         return Err(AppError::not_found());
     }
     let today = crate::domain::calendar::local_date(now);

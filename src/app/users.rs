@@ -8,7 +8,7 @@ use crate::auth::password;
 use crate::db::{is_unique_violation, write_tx, AnyConnection};
 use crate::domain::role::Role;
 use crate::store::audit::{self, Actor, Event};
-use crate::store::users::{self, NewUser, UserChanges, UserView};
+use crate::store::users::{self, NewUser, UserChanges, UserView, Workplace};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -59,10 +59,15 @@ pub fn create(
     now: DateTime<Utc>,
 ) -> AppResult<UserView> {
     let (d, mut ck) = input.checked(CreateUser::validate);
-    let mut scope = (None, None, None);
+    let mut workplace = Workplace::default();
     if let Some(role) = d.role {
-        match users::derive_scope(c, role, d.county_code, d.municipality_code, d.accommodation_id)? {
-            Ok(s) => scope = s,
+        let given = Workplace {
+            county_code: d.county_code,
+            municipality_code: d.municipality_code,
+            accommodation_id: d.accommodation_id,
+        };
+        match users::derive_workplace(c, role, given)? {
+            Ok(w) => workplace = w,
             Err((field, reason)) => ck.error(field, reason),
         }
     }
@@ -81,16 +86,14 @@ pub fn create(
         name,
         password_hash: hash,
         role,
-        county_code: scope.0,
-        municipality_code: scope.1,
-        accommodation_id: scope.2,
+        workplace,
         language: d.language.unwrap_or_else(|| "sv".into()),
     };
     let res = write_tx(c, |c| {
         let u = users::insert(c, &new, now)?;
         let ev = Event::new("user_created")
             .on("user", u.id)
-            .county(u.county_code.clone())
+            .county(u.workplace.county_code.clone())
             .detail(format!("role {}", u.role));
         audit::append(c, actor, &ev, now)?;
         Ok::<_, diesel::result::Error>(u)
@@ -143,7 +146,7 @@ pub fn change(
             Some(true) => "user_activated",
             None => "user_changed",
         };
-        audit::append(c, &admin.actor(), &Event::new(what).on("user", id).county(before.county_code), now)?;
+        audit::append(c, &admin.actor(), &Event::new(what).on("user", id).county(before.workplace.county_code), now)?;
         users::by_id(c, id)?.map(|u| UserView::from(&u)).ok_or_else(AppError::not_found)
     })
 }

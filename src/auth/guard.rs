@@ -5,20 +5,23 @@ use crate::app::AppError;
 use crate::domain::role::Role;
 use crate::state::AppState;
 use crate::store::audit::Actor;
+use crate::store::users::UserView;
 use rocket::request::{FromRequest, Outcome};
 use rocket::{Request, State};
 
+/// The signed-in user: the account as the API shows it, its role parsed, and the client's address.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    pub id: i64,
-    pub email: String,
-    pub name: String,
+    pub account: UserView,
     pub role: Role,
-    pub county_code: Option<String>,
-    pub municipality_code: Option<String>,
-    pub accommodation_id: Option<i64>,
-    pub language: String,
     pub ip: Option<String>,
+}
+
+impl std::ops::Deref for AuthUser {
+    type Target = UserView;
+    fn deref(&self) -> &UserView {
+        &self.account
+    }
 }
 
 impl AuthUser {
@@ -66,17 +69,7 @@ async fn authenticate(req: &Request<'_>) -> Result<AuthUser, AppError> {
     };
     let row = row.filter(|u| u.active && u.security_stamp == claims.stamp).ok_or_else(AppError::unauthorized)?;
     let role = Role::parse(&row.role).ok_or_else(AppError::unauthorized)?;
-    Ok(AuthUser {
-        id: row.id,
-        email: row.email,
-        name: row.name,
-        role,
-        county_code: row.county_code,
-        municipality_code: row.municipality_code,
-        accommodation_id: row.accommodation_id,
-        language: row.language,
-        ip: req.client_ip().map(|i| i.to_string()),
-    })
+    Ok(AuthUser { account: UserView::from(&row), role, ip: req.client_ip().map(|i| i.to_string()) })
 }
 
 #[rocket::async_trait]

@@ -341,15 +341,17 @@ fn seed(url: &str, children: usize) -> Result<Vec<i64>, String> {
             name: "Bench".into(),
             password_hash: hash.clone(),
             role,
-            county_code: Some("01".into()),
-            municipality_code: Some("0180".into()),
-            accommodation_id: acc,
+            workplace: saknad::store::users::Workplace {
+                county_code: Some("01".into()),
+                municipality_code: Some("0180".into()),
+                accommodation_id: acc,
+            },
             language: "sv".into(),
         };
         users::insert(c, &mk("staff@bench.test", Role::Staff, Some(acc.id)), now)?;
         let mut officer = mk("officer@bench.test", Role::CountyOfficer, None);
-        officer.county_code = Some("03".into());
-        officer.municipality_code = None;
+        officer.workplace.county_code = Some("03".into());
+        officer.workplace.municipality_code = None;
         users::insert(c, &officer, now)?;
         let sw = users::insert(c, &mk("sw@bench.test", Role::SocialWorker, None), now)?;
         let mut ids = Vec::with_capacity(children);

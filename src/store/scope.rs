@@ -2,6 +2,7 @@
 //! episodes, so that an out-of-scope record is indistinguishable from a missing one.
 
 use crate::domain::role::Role;
+use crate::store::users::Workplace;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -17,8 +18,8 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub fn new(role: Role, county: Option<&str>, municipality: Option<&str>, accommodation: Option<i64>) -> Scope {
-        match (role, county, municipality, accommodation) {
+    pub fn new(role: Role, at: &Workplace) -> Scope {
+        match (role, at.county_code.as_deref(), at.municipality_code.as_deref(), at.accommodation_id) {
             (Role::Staff, _, _, Some(a)) => Scope::Accommodation(a),
             (Role::SocialWorker, _, Some(m), _) => Scope::Municipality(m.to_string()),
             (Role::CountyOfficer, Some(c), _, _) => Scope::County(c.to_string()),

@@ -8,6 +8,16 @@ use diesel::prelude::*;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// Where a user works: the codes their scope is derived from (`store::scope`). The API shows them as fields
+/// of the user itself.
+#[derive(Debug, Clone, Default, PartialEq, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = users)]
+pub struct Workplace {
+    pub county_code: Option<String>,
+    pub municipality_code: Option<String>,
+    pub accommodation_id: Option<i64>,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
@@ -16,9 +26,8 @@ pub struct UserRow {
     pub name: String,
     pub password_hash: String,
     pub role: String,
-    pub county_code: Option<String>,
-    pub municipality_code: Option<String>,
-    pub accommodation_id: Option<i64>,
+    #[diesel(embed)]
+    pub workplace: Workplace,
     pub security_stamp: String,
     pub active: bool,
     pub language: String,
@@ -33,9 +42,8 @@ pub struct UserView {
     pub email: String,
     pub name: String,
     pub role: String,
-    pub county_code: Option<String>,
-    pub municipality_code: Option<String>,
-    pub accommodation_id: Option<i64>,
+    #[serde(flatten)]
+    pub workplace: Workplace,
     pub active: bool,
     pub language: String,
 }
@@ -47,9 +55,7 @@ impl From<&UserRow> for UserView {
             email: u.email.clone(),
             name: u.name.clone(),
             role: u.role.clone(),
-            county_code: u.county_code.clone(),
-            municipality_code: u.municipality_code.clone(),
-            accommodation_id: u.accommodation_id,
+            workplace: u.workplace.clone(),
             active: u.active,
             language: u.language.clone(),
         }
@@ -79,9 +85,7 @@ pub struct NewUser {
     pub name: String,
     pub password_hash: String,
     pub role: Role,
-    pub county_code: Option<String>,
-    pub municipality_code: Option<String>,
-    pub accommodation_id: Option<i64>,
+    pub workplace: Workplace,
     pub language: String,
 }
 
@@ -97,9 +101,7 @@ pub fn insert(conn: &mut AnyConnection, u: &NewUser, now: DateTime<Utc>) -> Quer
             users::name.eq(&u.name),
             users::password_hash.eq(&u.password_hash),
             users::role.eq(u.role.as_str()),
-            users::county_code.eq(&u.county_code),
-            users::municipality_code.eq(&u.municipality_code),
-            users::accommodation_id.eq(u.accommodation_id),
+            &u.workplace,
             users::security_stamp.eq(new_stamp()),
             users::active.eq(true),
             users::language.eq(&u.language),
@@ -112,19 +114,19 @@ pub fn insert(conn: &mut AnyConnection, u: &NewUser, now: DateTime<Utc>) -> Quer
         .inspect(|_| changed())
 }
 
-/// (county code, municipality code, accommodation id) of a user.
-pub type Scope = (Option<String>, Option<String>, Option<i64>);
-
 /// Resolves the scope fields a role needs; `Err((field, reason))` when one is missing or unknown.
-pub fn derive_scope(
+pub fn derive_workplace(
     conn: &mut AnyConnection,
     role: Role,
-    county_code: Option<String>,
-    municipality_code: Option<String>,
-    accommodation_id: Option<i64>,
-) -> QueryResult<Result<Scope, (&'static str, &'static str)>> {
+    given: Workplace,
+) -> QueryResult<Result<Workplace, (&'static str, &'static str)>> {
+    let at = |county_code: Option<String>, municipality_code, accommodation_id| Workplace {
+        county_code,
+        municipality_code,
+        accommodation_id,
+    };
     Ok(match role {
-        Role::Staff => match accommodation_id {
+        Role::Staff => match given.accommodation_id {
             None => Err(("accommodation_id", "required for role staff")),
             Some(id) => {
                 let found: Option<(String, String)> = accommodations::table
@@ -134,29 +136,29 @@ pub fn derive_scope(
                     .first(conn)
                     .optional()?;
                 match found {
-                    Some((m, c)) => Ok((Some(c), Some(m), Some(id))),
+                    Some((m, c)) => Ok(at(Some(c), Some(m), Some(id))),
                     None => Err(("accommodation_id", "no such accommodation")),
                 }
             }
         },
-        Role::SocialWorker => match municipality_code {
+        Role::SocialWorker => match given.municipality_code {
             None => Err(("municipality_code", "required for role social_worker")),
             Some(m) => match super::org::municipality_county(conn, &m)? {
-                Some(c) => Ok((Some(c), Some(m), None)),
+                Some(c) => Ok(at(Some(c), Some(m), None)),
                 None => Err(("municipality_code", "no such municipality")),
             },
         },
-        Role::CountyOfficer => match county_code {
+        Role::CountyOfficer => match given.county_code {
             None => Err(("county_code", "required for role county_officer")),
             Some(c) => {
                 if super::org::county_exists(conn, &c)? {
-                    Ok((Some(c), None, None))
+                    Ok(at(Some(c), None, None))
                 } else {
                     Err(("county_code", "no such county"))
                 }
             }
         },
-        Role::NationalAnalyst | Role::Admin => Ok((None, None, None)),
+        Role::NationalAnalyst | Role::Admin => Ok(Workplace::default()),
     })
 }
 

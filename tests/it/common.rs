@@ -139,9 +139,11 @@ impl TestApp {
             name: format!("Test {}", role.as_str()),
             password_hash: saknad::auth::password::hash(PASSWORD).expect("hash"),
             role,
-            county_code: county.map(String::from),
-            municipality_code: muni.map(String::from),
-            accommodation_id: acc,
+            workplace: saknad::store::users::Workplace {
+                county_code: county.map(String::from),
+                municipality_code: muni.map(String::from),
+                accommodation_id: acc,
+            },
             language: "sv".into(),
         };
         saknad::store::users::insert(&mut c, &new, self.clock().now()).expect("insert user").id

@@ -160,7 +160,7 @@ pub async fn get_cases(st: &State<AppState>, user: AuthUser, status: Option<&str
                 let rows = store::list(c, &scope, filter)?;
                 let views = store::views(c, &rows, &scope, &user.language, now, false)?;
                 let ev = Event::new("case_list")
-                    .county(user.county_code.clone())
+                    .county(user.workplace.county_code.clone())
                     .detail(format!("{} episodes", views.len()));
                 audit::append(c, &user.actor(), &ev, now)?;
                 Ok(views)

@@ -42,7 +42,7 @@ pub async fn get_children(st: &State<AppState>, user: AuthUser) -> AppResult<Jso
                 let today = crate::domain::calendar::local_date(now);
                 let views = rows.iter().map(|r| children::view(c, r, today)).collect::<Result<Vec<_>, _>>()?;
                 let ev = Event::new("child_list")
-                    .county(user.county_code.clone())
+                    .county(user.workplace.county_code.clone())
                     .detail(format!("{} children", views.len()));
                 audit::append(c, &user.actor(), &ev, now)?;
                 Ok(views)

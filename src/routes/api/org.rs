@@ -120,9 +120,11 @@ pub async fn get_accommodations(st: &State<AppState>, user: AuthUser) -> AppResu
         .run(move |c| {
             let all = match user.role {
                 Role::Admin | Role::NationalAnalyst => org::list_accommodations(c, None, None)?,
-                Role::CountyOfficer => org::list_accommodations(c, None, user.county_code.as_deref())?,
-                Role::SocialWorker => org::list_accommodations(c, user.municipality_code.as_deref(), None)?,
-                Role::Staff => org::accommodation(c, user.accommodation_id.unwrap_or(0))?.into_iter().collect(),
+                Role::CountyOfficer => org::list_accommodations(c, None, user.workplace.county_code.as_deref())?,
+                Role::SocialWorker => org::list_accommodations(c, user.workplace.municipality_code.as_deref(), None)?,
+                Role::Staff => {
+                    org::accommodation(c, user.workplace.accommodation_id.unwrap_or(0))?.into_iter().collect()
+                }
             };
             Ok(all)
         })
@@ -141,9 +143,9 @@ pub async fn get_accommodation(st: &State<AppState>, user: AuthUser, id: &str) -
             let a = org::accommodation(c, id)?.ok_or_else(AppError::not_found)?;
             let visible = match user.role {
                 Role::Admin | Role::NationalAnalyst => true,
-                Role::CountyOfficer => org::municipality_county(c, &a.municipality_code)? == user.county_code,
-                Role::SocialWorker => Some(&a.municipality_code) == user.municipality_code.as_ref(),
-                Role::Staff => user.accommodation_id == Some(a.id),
+                Role::CountyOfficer => org::municipality_county(c, &a.municipality_code)? == user.workplace.county_code,
+                Role::SocialWorker => Some(&a.municipality_code) == user.workplace.municipality_code.as_ref(),
+                Role::Staff => user.workplace.accommodation_id == Some(a.id),
             };
             if visible {
                 Ok(a)

@@ -22,7 +22,7 @@ pub async fn get_worklist(st: &State<AppState>, user: AuthUser) -> AppResult<Jso
         if user.is(Role::Staff) { &["staff"] } else { &["social_worker", "system"] };
     let now = st.clock.now();
     let (scope, lang, actor, county) =
-        (Scope::from(&user), user.language.clone(), user.actor(), user.county_code.clone());
+        (Scope::from(&user), user.language.clone(), user.actor(), user.workplace.county_code.clone());
     let items =
         st.db.run(move |c| worklist::worklist(c, &scope, responsible, &lang, now).map_err(AppError::from)).await?;
     st.audit

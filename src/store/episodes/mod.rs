@@ -59,16 +59,34 @@ pub struct EpisodeRow {
     pub updated_at: NaiveDateTime,
 }
 
-/// The free-text part of a report.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// The free-text part of a report: stored as one JSON column, given in the report command and shown in the
+/// case's personal part under the same names.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
 pub struct Report {
     pub last_seen_place: Option<String>,
     pub last_seen_by: Option<String>,
     pub circumstances: Option<String>,
     pub clothing: Option<String>,
     pub belongings: Option<String>,
+    /// Search already done; when given, the step `search_and_contact` is recorded as done.
     pub search_actions: Option<String>,
     pub possible_whereabouts: Option<String>,
+}
+
+impl Report {
+    /// Each text with its field name, for the rules every free text follows.
+    pub fn texts_mut(&mut self) -> [(&'static str, &mut Option<String>); 7] {
+        [
+            ("last_seen_place", &mut self.last_seen_place),
+            ("last_seen_by", &mut self.last_seen_by),
+            ("circumstances", &mut self.circumstances),
+            ("clothing", &mut self.clothing),
+            ("belongings", &mut self.belongings),
+            ("search_actions", &mut self.search_actions),
+            ("possible_whereabouts", &mut self.possible_whereabouts),
+        ]
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -230,13 +248,8 @@ pub struct CasePersonal {
     pub responsible_municipality_code: String,
     pub accommodation_id: Option<i64>,
     pub risk_indicators: Vec<String>,
-    pub last_seen_place: Option<String>,
-    pub last_seen_by: Option<String>,
-    pub circumstances: Option<String>,
-    pub clothing: Option<String>,
-    pub belongings: Option<String>,
-    pub search_actions: Option<String>,
-    pub possible_whereabouts: Option<String>,
+    #[serde(flatten)]
+    pub report: Report,
     pub whereabouts_known: bool,
     pub police_reference: Option<String>,
     pub found_place: Option<String>,
@@ -368,13 +381,7 @@ pub fn views(
                 responsible_municipality_code: r.responsible_municipality_code.clone(),
                 accommodation_id: r.accommodation_id,
                 risk_indicators: r.indicators(),
-                last_seen_place: rep.last_seen_place,
-                last_seen_by: rep.last_seen_by,
-                circumstances: rep.circumstances,
-                clothing: rep.clothing,
-                belongings: rep.belongings,
-                search_actions: rep.search_actions,
-                possible_whereabouts: rep.possible_whereabouts,
+                report: rep,
                 whereabouts_known: r.whereabouts_known,
                 police_reference: r.police_reference.clone(),
                 found_place: f.found_place,

@@ -150,7 +150,7 @@ pub async fn get_cases_page(mut v: Visit<'_>, filter: CaseFilter) -> PageResult 
         _ => StatusFilter::Open,
     };
     let lang_code = user.language.clone();
-    let county = user.county_code.clone();
+    let county = user.workplace.county_code.clone();
     let (views, munis) = st
         .db
         .run(move |c| {
@@ -163,7 +163,8 @@ pub async fn get_cases_page(mut v: Visit<'_>, filter: CaseFilter) -> PageResult 
             Ok::<_, AppError>((views, munis))
         })
         .await?;
-    let listed = Event::new("case_list").county(user.county_code.clone()).detail(format!("{} episodes", views.len()));
+    let listed =
+        Event::new("case_list").county(user.workplace.county_code.clone()).detail(format!("{} episodes", views.len()));
     st.audit.log(user.actor(), listed, now).await?;
     let mut ctx = v.base("/cases");
     let l = v.lang;
@@ -213,7 +214,7 @@ pub async fn get_worklist_page(mut v: Visit<'_>) -> PageResult {
     let (scope, lang_code) = (Scope::from(&user), user.language.clone());
     let items =
         st.db.run(move |c| worklist::worklist(c, &scope, responsible, &lang_code, now).map_err(AppError::from)).await?;
-    st.audit.log(user.actor(), Event::new("worklist_read").county(user.county_code.clone()), now).await?;
+    st.audit.log(user.actor(), Event::new("worklist_read").county(user.workplace.county_code.clone()), now).await?;
     let mut ctx = v.base("/worklist");
     let items: Vec<Value> = items
         .iter()

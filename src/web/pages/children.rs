@@ -78,7 +78,9 @@ pub async fn get_children_page(mut v: Visit<'_>) -> PageResult {
     st.audit
         .log(
             user.actor(),
-            Event::new("child_list").county(user.county_code.clone()).detail(format!("{} children", list.len())),
+            Event::new("child_list")
+                .county(user.workplace.county_code.clone())
+                .detail(format!("{} children", list.len())),
             now,
         )
         .await?;
@@ -223,7 +225,7 @@ pub async fn get_child_new(mut v: Visit<'_>) -> PageResult {
     v.flash = None;
     let mut ctx = v.base("/children/new");
     let lang = v.lang;
-    let muni = user.municipality_code.clone();
+    let muni = user.workplace.municipality_code.clone();
     let accs = st.db.run(move |c| org::list_accommodations(c, muni.as_deref(), None).map_err(AppError::from)).await?;
     ctx.insert("accommodations", &accs);
     ctx.insert("sexes", &sex_options(lang));
@@ -286,7 +288,7 @@ pub async fn post_child_new(_csrf: CsrfChecked, mut v: Visit<'_>, form: FormFiel
                 .map(|(k, v)| (k.replace("guardian.", "guardian_"), v))
                 .collect();
             super::set_errors(&mut ctx, &errors);
-            let muni = user.municipality_code.clone();
+            let muni = user.workplace.municipality_code.clone();
             let accs =
                 st.db.run(move |c| org::list_accommodations(c, muni.as_deref(), None).map_err(AppError::from)).await?;
             ctx.insert("accommodations", &accs);

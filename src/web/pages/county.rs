@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value};
 
 fn county_of(user: &AuthUser) -> Result<String, AppError> {
     user.require(&[Role::CountyOfficer])?;
-    user.county_code.clone().ok_or_else(AppError::forbidden)
+    user.workplace.county_code.clone().ok_or_else(AppError::forbidden)
 }
 
 async fn routine_page(mut v: Visit<'_>, edited: Option<(Value, crate::error::FieldErrors)>) -> PageResult {
