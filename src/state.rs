@@ -19,3 +19,17 @@ pub struct AppState {
     pub audit: crate::store::audit_sink::AuditSink,
     pub users: crate::auth::cache::UserCache,
 }
+
+impl AppState {
+    /// Logs a read in the access log and answers its records; the records are not shown when the entry
+    /// cannot be committed.
+    pub async fn disclose<T>(
+        &self,
+        actor: crate::store::audit::Actor,
+        read: crate::app::Disclosed<T>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::app::AppResult<T> {
+        self.audit.log(actor, read.entry, now).await?;
+        Ok(read.value)
+    }
+}

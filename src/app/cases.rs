@@ -5,15 +5,16 @@
 //! statements themselves are `store::episodes::writes`.
 
 use super::command::{de, Check, Submitted};
-use super::{AppError, AppResult};
+use super::{AppError, AppResult, Disclosed};
 use crate::auth::AuthUser;
-use crate::db::AnyConnection;
 use crate::db::{is_unique_violation, write_tx};
+use crate::db::{read_tx, AnyConnection};
 use crate::domain::calendar::is_office_hours;
 use crate::domain::episode::{check_close, check_found, Refusal, Status, StepStatus, CLOSURE_REASONS};
 use crate::domain::permission::{self, Act, Relation};
 use crate::domain::recipients::{self, Situation};
 use crate::domain::risk::{self, RiskLevel};
+use crate::domain::role::Role;
 use crate::store::audit::{self, Event};
 use crate::store::children;
 use crate::store::children::utc;
@@ -204,6 +205,25 @@ impl From<Refusal> for AppError {
 
 fn status_of(e: &EpisodeRow) -> Status {
     e.status
+}
+
+/// The episodes in the reader's scope with the given status; county officers get the pseudonymised form.
+pub fn list(
+    c: &mut AnyConnection,
+    user: &AuthUser,
+    status: episodes::StatusFilter,
+    now: DateTime<Utc>,
+) -> AppResult<Disclosed<Vec<episodes::CaseView>>> {
+    user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
+    read_tx(c, |c| {
+        let scope = Scope::from(user);
+        let rows = episodes::list(c, &scope, status)?;
+        let value = episodes::views(c, &rows, &scope, &user.language, now, false)?;
+        let entry = Event::new("case_list")
+            .county(user.workplace.county_code.clone())
+            .detail(format!("{} episodes", value.len()));
+        Ok(Disclosed { value, entry })
+    })
 }
 
 /// Loads an episode in the user's scope (404 otherwise).

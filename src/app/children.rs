@@ -4,9 +4,9 @@
 //! read is written to the access log.
 
 use super::command::{de, Check, Submitted};
-use super::{AppError, AppResult};
+use super::{AppError, AppResult, Disclosed};
 use crate::auth::AuthUser;
-use crate::db::{write_tx, AnyConnection};
+use crate::db::{read_tx, write_tx, AnyConnection};
 use crate::domain::preparedness;
 use crate::domain::role::Role;
 use crate::domain::validate::is_municipality_code;
@@ -19,6 +19,43 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub const PHOTO_LIMIT_BYTES: u64 = 5 * 1024 * 1024;
+
+/// The children in the reader's scope: placed at the staff member's accommodation, or the social worker's
+/// municipality's.
+pub fn list(c: &mut AnyConnection, user: &AuthUser, now: DateTime<Utc>) -> AppResult<Disclosed<Vec<ChildView>>> {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    read_tx(c, |c| {
+        let rows = children::list(c, &Scope::from(user))?;
+        let today = crate::domain::calendar::local_date(now);
+        let value = rows.iter().map(|r| children::view(c, r, today)).collect::<Result<Vec<_>, _>>()?;
+        let entry = Event::new("child_list")
+            .county(user.workplace.county_code.clone())
+            .detail(format!("{} children", value.len()));
+        Ok(Disclosed { value, entry })
+    })
+}
+
+/// One child in scope with the preparedness sheet.
+pub fn read(c: &mut AnyConnection, user: &AuthUser, id: i64, now: DateTime<Utc>) -> AppResult<Disclosed<ChildView>> {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    read_tx(c, |c| {
+        let row = children::find(c, &Scope::from(user), id)?.ok_or_else(AppError::not_found)?;
+        let county = org::municipality_county(c, &row.responsible_municipality_code)?;
+        let value = children::view(c, &row, crate::domain::calendar::local_date(now))?;
+        Ok(Disclosed { value, entry: Event::new("child_read").on("child", id).county(county) })
+    })
+}
+
+/// The photo of a child in scope: (content type, bytes).
+pub fn photo(c: &mut AnyConnection, user: &AuthUser, id: i64) -> AppResult<Disclosed<(String, Vec<u8>)>> {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    read_tx(c, |c| {
+        let row = children::find(c, &Scope::from(user), id)?.ok_or_else(AppError::not_found)?;
+        let value = children::photo(c, id)?.ok_or_else(AppError::not_found)?;
+        let county = org::municipality_county(c, &row.responsible_municipality_code)?;
+        Ok(Disclosed { value, entry: Event::new("photo_viewed").on("child", id).county(county) })
+    })
+}
 pub const SEXES: [&str; 4] = ["male", "female", "other", "unknown"];
 
 fn is_country(s: &str) -> bool {

@@ -18,6 +18,13 @@ pub mod users;
 
 pub use error::{AppError, AppResult, ErrorKind, FieldErrors};
 
+/// A read's answer with the access-log entry that records it. A read holds no write lock: the adapter hands
+/// the entry to the group-committed log (`AppState::disclose`), which commits it before the answer leaves.
+pub struct Disclosed<T> {
+    pub value: T,
+    pub entry: crate::store::audit::Event,
+}
+
 // The signed-in user is the actor of every use case: its scope for the queries, its name for the timeline.
 impl From<&crate::auth::AuthUser> for crate::store::scope::Scope {
     fn from(u: &crate::auth::AuthUser) -> crate::store::scope::Scope {

@@ -264,28 +264,23 @@ impl Drop for Server {
     }
 }
 
-fn rss_now_mb(pid: u32) -> f64 {
+/// A memory figure of the server process from `/proc/<pid>/status` (`VmRSS:` now, `VmHWM:` the peak), in MB.
+fn status_mb(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
+}
+
+fn rss_now_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmRSS:")
 }
 
 fn report_rss(pid: u32) {
-    eprintln!("bench: server rss {:.0} MB (peak {:.0} MB)", rss_now_mb(pid), peak_rss_mb(pid));
-}
-
-fn peak_rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
+    eprintln!("bench: server rss {:.0} MB (peak {:.0} MB)", rss_now_mb(pid), status_mb(pid, "VmHWM:"));
 }
 
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-42";
@@ -626,7 +621,7 @@ fn run(quick: bool, database: Option<String>, out: &str, only: Option<Vec<String
     let stats_100k_ms = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);
 
     report_rss(server.child.id());
-    let rss_mb = peak_rss_mb(server.child.id());
+    let rss_mb = status_mb(server.child.id(), "VmHWM:");
     drop(server);
     let results = serde_json::json!({
         "backend": backend,

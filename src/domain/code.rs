@@ -9,3 +9,31 @@ pub trait Code: Sized + Copy + 'static {
         Self::ALL.iter().copied().find(|c| c.as_str() == s)
     }
 }
+
+/// Declares a code type once: each variant with its code. It derives what every code type has (serde and
+/// the OpenAPI schema under the code, `as_str`, [`Code`]), so the list of codes cannot drift from the enum.
+#[macro_export]
+macro_rules! code_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $code:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $code)] $variant,)+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code,)+
+                }
+            }
+        }
+
+        impl $crate::domain::code::Code for $name {
+            const ALL: &'static [Self] = &[$($name::$variant,)+];
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+        }
+    };
+}

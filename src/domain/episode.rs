@@ -5,59 +5,24 @@
 //! other closure cancels the pending steps with the closure reason.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 pub use super::code::Code;
 
-/// An episode's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Missing,
-    Found,
-    Closed,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Missing => "missing",
-            Status::Found => "found",
-            Status::Closed => "closed",
-        }
+crate::code_enum! {
+    /// An episode's status.
+    pub enum Status {
+        Missing = "missing",
+        Found = "found",
+        Closed = "closed",
     }
 }
 
-impl Code for Status {
-    const ALL: &'static [Self] = &[Status::Missing, Status::Found, Status::Closed];
-    fn as_str(self) -> &'static str {
-        Status::as_str(self)
-    }
-}
-
-/// A routine step's status in an episode: pending until it is done or skipped (closing skips the rest).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StepStatus {
-    Pending,
-    Done,
-    Skipped,
-}
-
-impl StepStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepStatus::Pending => "pending",
-            StepStatus::Done => "done",
-            StepStatus::Skipped => "skipped",
-        }
-    }
-}
-
-impl Code for StepStatus {
-    const ALL: &'static [Self] = &[StepStatus::Pending, StepStatus::Done, StepStatus::Skipped];
-    fn as_str(self) -> &'static str {
-        StepStatus::as_str(self)
+crate::code_enum! {
+    /// A routine step's status in an episode: pending until it is done or skipped (closing skips the rest).
+    pub enum StepStatus {
+        Pending = "pending",
+        Done = "done",
+        Skipped = "skipped",
     }
 }
 

@@ -5,55 +5,19 @@
 //! guardian and social services acknowledge; Migrationsverket, the assigning municipality and the
 //! trafficking coordinator are informed only. One address gets one message.
 
-use super::code::Code;
-use serde::{Deserialize, Serialize};
-
-/// Who a notification is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RecipientKind {
-    Police,
-    Guardian,
-    SocialServices,
-    OnCall,
-    Migrationsverket,
-    AssigningMunicipality,
-    TraffickingCoordinator,
-    County,
-    /// A reminder to the person who owns a step.
-    Reminder,
-}
-
-impl RecipientKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecipientKind::Police => "police",
-            RecipientKind::Guardian => "guardian",
-            RecipientKind::SocialServices => "social_services",
-            RecipientKind::OnCall => "on_call",
-            RecipientKind::Migrationsverket => "migrationsverket",
-            RecipientKind::AssigningMunicipality => "assigning_municipality",
-            RecipientKind::TraffickingCoordinator => "trafficking_coordinator",
-            RecipientKind::County => "county",
-            RecipientKind::Reminder => "reminder",
-        }
-    }
-}
-
-impl Code for RecipientKind {
-    const ALL: &'static [Self] = &[
-        RecipientKind::Police,
-        RecipientKind::Guardian,
-        RecipientKind::SocialServices,
-        RecipientKind::OnCall,
-        RecipientKind::Migrationsverket,
-        RecipientKind::AssigningMunicipality,
-        RecipientKind::TraffickingCoordinator,
-        RecipientKind::County,
-        RecipientKind::Reminder,
-    ];
-    fn as_str(self) -> &'static str {
-        RecipientKind::as_str(self)
+crate::code_enum! {
+    /// Who a notification is for.
+    pub enum RecipientKind {
+        Police = "police",
+        Guardian = "guardian",
+        SocialServices = "social_services",
+        OnCall = "on_call",
+        Migrationsverket = "migrationsverket",
+        AssigningMunicipality = "assigning_municipality",
+        TraffickingCoordinator = "trafficking_coordinator",
+        County = "county",
+        /// A reminder to the person who owns a step.
+        Reminder = "reminder",
     }
 }
 

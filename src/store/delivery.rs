@@ -9,7 +9,7 @@ use crate::domain::episode::StepStatus;
 use crate::domain::recipients::{Recipient, RecipientKind};
 use crate::store::audit::{self, Actor, Event};
 use crate::store::children::utc;
-use crate::store::episodes::{event, TimelineActor};
+use crate::store::episodes::{event, writes, TimelineActor};
 use crate::store::outbox::{self, Outgoing};
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -93,22 +93,9 @@ pub fn complete_system_step(
     note: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
-    let step: Option<i64> = episode_steps::table
-        .filter(episode_steps::episode_id.eq(episode))
-        .filter(episode_steps::key.eq(key))
-        .filter(episode_steps::status.eq(StepStatus::Pending.as_str()))
-        .select(episode_steps::id)
-        .first(conn)
-        .optional()?;
-    let Some(step) = step else { return Ok(false) };
-    diesel::update(episode_steps::table.find(step))
-        .set((
-            episode_steps::status.eq(StepStatus::Done.as_str()),
-            episode_steps::completed_at.eq(now.naive_utc()),
-            episode_steps::note.eq(note),
-        ))
-        .execute(conn)?;
-    crate::store::step_stats::finished(conn, step, now)?;
+    let pending = writes::step(conn, episode, key)?.filter(|s| s.status == StepStatus::Pending);
+    let Some(step) = pending else { return Ok(false) };
+    writes::finish_step(conn, &step, StepStatus::Done, None, Some(note), now)?;
     event(conn, episode, now, "step_done", &system(), json!({"key": key}))?;
     Ok(true)
 }

@@ -6,7 +6,7 @@ use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::input::{command, path_id, Body};
 use crate::state::AppState;
-use crate::store::audit::{self, Event};
+use crate::store::audit::Event;
 use crate::store::episodes::create::{self};
 use crate::store::episodes::{self as store, CaseView, StatusFilter, StepView};
 use crate::store::idempotency;
@@ -152,22 +152,9 @@ pub async fn get_cases(st: &State<AppState>, user: AuthUser, status: Option<&str
         Some("closed") => StatusFilter::Is("closed"),
         Some(_) => return Err(AppError::field("status", "must be one of: missing, found, closed, open")),
     };
-    let now = st.clock.now();
-    st.db
-        .run(move |c| {
-            write_tx(c, |c| {
-                let scope = Scope::from(&user);
-                let rows = store::list(c, &scope, filter)?;
-                let views = store::views(c, &rows, &scope, &user.language, now, false)?;
-                let ev = Event::new("case_list")
-                    .county(user.workplace.county_code.clone())
-                    .detail(format!("{} episodes", views.len()));
-                audit::append(c, &user.actor(), &ev, now)?;
-                Ok(views)
-            })
-        })
-        .await
-        .map(Json)
+    let (now, actor) = (st.clock.now(), user.actor());
+    let read = st.db.run(move |c| actions::list(c, &user, filter, now)).await?;
+    st.disclose(actor, read, now).await.map(Json)
 }
 
 /// One episode with steps, notifications, timeline and police reference (pseudonymised for county officers).

@@ -8,7 +8,6 @@ use crate::store::audit::{self, Event};
 use crate::store::children::{self, ChildView};
 use crate::store::org;
 use crate::store::scope::Scope;
-use chrono::{DateTime, Utc};
 use rocket::data::{Data, ToByteUnit};
 use rocket::http::{ContentType, Header, Status};
 use rocket::serde::json::Json;
@@ -32,36 +31,9 @@ pub async fn post_child(st: &State<AppState>, user: AuthUser, data: Body) -> App
     responses((status = 200, body = [ChildView]), (status = 403, body = super::docs::ErrorBody)))]
 #[rocket::get("/children")]
 pub async fn get_children(st: &State<AppState>, user: AuthUser) -> AppResult<Json<Vec<ChildView>>> {
-    user.require(&[Role::Staff, Role::SocialWorker])?;
-    let now = st.clock.now();
-    st.db
-        .run(move |c| {
-            write_tx(c, |c| {
-                let scope = Scope::from(&user);
-                let rows = children::list(c, &scope)?;
-                let today = crate::domain::calendar::local_date(now);
-                let views = rows.iter().map(|r| children::view(c, r, today)).collect::<Result<Vec<_>, _>>()?;
-                let ev = Event::new("child_list")
-                    .county(user.workplace.county_code.clone())
-                    .detail(format!("{} children", views.len()));
-                audit::append(c, &user.actor(), &ev, now)?;
-                Ok(views)
-            })
-        })
-        .await
-        .map(Json)
-}
-
-/// Loads a child in scope, with the county its access-log entry belongs to.
-fn read_child(
-    c: &mut crate::db::AnyConnection,
-    user: &AuthUser,
-    id: i64,
-    now: DateTime<Utc>,
-) -> AppResult<(ChildView, Option<String>)> {
-    let row = children::find(c, &Scope::from(user), id)?.ok_or_else(AppError::not_found)?;
-    let county = org::municipality_county(c, &row.responsible_municipality_code)?;
-    Ok((children::view(c, &row, crate::domain::calendar::local_date(now))?, county))
+    let (now, actor) = (st.clock.now(), user.actor());
+    let read = st.db.run(move |c| app::children::list(c, &user, now)).await?;
+    st.disclose(actor, read, now).await.map(Json)
 }
 
 /// One child with the preparedness sheet (social worker of the responsible municipality, staff of the current
@@ -70,13 +42,10 @@ fn read_child(
     responses((status = 200, body = ChildView), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/children/<id>")]
 pub async fn get_child(st: &State<AppState>, user: AuthUser, id: &str) -> AppResult<Json<ChildView>> {
-    user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
-    let now = st.clock.now();
-    let actor = user.actor();
-    let (view, county) = st.db.run(move |c| read_child(c, &user, id, now)).await?;
-    st.audit.log(actor, Event::new("child_read").on("child", id).county(county), now).await?;
-    Ok(Json(view))
+    let (now, actor) = (st.clock.now(), user.actor());
+    let read = st.db.run(move |c| app::children::read(c, &user, id, now)).await?;
+    st.disclose(actor, read, now).await.map(Json)
 }
 
 /// Change a child. Staff of the current accommodation may change only `preparedness`; the social worker may
@@ -99,21 +68,11 @@ pub async fn patch_child(st: &State<AppState>, user: AuthUser, id: &str, data: B
     responses((status = 200, description = "image/jpeg or image/png", content_type = "image/*"), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/children/<id>/photo")]
 pub async fn get_child_photo(st: &State<AppState>, user: AuthUser, id: &str) -> AppResult<Photo> {
-    user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
-    let now = st.clock.now();
-    let actor = user.actor();
-    let (photo, county) = st
-        .db
-        .run(move |c| {
-            let row = children::find(c, &Scope::from(&user), id)?.ok_or_else(AppError::not_found)?;
-            let (ct, data) = children::photo(c, id)?.ok_or_else(AppError::not_found)?;
-            let county = org::municipality_county(c, &row.responsible_municipality_code)?;
-            Ok::<_, AppError>((Photo { content_type: ct, data }, county))
-        })
-        .await?;
-    st.audit.log(actor, Event::new("photo_viewed").on("child", id).county(county), now).await?;
-    Ok(photo)
+    let (now, actor) = (st.clock.now(), user.actor());
+    let read = st.db.run(move |c| app::children::photo(c, &user, id)).await?;
+    let (content_type, data) = st.disclose(actor, read, now).await?;
+    Ok(Photo { content_type, data })
 }
 
 pub struct Photo {

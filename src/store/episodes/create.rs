@@ -234,22 +234,8 @@ pub fn search_done_with_report(
     by: i64,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
-    let search: Option<i64> = episode_steps::table
-        .filter(episode_steps::episode_id.eq(episode))
-        .filter(episode_steps::key.eq("search_and_contact"))
-        .select(episode_steps::id)
-        .first(conn)
-        .optional()?;
-    let Some(step) = search else { return Ok(false) };
-    diesel::update(episode_steps::table.find(step))
-        .set((
-            episode_steps::status.eq(StepStatus::Done.as_str()),
-            episode_steps::completed_at.eq(now.naive_utc()),
-            episode_steps::completed_by.eq(by),
-            episode_steps::note.eq("recorded with the report"),
-        ))
-        .execute(conn)?;
-    crate::store::step_stats::finished(conn, step, now)?;
+    let Some(step) = super::writes::step(conn, episode, "search_and_contact")? else { return Ok(false) };
+    super::writes::finish_step(conn, &step, StepStatus::Done, Some(by), Some("recorded with the report"), now)?;
     Ok(true)
 }
 

@@ -149,23 +149,19 @@ pub async fn get_cases_page(mut v: Visit<'_>, filter: CaseFilter) -> PageResult 
         _ if pseudo => StatusFilter::All,
         _ => StatusFilter::Open,
     };
-    let lang_code = user.language.clone();
-    let county = user.workplace.county_code.clone();
-    let (views, munis) = st
+    let (u, county) = (user.clone(), user.workplace.county_code.clone());
+    let (read, munis) = st
         .db
         .run(move |c| {
-            let rows = store::list(c, &scope, status)?;
-            let views = store::views(c, &rows, &scope, &lang_code, now, false)?;
+            let read = actions::list(c, &u, status, now)?;
             let munis = match &county {
-                Some(cc) if scope.pseudonymised() => crate::store::org::municipalities_of(c, cc)?,
+                Some(cc) if pseudo => crate::store::org::municipalities_of(c, cc)?,
                 _ => Vec::new(),
             };
-            Ok::<_, AppError>((views, munis))
+            Ok::<_, AppError>((read, munis))
         })
         .await?;
-    let listed =
-        Event::new("case_list").county(user.workplace.county_code.clone()).detail(format!("{} episodes", views.len()));
-    st.audit.log(user.actor(), listed, now).await?;
+    let views = st.disclose(user.actor(), read, now).await?;
     let mut ctx = v.base("/cases");
     let l = v.lang;
     let from = filter.from.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());

@@ -11,10 +11,8 @@ use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::i18n;
 use crate::state::AppState;
-use crate::store::audit::Event;
-use crate::store::children::{self, ChildView};
+use crate::store::children::ChildView;
 use crate::store::org;
-use crate::store::scope::Scope;
 use crate::web::form::FormFields;
 use crate::web::session::CsrfChecked;
 use chrono::NaiveDateTime;
@@ -46,44 +44,18 @@ fn sheet_label(lang: &str, key: &str) -> &'static str {
 }
 
 async fn load_child(st: &AppState, user: &AuthUser, id: i64) -> Result<ChildView, PageError> {
-    let now = st.clock.now();
-    let u = user.clone();
-    let (view, county) = st
-        .db
-        .run(move |c| {
-            let row = children::find(c, &Scope::from(&u), id)?.ok_or_else(AppError::not_found)?;
-            let county = org::municipality_county(c, &row.responsible_municipality_code)?;
-            Ok::<_, AppError>((children::view(c, &row, crate::domain::calendar::local_date(now))?, county))
-        })
-        .await?;
-    st.audit.log(user.actor(), Event::new("child_read").on("child", id).county(county), now).await?;
-    Ok(view)
+    let (now, u) = (st.clock.now(), user.clone());
+    let read = st.db.run(move |c| app::children::read(c, &u, id, now)).await?;
+    Ok(st.disclose(user.actor(), read, now).await?)
 }
 
 /// Staff: the children placed at the accommodation. Social workers: the municipality's children.
 #[rocket::get("/children")]
 pub async fn get_children_page(mut v: Visit<'_>) -> PageResult {
     let (st, user) = (v.st, v.user.clone());
-    user.require(&[Role::Staff, Role::SocialWorker])?;
-    let now = st.clock.now();
-    let scope = Scope::from(&user);
-    let list = st
-        .db
-        .run(move |c| {
-            let rows = children::list(c, &scope)?;
-            let today = crate::domain::calendar::local_date(now);
-            Ok::<_, AppError>(rows.iter().map(|r| children::view(c, r, today)).collect::<Result<Vec<_>, _>>()?)
-        })
-        .await?;
-    st.audit
-        .log(
-            user.actor(),
-            Event::new("child_list")
-                .county(user.workplace.county_code.clone())
-                .detail(format!("{} children", list.len())),
-            now,
-        )
-        .await?;
+    let (now, u) = (v.now(), user.clone());
+    let read = st.db.run(move |c| app::children::list(c, &u, now)).await?;
+    let list = st.disclose(user.actor(), read, now).await?;
     let current = if user.is(Role::Staff) { "/" } else { "/children" };
     let mut ctx = v.base(current);
     ctx.insert("children", &list);
