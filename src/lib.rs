@@ -17,6 +17,10 @@ pub mod notify;
 pub mod routes;
 pub mod state;
 pub mod store;
+/// Every Tera template under `templates/`, embedded at build time by `build.rs`.
+pub mod templates {
+    include!(concat!(env!("OUT_DIR"), "/templates.rs"));
+}
 pub mod timefmt;
 pub mod web;
 

@@ -19,29 +19,6 @@ use diesel::prelude::*;
 use serde::Serialize;
 use tera::{Context, Tera};
 
-const TEMPLATES: &[(&str, &str)] = &[
-    ("email/base.txt", include_str!("../../templates/email/base.txt.tera")),
-    ("email/base.html", include_str!("../../templates/email/base.html.tera")),
-    ("email/case_reported/subject.txt", include_str!("../../templates/email/case_reported/subject.txt.tera")),
-    ("email/case_reported/body.txt", include_str!("../../templates/email/case_reported/body.txt.tera")),
-    ("email/case_reported/body.html", include_str!("../../templates/email/case_reported/body.html.tera")),
-    ("email/case_found/subject.txt", include_str!("../../templates/email/case_found/subject.txt.tera")),
-    ("email/case_found/body.txt", include_str!("../../templates/email/case_found/body.txt.tera")),
-    ("email/case_found/body.html", include_str!("../../templates/email/case_found/body.html.tera")),
-    ("email/case_closed/subject.txt", include_str!("../../templates/email/case_closed/subject.txt.tera")),
-    ("email/case_closed/body.txt", include_str!("../../templates/email/case_closed/body.txt.tera")),
-    ("email/case_closed/body.html", include_str!("../../templates/email/case_closed/body.html.tera")),
-    ("email/escalation/subject.txt", include_str!("../../templates/email/escalation/subject.txt.tera")),
-    ("email/escalation/body.txt", include_str!("../../templates/email/escalation/body.txt.tera")),
-    ("email/escalation/body.html", include_str!("../../templates/email/escalation/body.html.tera")),
-    ("email/delivery_failed/subject.txt", include_str!("../../templates/email/delivery_failed/subject.txt.tera")),
-    ("email/delivery_failed/body.txt", include_str!("../../templates/email/delivery_failed/body.txt.tera")),
-    ("email/delivery_failed/body.html", include_str!("../../templates/email/delivery_failed/body.html.tera")),
-    ("email/reminder/subject.txt", include_str!("../../templates/email/reminder/subject.txt.tera")),
-    ("email/reminder/body.txt", include_str!("../../templates/email/reminder/body.txt.tera")),
-    ("email/reminder/body.html", include_str!("../../templates/email/reminder/body.html.tera")),
-];
-
 pub const KINDS: [&str; 6] =
     ["case_reported", "case_found", "case_closed", "escalation", "delivery_failed", "reminder"];
 
@@ -105,7 +82,8 @@ fn local(t: NaiveDateTime) -> String {
 impl Renderer {
     pub fn new() -> Result<Renderer, String> {
         let mut tera = Tera::default();
-        tera.add_raw_templates(TEMPLATES.to_vec()).map_err(|e| format!("email templates do not parse: {e}"))?;
+        tera.add_raw_templates(crate::templates::EMAIL.to_vec())
+            .map_err(|e| format!("email templates do not parse: {e}"))?;
         Ok(Renderer { tera })
     }
 

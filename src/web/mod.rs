@@ -15,30 +15,6 @@ use rocket::Request;
 use std::io::Cursor;
 use tera::{Context, Tera};
 
-const TEMPLATES: &[(&str, &str)] = &[
-    ("pages/base.html", include_str!("../../templates/pages/base.html.tera")),
-    ("pages/ack.html", include_str!("../../templates/pages/ack.html.tera")),
-    ("pages/message.html", include_str!("../../templates/pages/message.html.tera")),
-    ("pages/macros.html", include_str!("../../templates/pages/macros.html.tera")),
-    ("pages/login.html", include_str!("../../templates/pages/login.html.tera")),
-    ("pages/password.html", include_str!("../../templates/pages/password.html.tera")),
-    ("pages/staff_home.html", include_str!("../../templates/pages/staff_home.html.tera")),
-    ("pages/child.html", include_str!("../../templates/pages/child.html.tera")),
-    ("pages/report.html", include_str!("../../templates/pages/report.html.tera")),
-    ("pages/case.html", include_str!("../../templates/pages/case.html.tera")),
-    ("pages/cases_list.html", include_str!("../../templates/pages/cases_list.html.tera")),
-    ("pages/worklist.html", include_str!("../../templates/pages/worklist.html.tera")),
-    ("pages/children_list.html", include_str!("../../templates/pages/children_list.html.tera")),
-    ("pages/child_new.html", include_str!("../../templates/pages/child_new.html.tera")),
-    ("pages/routine.html", include_str!("../../templates/pages/routine.html.tera")),
-    ("pages/form.html", include_str!("../../templates/pages/form.html.tera")),
-    ("pages/admin_users.html", include_str!("../../templates/pages/admin_users.html.tera")),
-    ("pages/admin_accommodations.html", include_str!("../../templates/pages/admin_accommodations.html.tera")),
-    ("pages/admin_municipalities.html", include_str!("../../templates/pages/admin_municipalities.html.tera")),
-    ("pages/stats.html", include_str!("../../templates/pages/stats.html.tera")),
-    ("pages/access_log.html", include_str!("../../templates/pages/access_log.html.tera")),
-];
-
 const APP_CSS: &str = include_str!("../../static/app.css");
 
 pub struct Pages {
@@ -48,7 +24,8 @@ pub struct Pages {
 impl Pages {
     pub fn new() -> Result<Pages, String> {
         let mut tera = Tera::default();
-        tera.add_raw_templates(TEMPLATES.to_vec()).map_err(|e| format!("page templates do not parse: {e}"))?;
+        tera.add_raw_templates(crate::templates::PAGES.to_vec())
+            .map_err(|e| format!("page templates do not parse: {e}"))?;
         Ok(Pages { tera })
     }
 

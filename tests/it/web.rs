@@ -16,6 +16,7 @@ db_test!(every_form_refuses_a_missing_or_wrong_csrf_token, |app| {
                 .path()
                 .replace("<id>", &w.child.to_string())
                 .replace("<key>", "police_report")
+                .replace("<what>", "complete")
                 .replace("<code>", "0180")
         })
         .collect();

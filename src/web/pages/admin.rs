@@ -1,4 +1,4 @@
-use super::{form_status, PageResult, Visit};
+use super::{PageResult, Visit};
 use crate::app::command::Submitted;
 use crate::app::org::{self as org_app, CreateAccommodation};
 use crate::app::users::{self as users_app, ChangeUser, CreateUser, ResetPassword};
@@ -24,15 +24,13 @@ async fn users_page(mut v: Visit<'_>, f: &Value, errors: FieldErrors) -> PageRes
                 ))
             })
             .await?;
-    let mut ctx = v.base("/admin/users");
-    super::set_errors(&mut ctx, &errors);
-    ctx.insert("users", &list);
-    ctx.insert("accommodations", &accs);
     let roles: Vec<Value> =
         Role::NAMES.iter().map(|r| json!({"value": r, "label": i18n::t(v.lang, &format!("role_{r}"))})).collect();
-    ctx.insert("roles", &roles);
-    ctx.insert("f", f);
-    v.page(form_status(&errors), "pages/admin_users.html", &ctx)
+    v.form_page("/admin/users", "pages/admin_users.html", f, &errors, |ctx| {
+        ctx.insert("users", &list);
+        ctx.insert("accommodations", &accs);
+        ctx.insert("roles", &roles);
+    })
 }
 
 #[rocket::get("/admin/users")]
@@ -88,12 +86,10 @@ pub async fn post_user_password_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, 
 async fn accommodations_page(mut v: Visit<'_>, f: &Value, errors: FieldErrors) -> PageResult {
     v.user.require(&[Role::Admin])?;
     let list = v.st.db.run(|c| org::list_accommodations(c, None, None).map_err(AppError::from)).await?;
-    let mut ctx = v.base("/admin/accommodations");
-    super::set_errors(&mut ctx, &errors);
-    ctx.insert("accommodations", &list);
-    ctx.insert("kinds", &ACCOMMODATION_KINDS);
-    ctx.insert("f", f);
-    v.page(form_status(&errors), "pages/admin_accommodations.html", &ctx)
+    v.form_page("/admin/accommodations", "pages/admin_accommodations.html", f, &errors, |ctx| {
+        ctx.insert("accommodations", &list);
+        ctx.insert("kinds", &ACCOMMODATION_KINDS);
+    })
 }
 
 #[rocket::get("/admin/accommodations")]
@@ -132,16 +128,16 @@ pub async fn get_municipalities_page(mut v: Visit<'_>, county: Option<&str>) -> 
 }
 
 fn municipality_form(mut v: Visit<'_>, code: &str, values: Value, errors: FieldErrors) -> PageResult {
-    let mut ctx = v.base("/admin/municipalities");
-    let fields: Vec<Value> = ["social_services_email", "on_call_email"]
-        .iter()
-        .map(|f| json!({"name": f, "label": i18n::t(v.lang, f), "value": values[*f].as_str().unwrap_or(""), "type": "email", "required": *f == "social_services_email"}))
-        .collect();
-    super::set_errors(&mut ctx, &errors);
-    ctx.insert("fields", &fields);
-    ctx.insert("heading", &format!("{} {code}", i18n::t(v.lang, "nav_municipalities")));
-    ctx.insert("action", &format!("/admin/municipalities/{code}"));
-    v.page(form_status(&errors), "pages/form.html", &ctx)
+    let heading = format!("{} {code}", i18n::t(v.lang, "nav_municipalities"));
+    let fields = (&["social_services_email", "on_call_email"][..], &["social_services_email"][..]);
+    v.mailbox_form(
+        "/admin/municipalities",
+        &heading,
+        &format!("/admin/municipalities/{code}"),
+        fields,
+        &values,
+        &errors,
+    )
 }
 
 #[rocket::get("/admin/municipalities/<code>")]

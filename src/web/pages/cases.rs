@@ -244,28 +244,28 @@ where
     }
 }
 
-#[rocket::post("/cases/<id>/steps/<key>/complete", data = "<form>")]
-pub async fn post_step_complete_page(
+/// A step's two actions from its form: `complete` (with a note) and `skip` (with a reason).
+#[rocket::post("/cases/<id>/steps/<key>/<what>", data = "<form>")]
+pub async fn post_step_page(
     _csrf: CsrfChecked,
     v: Visit<'_>,
     id: i64,
     key: &str,
-    form: CommandForm<CompleteStep>,
+    what: &str,
+    form: FormFields,
 ) -> PageResult {
     let key = key.to_string();
-    act(v, id, move |c, u, _, now| actions::complete_step(c, u, id, &key, form.input, now).map(|_| ())).await
-}
-
-#[rocket::post("/cases/<id>/steps/<key>/skip", data = "<form>")]
-pub async fn post_step_skip_page(
-    _csrf: CsrfChecked,
-    v: Visit<'_>,
-    id: i64,
-    key: &str,
-    form: CommandForm<WithReason>,
-) -> PageResult {
-    let key = key.to_string();
-    act(v, id, move |c, u, _, now| actions::skip_step(c, u, id, &key, form.input, now).map(|_| ())).await
+    match what {
+        "complete" => {
+            let input = form.command::<CompleteStep>().input;
+            act(v, id, move |c, u, _, now| actions::complete_step(c, u, id, &key, input, now).map(|_| ())).await
+        }
+        "skip" => {
+            let input = form.command::<WithReason>().input;
+            act(v, id, move |c, u, _, now| actions::skip_step(c, u, id, &key, input, now).map(|_| ())).await
+        }
+        _ => Err(AppError::not_found().into()),
+    }
 }
 
 #[rocket::post("/cases/<id>/found", data = "<form>")]

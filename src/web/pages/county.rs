@@ -151,17 +151,9 @@ pub async fn get_contacts_page(v: Visit<'_>) -> PageResult {
 }
 
 fn contacts_page(mut v: Visit<'_>, values: Value, errors: crate::error::FieldErrors) -> PageResult {
-    let mut ctx = v.base("/contacts");
-    let l = v.lang;
-    let fields: Vec<Value> = CONTACT_FIELDS
-        .iter()
-        .map(|f| json!({"name": f, "label": i18n::t(l, f), "value": values[*f].as_str().unwrap_or(""), "type": "email", "required": *f == "police_email" || *f == "county_email"}))
-        .collect();
-    super::set_errors(&mut ctx, &errors);
-    ctx.insert("fields", &fields);
-    ctx.insert("heading", i18n::t(l, "county_contacts"));
-    ctx.insert("action", "/contacts");
-    v.page(super::form_status(&errors), "pages/form.html", &ctx)
+    let heading = i18n::t(v.lang, "county_contacts");
+    let fields = (&CONTACT_FIELDS[..], &["police_email", "county_email"][..]);
+    v.mailbox_form("/contacts", heading, "/contacts", fields, &values, &errors)
 }
 
 #[rocket::post("/contacts", data = "<form>")]

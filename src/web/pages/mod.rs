@@ -108,9 +108,48 @@ impl Visit<'_> {
         page(self.st, status, name, ctx)
     }
 
+    /// A page with one form: `f` holds what the form shows, `errors` what was refused (then 422); `fill`
+    /// adds the rest of the page.
+    pub fn form_page(
+        &mut self,
+        current: &str,
+        name: &str,
+        f: &serde_json::Value,
+        errors: &FieldErrors,
+        fill: impl FnOnce(&mut Context),
+    ) -> PageResult {
+        let mut ctx = self.base(current);
+        set_errors(&mut ctx, errors);
+        ctx.insert("f", f);
+        fill(&mut ctx);
+        self.page(form_status(errors), name, &ctx)
+    }
+
     /// Back to `to`, saying it was saved.
     pub fn saved(&self, to: impl Into<String>) -> PageResult {
         flash(to.into(), i18n::t(self.lang, "saved"))
+    }
+
+    /// A page of mailbox fields (`pages/form.html`): each of `names` with its value from `values`; those
+    /// in `required` must be given.
+    pub fn mailbox_form(
+        &mut self,
+        current: &str,
+        heading: &str,
+        action: &str,
+        (names, required): (&[&str], &[&str]),
+        values: &serde_json::Value,
+        errors: &FieldErrors,
+    ) -> PageResult {
+        let fields: Vec<serde_json::Value> = names
+            .iter()
+            .map(|f| json!({"name": f, "label": i18n::t(self.lang, f), "value": values[*f].as_str().unwrap_or(""), "type": "email", "required": required.contains(f)}))
+            .collect();
+        self.form_page(current, "pages/form.html", values, errors, |ctx| {
+            ctx.insert("fields", &fields);
+            ctx.insert("heading", heading);
+            ctx.insert("action", action);
+        })
     }
 
     pub fn refused(&self, to: &str, e: AppError) -> PageResult {
@@ -261,8 +300,7 @@ pub fn routes() -> Vec<rocket::Route> {
         cases::get_case_page,
         cases::get_cases_page,
         cases::get_worklist_page,
-        cases::post_step_complete_page,
-        cases::post_step_skip_page,
+        cases::post_step_page,
         cases::post_found_page,
         cases::post_risk_page,
         cases::post_close_page,
