@@ -20,6 +20,13 @@ pub mod store;
 /// Every Tera template under `templates/`, embedded at build time by `build.rs`.
 pub mod templates {
     include!(concat!(env!("OUT_DIR"), "/templates.rs"));
+
+    /// A Tera engine with one of the lists; `what` names it when a template does not parse.
+    pub fn engine(list: &[(&str, &str)], what: &str) -> Result<tera::Tera, String> {
+        let mut tera = tera::Tera::default();
+        tera.add_raw_templates(list.to_vec()).map_err(|e| format!("{what} templates do not parse: {e}"))?;
+        Ok(tera)
+    }
 }
 pub mod timefmt;
 pub mod web;

@@ -81,10 +81,7 @@ fn local(t: NaiveDateTime) -> String {
 
 impl Renderer {
     pub fn new() -> Result<Renderer, String> {
-        let mut tera = Tera::default();
-        tera.add_raw_templates(crate::templates::EMAIL.to_vec())
-            .map_err(|e| format!("email templates do not parse: {e}"))?;
-        Ok(Renderer { tera })
+        Ok(Renderer { tera: crate::templates::engine(crate::templates::EMAIL, "email")? })
     }
 
     pub fn render(

@@ -23,10 +23,7 @@ pub struct Pages {
 
 impl Pages {
     pub fn new() -> Result<Pages, String> {
-        let mut tera = Tera::default();
-        tera.add_raw_templates(crate::templates::PAGES.to_vec())
-            .map_err(|e| format!("page templates do not parse: {e}"))?;
-        Ok(Pages { tera })
+        Ok(Pages { tera: crate::templates::engine(crate::templates::PAGES, "page")? })
     }
 
     /// A context with the language's text table already in it.

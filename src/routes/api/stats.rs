@@ -8,68 +8,66 @@ use rocket::http::ContentType;
 use rocket::serde::json::Json;
 use rocket::State;
 
-/// How the OpenAPI document describes a period's days (the pattern, a literal there, says 2000–2100).
-const PERIOD_FROM: &str =
-    "first day (Europe/Stockholm), YYYY-MM-DD from 2000-01-01 to 2100-12-31; default 1 January this year";
-const PERIOD_TO: &str =
-    "last day (Europe/Stockholm), YYYY-MM-DD from 2000-01-01 to 2100-12-31, not before from; default today";
-
-pub async fn compute(
-    st: &AppState,
-    user: AuthUser,
-    county: String,
+/// The period of a statistics request, as the query gives it; `app::stats` checks it.
+#[derive(rocket::FromForm, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Period {
+    /// first day (Europe/Stockholm), YYYY-MM-DD from 2000-01-01 to 2100-12-31; default 1 January this year
+    #[param(format = Date, pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     from: Option<String>,
+    /// last day (Europe/Stockholm), YYYY-MM-DD from 2000-01-01 to 2100-12-31, not before from; default today
+    #[param(format = Date, pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     to: Option<String>,
-) -> AppResult<CountyStats> {
+}
+
+pub async fn compute(st: &AppState, user: AuthUser, county: String, period: Period) -> AppResult<CountyStats> {
+    let Period { from, to } = period;
     let now = st.clock.now();
     st.db.run(move |c| app::stats::county(c, &user, &county, from.as_deref(), to.as_deref(), now)).await
 }
 
 /// The county's figures for a period (SPEC §5). Breakdown cells of 1 or 2 are suppressed.
 #[utoipa::path(get, path = "/api/v1/counties/{code}/stats", tag = "county", security(("bearer" = [])),
-    params(("code" = String, Path), ("from" = Option<String>, Query, format = Date, pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description = PERIOD_FROM), ("to" = Option<String>, Query, format = Date, pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description = PERIOD_TO)),
+    params(("code" = String, Path), Period),
     responses((status = 200, body = CountyStats), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
               (status = 422, body = super::docs::ErrorBody)))]
-#[rocket::get("/counties/<code>/stats?<from>&<to>")]
+#[rocket::get("/counties/<code>/stats?<period..>")]
 pub async fn get_county_stats(
     st: &State<AppState>,
     user: AuthUser,
     code: &str,
-    from: Option<&str>,
-    to: Option<&str>,
+    period: Period,
 ) -> AppResult<Json<CountyStats>> {
-    compute(st, user, code.to_string(), from.map(String::from), to.map(String::from)).await.map(Json)
+    compute(st, user, code.to_string(), period).await.map(Json)
 }
 
 /// The same figures as CSV (`section,key,label,value`; suppressed cells are `<3`).
 #[utoipa::path(get, path = "/api/v1/counties/{code}/stats.csv", tag = "county", security(("bearer" = [])),
-    params(("code" = String, Path), ("from" = Option<String>, Query, format = Date, pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description = PERIOD_FROM), ("to" = Option<String>, Query, format = Date, pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description = PERIOD_TO)),
+    params(("code" = String, Path), Period),
     responses((status = 200, description = "text/csv", content_type = "text/csv"), (status = 404, body = super::docs::ErrorBody)))]
-#[rocket::get("/counties/<code>/stats.csv?<from>&<to>")]
+#[rocket::get("/counties/<code>/stats.csv?<period..>")]
 pub async fn get_county_stats_csv(
     st: &State<AppState>,
     user: AuthUser,
     code: &str,
-    from: Option<&str>,
-    to: Option<&str>,
+    period: Period,
 ) -> AppResult<(ContentType, String)> {
-    let s = compute(st, user, code.to_string(), from.map(String::from), to.map(String::from)).await?;
+    let s = compute(st, user, code.to_string(), period).await?;
     Ok((ContentType::new("text", "csv").with_params(("charset", "utf-8")), stats::to_csv(&s)))
 }
 
 /// Every county side by side (national analysts).
 #[utoipa::path(get, path = "/api/v1/stats", tag = "county", security(("bearer" = [])),
-    params(("from" = Option<String>, Query, format = Date, pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description = PERIOD_FROM), ("to" = Option<String>, Query, format = Date, pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description = PERIOD_TO)),
+    params(Period),
     responses((status = 200, body = [CountyStats]), (status = 403, body = super::docs::ErrorBody)))]
-#[rocket::get("/stats?<from>&<to>")]
+#[rocket::get("/stats?<period..>")]
 pub async fn get_national_stats(
     st: &State<AppState>,
     user: AuthUser,
-    from: Option<&str>,
-    to: Option<&str>,
+    period: Period,
 ) -> AppResult<Json<Vec<CountyStats>>> {
     let now = st.clock.now();
-    let (from, to) = (from.map(String::from), to.map(String::from));
+    let Period { from, to } = period;
     st.db.run(move |c| app::stats::national(c, &user, from.as_deref(), to.as_deref(), now)).await.map(Json)
 }
 
