@@ -10,7 +10,7 @@ use crate::domain::role::Role;
 use crate::domain::validate::{is_municipality_code, is_phone};
 use crate::store::audit::{self, Event};
 use crate::store::org::{
-    self, Accommodation, CountyContacts, MunicipalityContacts, NewAccommodation, ACCOMMODATION_KINDS,
+    self, Accommodation, CountyContacts, Mailboxes, MunicipalityContacts, NewAccommodation, ACCOMMODATION_KINDS,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -86,21 +86,39 @@ pub fn create_accommodation(
     })
 }
 
-fn check_county_contacts(k: &mut CountyContacts, ck: &mut Check) {
-    for (key, v) in [
-        ("police_email", &mut k.police_email),
-        ("police_fallback_email", &mut k.police_fallback_email),
-        ("migrationsverket_email", &mut k.migrationsverket_email),
-        ("trafficking_coordinator_email", &mut k.trafficking_coordinator_email),
-        ("county_email", &mut k.county_email),
-    ] {
+/// Each mailbox of a directory as the API's rules want it: an email address, given where required.
+fn check_mailboxes<T: Mailboxes>(d: &mut T, ck: &mut Check) {
+    for (key, v) in T::NAMES.iter().zip(d.mailboxes_mut()) {
         ck.email(key, v);
+        if T::REQUIRED.contains(key) {
+            ck.required(key, v);
+        }
     }
-    ck.required("police_email", &k.police_email);
-    ck.required("county_email", &k.county_email);
 }
 
-/// Replaces a county's directory. Another county's directory is "not found" to a county officer.
+/// Replaces a directory when the user may (`mine`; otherwise it is "not found"): the rules, then `write`
+/// and its access-log entry in one transaction.
+fn replace<T: Mailboxes>(
+    c: &mut AnyConnection,
+    user: &AuthUser,
+    mine: bool,
+    input: Submitted<T>,
+    now: DateTime<Utc>,
+    write: impl FnOnce(&mut AnyConnection, &T) -> AppResult<Event>,
+) -> AppResult<T> {
+    if !mine {
+        return Err(AppError::not_found());
+    }
+    let (contacts, ck) = input.checked(check_mailboxes);
+    ck.finish()?;
+    write_tx(c, |c| {
+        let ev = write(c, &contacts)?;
+        audit::append(c, &user.actor(), &ev, now)?;
+        Ok(contacts)
+    })
+}
+
+/// Replaces a county's directory (admin, or a county officer of that county).
 pub fn set_county_contacts(
     c: &mut AnyConnection,
     user: &AuthUser,
@@ -109,22 +127,16 @@ pub fn set_county_contacts(
     now: DateTime<Utc>,
 ) -> AppResult<CountyContacts> {
     user.require(&[Role::Admin, Role::CountyOfficer])?;
-    if user.is(Role::CountyOfficer) && user.workplace.county_code.as_deref() != Some(county) {
-        return Err(AppError::not_found());
-    }
-    let (contacts, ck) = input.checked(check_county_contacts);
-    ck.finish()?;
-    write_tx(c, |c| {
-        if org::set_county_contacts(c, county, &contacts)? == 0 {
+    let mine = !user.is(Role::CountyOfficer) || user.workplace.county_code.as_deref() == Some(county);
+    replace(c, user, mine, input, now, |c, k| {
+        if org::set_county_contacts(c, county, k)? == 0 {
             return Err(AppError::not_found());
         }
-        let ev = Event::new("county_contacts_changed").on("county", county).county(Some(county.to_string()));
-        audit::append(c, &user.actor(), &ev, now)?;
-        Ok(contacts)
+        Ok(Event::new("county_contacts_changed").on("county", county).county(Some(county.to_string())))
     })
 }
 
-/// Replaces a municipality's mailboxes. Another municipality's are "not found" to a social worker.
+/// Replaces a municipality's mailboxes (admin, or a social worker of that municipality).
 pub fn set_municipality_contacts(
     c: &mut AnyConnection,
     user: &AuthUser,
@@ -133,20 +145,10 @@ pub fn set_municipality_contacts(
     now: DateTime<Utc>,
 ) -> AppResult<MunicipalityContacts> {
     user.require(&[Role::Admin, Role::SocialWorker])?;
-    if user.is(Role::SocialWorker) && user.workplace.municipality_code.as_deref() != Some(code) {
-        return Err(AppError::not_found());
-    }
-    let (contacts, ck) = input.checked(|k, ck| {
-        ck.email("social_services_email", &mut k.social_services_email);
-        ck.required("social_services_email", &k.social_services_email);
-        ck.email("on_call_email", &mut k.on_call_email);
-    });
-    ck.finish()?;
-    write_tx(c, |c| {
+    let mine = !user.is(Role::SocialWorker) || user.workplace.municipality_code.as_deref() == Some(code);
+    replace(c, user, mine, input, now, |c, k| {
         let county = org::municipality_county(c, code)?.ok_or_else(AppError::not_found)?;
-        org::set_municipality_contacts(c, code, &contacts)?;
-        let ev = Event::new("municipality_contacts_changed").on("municipality", code).county(Some(county));
-        audit::append(c, &user.actor(), &ev, now)?;
-        Ok(contacts)
+        org::set_municipality_contacts(c, code, k)?;
+        Ok(Event::new("municipality_contacts_changed").on("municipality", code).county(Some(county)))
     })
 }

@@ -15,8 +15,8 @@ pub struct County {
 }
 
 /// Also the body of its `PUT` (a typed command: `app::org`).
-#[derive(Debug, Clone, Default, Queryable, Selectable, Serialize, Deserialize, utoipa::ToSchema)]
-#[diesel(table_name = counties)]
+#[derive(Debug, Clone, Default, Queryable, Selectable, AsChangeset, Serialize, Deserialize, utoipa::ToSchema)]
+#[diesel(table_name = counties, treat_none_as_null = true)]
 #[serde(default)]
 pub struct CountyContacts {
     #[schema(required = true)]
@@ -28,6 +28,43 @@ pub struct CountyContacts {
     pub county_email: Option<String>,
 }
 
+/// A directory of mailboxes (a county's, a municipality's): every address is an email address, some must be
+/// given. The API's rules, the page's form and the required markers all read this one list.
+pub trait Mailboxes {
+    const NAMES: &'static [&'static str];
+    const REQUIRED: &'static [&'static str];
+    fn mailboxes_mut(&mut self) -> Vec<&mut Option<String>>;
+}
+
+impl Mailboxes for CountyContacts {
+    const NAMES: &'static [&'static str] = &[
+        "police_email",
+        "police_fallback_email",
+        "migrationsverket_email",
+        "trafficking_coordinator_email",
+        "county_email",
+    ];
+    const REQUIRED: &'static [&'static str] = &["police_email", "county_email"];
+    fn mailboxes_mut(&mut self) -> Vec<&mut Option<String>> {
+        let c = self;
+        vec![
+            &mut c.police_email,
+            &mut c.police_fallback_email,
+            &mut c.migrationsverket_email,
+            &mut c.trafficking_coordinator_email,
+            &mut c.county_email,
+        ]
+    }
+}
+
+impl Mailboxes for MunicipalityContacts {
+    const NAMES: &'static [&'static str] = &["social_services_email", "on_call_email"];
+    const REQUIRED: &'static [&'static str] = &["social_services_email"];
+    fn mailboxes_mut(&mut self) -> Vec<&mut Option<String>> {
+        vec![&mut self.social_services_email, &mut self.on_call_email]
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = municipalities)]
 pub struct Municipality {
@@ -36,8 +73,8 @@ pub struct Municipality {
 }
 
 /// Also the body of its `PUT` (a typed command: `app::org`).
-#[derive(Debug, Clone, Default, Queryable, Selectable, Serialize, Deserialize, utoipa::ToSchema)]
-#[diesel(table_name = municipalities)]
+#[derive(Debug, Clone, Default, Queryable, Selectable, AsChangeset, Serialize, Deserialize, utoipa::ToSchema)]
+#[diesel(table_name = municipalities, treat_none_as_null = true)]
 #[serde(default)]
 pub struct MunicipalityContacts {
     #[schema(required = true)]
@@ -88,15 +125,7 @@ pub fn county_contacts(conn: &mut AnyConnection, code: &str) -> QueryResult<Opti
 }
 
 pub fn set_county_contacts(conn: &mut AnyConnection, code: &str, c: &CountyContacts) -> QueryResult<usize> {
-    diesel::update(counties::table.find(code))
-        .set((
-            counties::police_email.eq(&c.police_email),
-            counties::police_fallback_email.eq(&c.police_fallback_email),
-            counties::migrationsverket_email.eq(&c.migrationsverket_email),
-            counties::trafficking_coordinator_email.eq(&c.trafficking_coordinator_email),
-            counties::county_email.eq(&c.county_email),
-        ))
-        .execute(conn)
+    diesel::update(counties::table.find(code)).set(c).execute(conn)
 }
 
 pub fn municipality_contacts(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<MunicipalityContacts>> {
@@ -104,12 +133,7 @@ pub fn municipality_contacts(conn: &mut AnyConnection, code: &str) -> QueryResul
 }
 
 pub fn set_municipality_contacts(conn: &mut AnyConnection, code: &str, c: &MunicipalityContacts) -> QueryResult<usize> {
-    diesel::update(municipalities::table.find(code))
-        .set((
-            municipalities::social_services_email.eq(&c.social_services_email),
-            municipalities::on_call_email.eq(&c.on_call_email),
-        ))
-        .execute(conn)
+    diesel::update(municipalities::table.find(code)).set(c).execute(conn)
 }
 
 pub struct NewAccommodation {

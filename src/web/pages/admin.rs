@@ -5,7 +5,7 @@ use crate::app::users::{self as users_app, ChangeUser, CreateUser, ResetPassword
 use crate::domain::role::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n;
-use crate::store::org::{self, MunicipalityContacts, ACCOMMODATION_KINDS};
+use crate::store::org::{self, Mailboxes, MunicipalityContacts, ACCOMMODATION_KINDS};
 use crate::store::users::{self, UserView};
 use crate::web::form::{blank_with, CommandForm};
 use crate::web::session::CsrfChecked;
@@ -129,7 +129,7 @@ pub async fn get_municipalities_page(mut v: Visit<'_>, county: Option<&str>) -> 
 
 fn municipality_form(mut v: Visit<'_>, code: &str, values: Value, errors: FieldErrors) -> PageResult {
     let heading = format!("{} {code}", i18n::t(v.lang, "nav_municipalities"));
-    let fields = (&["social_services_email", "on_call_email"][..], &["social_services_email"][..]);
+    let fields = (MunicipalityContacts::NAMES, MunicipalityContacts::REQUIRED);
     v.mailbox_form(
         "/admin/municipalities",
         &heading,

@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::i18n;
 use crate::store::audit::Event;
 use crate::store::children::utc;
-use crate::store::org::{self, CountyContacts};
+use crate::store::org::{self, CountyContacts, Mailboxes};
 use crate::store::routines;
 use crate::web::form::CommandForm;
 use crate::web::session::CsrfChecked;
@@ -135,14 +135,6 @@ pub async fn post_routine_page(_csrf: CsrfChecked, v: Visit<'_>, form: Form<Rout
     flash("/routine".into(), &format!("{} {} {}", i18n::t(l, "saved"), i18n::t(l, "version"), row.version))
 }
 
-const CONTACT_FIELDS: [&str; 5] = [
-    "police_email",
-    "police_fallback_email",
-    "migrationsverket_email",
-    "trafficking_coordinator_email",
-    "county_email",
-];
-
 #[rocket::get("/contacts")]
 pub async fn get_contacts_page(v: Visit<'_>) -> PageResult {
     let county = county_of(&v.user)?;
@@ -152,7 +144,7 @@ pub async fn get_contacts_page(v: Visit<'_>) -> PageResult {
 
 fn contacts_page(mut v: Visit<'_>, values: Value, errors: crate::error::FieldErrors) -> PageResult {
     let heading = i18n::t(v.lang, "county_contacts");
-    let fields = (&CONTACT_FIELDS[..], &["police_email", "county_email"][..]);
+    let fields = (CountyContacts::NAMES, CountyContacts::REQUIRED);
     v.mailbox_form("/contacts", heading, "/contacts", fields, &values, &errors)
 }
 
