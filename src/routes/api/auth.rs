@@ -1,3 +1,4 @@
+use super::Api;
 use crate::app::auth::{login, LoginResponse};
 use crate::app::users::{self as users_app, ChangePassword, ChangeUser};
 use crate::auth::guard::ClientIp;
@@ -50,7 +51,8 @@ pub async fn get_me(st: &State<AppState>, user: AuthUser) -> AppResult<Json<User
 #[utoipa::path(patch, path = "/api/v1/me", tag = "auth", request_body = ChangeUser, security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::patch("/me", data = "<data>")]
-pub async fn patch_me(st: &State<AppState>, user: AuthUser, data: Body) -> AppResult<Json<UserView>> {
+pub async fn patch_me(api: Api<'_>, data: Body) -> AppResult<Json<UserView>> {
+    let Api { st, user } = api;
     let input = command(data)?;
     let (now, id) = (st.clock.now(), user.id);
     st.db.run(move |c| users_app::change_own(c, id, input, now)).await.map(Json)
@@ -61,7 +63,8 @@ pub async fn patch_me(st: &State<AppState>, user: AuthUser, data: Body) -> AppRe
     security(("bearer" = [])),
     responses((status = 204), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/me/password", data = "<data>")]
-pub async fn post_me_password(st: &State<AppState>, user: AuthUser, data: Body) -> AppResult<Status> {
+pub async fn post_me_password(api: Api<'_>, data: Body) -> AppResult<Status> {
+    let Api { st, user } = api;
     let input = command(data)?;
     let (now, id, actor) = (st.clock.now(), user.id, user.actor());
     st.db.run(move |c| users_app::change_password(c, id, &actor, input, now)).await?;

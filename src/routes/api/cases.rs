@@ -1,3 +1,4 @@
+use super::Api;
 use crate::app::cases::{self as actions, AssessRisk, CloseCase, CompleteStep, RecordFound, ReportCase, WithReason};
 use crate::app::command::Submitted;
 use crate::auth::AuthUser;
@@ -15,7 +16,7 @@ use chrono::{DateTime, Utc};
 use rocket::http::{ContentType, Status};
 use rocket::request::{FromRequest, Outcome};
 use rocket::serde::json::Json;
-use rocket::{Request, State};
+use rocket::Request;
 
 /// The optional `Idempotency-Key` header.
 pub struct IdempotencyKey(pub Option<String>);
@@ -69,7 +70,8 @@ impl<'r> rocket::response::Responder<'r, 'static> for RawJson {
     responses((status = 201, body = CaseView), (status = 403, body = super::docs::ErrorBody),
               (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases", data = "<data>")]
-pub async fn post_case(st: &State<AppState>, user: AuthUser, key: IdempotencyKey, data: Body) -> AppResult<RawJson> {
+pub async fn post_case(api: Api<'_>, key: IdempotencyKey, data: Body) -> AppResult<RawJson> {
+    let Api { st, user } = api;
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let data = data?;
     let hash = idempotency::body_hash(&data.0);
@@ -142,7 +144,8 @@ fn replay(hit: idempotency::Stored, hash: &str) -> AppResult<RawJson> {
     params(("status" = Option<String>, Query, description = "missing | found | closed | open")),
     responses((status = 200, body = [CaseView]), (status = 403, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::get("/cases?<status>")]
-pub async fn get_cases(st: &State<AppState>, user: AuthUser, status: Option<&str>) -> AppResult<Json<Vec<CaseView>>> {
+pub async fn get_cases(api: Api<'_>, status: Option<&str>) -> AppResult<Json<Vec<CaseView>>> {
+    let Api { st, user } = api;
     user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
     let filter = match status {
         None | Some("") => StatusFilter::All,
@@ -161,7 +164,8 @@ pub async fn get_cases(st: &State<AppState>, user: AuthUser, status: Option<&str
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = CaseView), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/cases/<id>")]
-pub async fn get_case(st: &State<AppState>, user: AuthUser, id: &str) -> AppResult<CaseJson> {
+pub async fn get_case(api: Api<'_>, id: &str) -> AppResult<CaseJson> {
+    let Api { st, user } = api;
     user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
     let id = path_id(id)?;
     let now = st.clock.now();
@@ -181,7 +185,7 @@ pub async fn get_case(st: &State<AppState>, user: AuthUser, id: &str) -> AppResu
 }
 
 async fn step_action(
-    st: &State<AppState>,
+    st: &AppState,
     user: AuthUser,
     id: &str,
     key: &str,
@@ -212,13 +216,8 @@ async fn step_action(
     responses((status = 200, body = StepView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
               (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/steps/<key>/complete", data = "<data>")]
-pub async fn post_step_complete(
-    st: &State<AppState>,
-    user: AuthUser,
-    id: &str,
-    key: &str,
-    data: Body,
-) -> AppResult<Json<StepView>> {
+pub async fn post_step_complete(api: Api<'_>, id: &str, key: &str, data: Body) -> AppResult<Json<StepView>> {
+    let Api { st, user } = api;
     let input = command(data)?;
     let key_owned = key.to_string();
     step_action(st, user, id, key, move |c, u, id, now| actions::complete_step(c, u, id, &key_owned, input, now)).await
@@ -230,13 +229,8 @@ pub async fn post_step_complete(
     responses((status = 200, body = StepView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
               (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/steps/<key>/skip", data = "<data>")]
-pub async fn post_step_skip(
-    st: &State<AppState>,
-    user: AuthUser,
-    id: &str,
-    key: &str,
-    data: Body,
-) -> AppResult<Json<StepView>> {
+pub async fn post_step_skip(api: Api<'_>, id: &str, key: &str, data: Body) -> AppResult<Json<StepView>> {
+    let Api { st, user } = api;
     let input = command(data)?;
     let key_owned = key.to_string();
     step_action(st, user, id, key, move |c, u, id, now| actions::skip_step(c, u, id, &key_owned, input, now)).await
@@ -249,11 +243,11 @@ pub async fn post_step_skip(
               (status = 404, body = super::docs::ErrorBody), (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/risk-assessments", data = "<data>")]
 pub async fn post_risk_assessment(
-    st: &State<AppState>,
-    user: AuthUser,
+    api: Api<'_>,
     id: &str,
     data: Body,
 ) -> AppResult<(Status, Json<store::RiskAssessmentView>)> {
+    let Api { st, user } = api;
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
     let input = command(data)?;
@@ -273,7 +267,8 @@ pub async fn post_risk_assessment(
     responses((status = 200, body = CaseView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
               (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/found", data = "<data>")]
-pub async fn post_case_found(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> AppResult<Json<CaseView>> {
+pub async fn post_case_found(api: Api<'_>, id: &str, data: Body) -> AppResult<Json<CaseView>> {
+    let Api { st, user } = api;
     let input = command(data)?;
     episode_action(st, user, id, move |c, u, secret, id, now| actions::found(c, u, secret, id, input, now)).await
 }
@@ -284,7 +279,8 @@ pub async fn post_case_found(st: &State<AppState>, user: AuthUser, id: &str, dat
     responses((status = 200, body = CaseView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
               (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/close", data = "<data>")]
-pub async fn post_case_close(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> AppResult<Json<CaseView>> {
+pub async fn post_case_close(api: Api<'_>, id: &str, data: Body) -> AppResult<Json<CaseView>> {
+    let Api { st, user } = api;
     let input = command(data)?;
     episode_action(st, user, id, move |c, u, secret, id, now| actions::close(c, u, secret, id, input, now)).await
 }
@@ -292,7 +288,7 @@ pub async fn post_case_close(st: &State<AppState>, user: AuthUser, id: &str, dat
 /// Runs an action that changes the episode and may queue messages (found, close), then answers the
 /// episode as it is after the commit and wakes the worker.
 async fn episode_action(
-    st: &State<AppState>,
+    st: &AppState,
     user: AuthUser,
     id: &str,
     action: impl FnOnce(&mut crate::db::AnyConnection, &AuthUser, &[u8], i64, DateTime<Utc>) -> AppResult<()>

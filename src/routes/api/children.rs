@@ -1,3 +1,4 @@
+use super::Api;
 use crate::auth::AuthUser;
 use crate::db::write_tx;
 use crate::domain::role::Role;
@@ -19,7 +20,8 @@ use crate::app::{self, children::PHOTO_LIMIT_BYTES};
 #[utoipa::path(post, path = "/api/v1/children", tag = "children", security(("bearer" = [])), request_body = crate::app::children::ChildCommand,
     responses((status = 201, body = ChildView), (status = 403, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/children", data = "<data>")]
-pub async fn post_child(st: &State<AppState>, user: AuthUser, data: Body) -> AppResult<(Status, Json<ChildView>)> {
+pub async fn post_child(api: Api<'_>, data: Body) -> AppResult<(Status, Json<ChildView>)> {
+    let Api { st, user } = api;
     let input = command(data)?;
     let now = st.clock.now();
     st.db.run(move |c| app::children::register(c, &user, input, now)).await.map(|v| (Status::Created, Json(v)))
@@ -41,7 +43,8 @@ pub async fn get_children(st: &State<AppState>, user: AuthUser) -> AppResult<Jso
 #[utoipa::path(get, path = "/api/v1/children/{id}", tag = "children", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = ChildView), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/children/<id>")]
-pub async fn get_child(st: &State<AppState>, user: AuthUser, id: &str) -> AppResult<Json<ChildView>> {
+pub async fn get_child(api: Api<'_>, id: &str) -> AppResult<Json<ChildView>> {
+    let Api { st, user } = api;
     let id = path_id(id)?;
     let (now, actor) = (st.clock.now(), user.actor());
     let read = st.db.run(move |c| app::children::read(c, &user, id, now)).await?;
@@ -55,7 +58,8 @@ pub async fn get_child(st: &State<AppState>, user: AuthUser, id: &str) -> AppRes
     responses((status = 200, body = ChildView), (status = 403, body = super::docs::ErrorBody),
               (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::patch("/children/<id>", data = "<data>")]
-pub async fn patch_child(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> AppResult<Json<ChildView>> {
+pub async fn patch_child(api: Api<'_>, id: &str, data: Body) -> AppResult<Json<ChildView>> {
+    let Api { st, user } = api;
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
     let input = command(data)?;
@@ -67,7 +71,8 @@ pub async fn patch_child(st: &State<AppState>, user: AuthUser, id: &str, data: B
 #[utoipa::path(get, path = "/api/v1/children/{id}/photo", tag = "children", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, description = "image/jpeg or image/png", content_type = "image/*"), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/children/<id>/photo")]
-pub async fn get_child_photo(st: &State<AppState>, user: AuthUser, id: &str) -> AppResult<Photo> {
+pub async fn get_child_photo(api: Api<'_>, id: &str) -> AppResult<Photo> {
+    let Api { st, user } = api;
     let id = path_id(id)?;
     let (now, actor) = (st.clock.now(), user.actor());
     let read = st.db.run(move |c| app::children::photo(c, &user, id)).await?;
@@ -99,7 +104,8 @@ impl<'r> rocket::response::Responder<'r, 'static> for Photo {
     responses((status = 204), (status = 404, body = super::docs::ErrorBody), (status = 413, body = super::docs::ErrorBody),
               (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::put("/children/<id>/photo", data = "<data>")]
-pub async fn put_child_photo(st: &State<AppState>, user: AuthUser, id: &str, data: Data<'_>) -> AppResult<Status> {
+pub async fn put_child_photo(api: Api<'_>, id: &str, data: Data<'_>) -> AppResult<Status> {
+    let Api { st, user } = api;
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
     let bytes = data
@@ -119,7 +125,8 @@ pub async fn put_child_photo(st: &State<AppState>, user: AuthUser, id: &str, dat
 #[utoipa::path(delete, path = "/api/v1/children/{id}/photo", tag = "children", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::delete("/children/<id>/photo")]
-pub async fn delete_child_photo(st: &State<AppState>, user: AuthUser, id: &str) -> AppResult<Status> {
+pub async fn delete_child_photo(api: Api<'_>, id: &str) -> AppResult<Status> {
+    let Api { st, user } = api;
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
     let now = st.clock.now();

@@ -12,7 +12,34 @@ pub mod stats;
 pub mod users;
 pub mod worklist;
 
-use rocket::Route;
+use crate::app::AppError;
+use crate::auth::AuthUser;
+use crate::state::AppState;
+use rocket::request::{FromRequest, Outcome};
+use rocket::{Request, Route};
+
+/// A signed-in API caller: the shared state and the authenticated user, taken once for every handler.
+pub struct Api<'r> {
+    pub st: &'r AppState,
+    pub user: AuthUser,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Api<'r> {
+    type Error = AppError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, AppError> {
+        let user = match AuthUser::from_request(req).await {
+            Outcome::Success(u) => u,
+            Outcome::Error(e) => return Outcome::Error(e),
+            Outcome::Forward(s) => return Outcome::Forward(s),
+        };
+        match req.rocket().state::<AppState>() {
+            Some(st) => Outcome::Success(Api { st, user }),
+            None => Outcome::Error((rocket::http::Status::InternalServerError, AppError::internal())),
+        }
+    }
+}
 
 pub fn routes() -> Vec<Route> {
     rocket::routes![

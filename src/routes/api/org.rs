@@ -1,3 +1,4 @@
+use super::Api;
 use crate::app::org::{self as org_app, CreateAccommodation};
 use crate::auth::AuthUser;
 use crate::domain::role::Role;
@@ -22,11 +23,8 @@ pub async fn get_counties(st: &State<AppState>, _user: AuthUser) -> AppResult<Js
     params(("code" = String, Path, description = "county code, e.g. 01")),
     responses((status = 200, body = [Municipality]), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/counties/<code>/municipalities")]
-pub async fn get_municipalities(
-    st: &State<AppState>,
-    _user: AuthUser,
-    code: &str,
-) -> AppResult<Json<Vec<Municipality>>> {
+pub async fn get_municipalities(api: Api<'_>, code: &str) -> AppResult<Json<Vec<Municipality>>> {
+    let Api { st, .. } = api;
     let code = code.to_string();
     st.db
         .run(move |c| {
@@ -43,7 +41,8 @@ pub async fn get_municipalities(
 #[utoipa::path(get, path = "/api/v1/counties/{code}/contacts", tag = "organisation", security(("bearer" = [])),
     params(("code" = String, Path)), responses((status = 200, body = CountyContacts), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/counties/<code>/contacts")]
-pub async fn get_county_contacts(st: &State<AppState>, _user: AuthUser, code: &str) -> AppResult<Json<CountyContacts>> {
+pub async fn get_county_contacts(api: Api<'_>, code: &str) -> AppResult<Json<CountyContacts>> {
+    let Api { st, .. } = api;
     let code = code.to_string();
     st.db.run(move |c| org::county_contacts(c, &code)?.ok_or_else(AppError::not_found)).await.map(Json)
 }
@@ -54,12 +53,8 @@ pub async fn get_county_contacts(st: &State<AppState>, _user: AuthUser, code: &s
     responses((status = 200, body = CountyContacts), (status = 403, body = super::docs::ErrorBody),
               (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::put("/counties/<code>/contacts", data = "<data>")]
-pub async fn put_county_contacts(
-    st: &State<AppState>,
-    user: AuthUser,
-    code: &str,
-    data: Body,
-) -> AppResult<Json<CountyContacts>> {
+pub async fn put_county_contacts(api: Api<'_>, code: &str, data: Body) -> AppResult<Json<CountyContacts>> {
+    let Api { st, user } = api;
     let input = command(data)?;
     let (code, now) = (code.to_string(), st.clock.now());
     st.db.run(move |c| org_app::set_county_contacts(c, &user, &code, input, now)).await.map(Json)
@@ -69,11 +64,8 @@ pub async fn put_county_contacts(
 #[utoipa::path(get, path = "/api/v1/municipalities/{code}/contacts", tag = "organisation", security(("bearer" = [])),
     params(("code" = String, Path)), responses((status = 200, body = MunicipalityContacts), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/municipalities/<code>/contacts")]
-pub async fn get_municipality_contacts(
-    st: &State<AppState>,
-    _user: AuthUser,
-    code: &str,
-) -> AppResult<Json<MunicipalityContacts>> {
+pub async fn get_municipality_contacts(api: Api<'_>, code: &str) -> AppResult<Json<MunicipalityContacts>> {
+    let Api { st, .. } = api;
     let code = code.to_string();
     st.db.run(move |c| org::municipality_contacts(c, &code)?.ok_or_else(AppError::not_found)).await.map(Json)
 }
@@ -84,12 +76,8 @@ pub async fn get_municipality_contacts(
     responses((status = 200, body = MunicipalityContacts), (status = 403, body = super::docs::ErrorBody),
               (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::put("/municipalities/<code>/contacts", data = "<data>")]
-pub async fn put_municipality_contacts(
-    st: &State<AppState>,
-    user: AuthUser,
-    code: &str,
-    data: Body,
-) -> AppResult<Json<MunicipalityContacts>> {
+pub async fn put_municipality_contacts(api: Api<'_>, code: &str, data: Body) -> AppResult<Json<MunicipalityContacts>> {
+    let Api { st, user } = api;
     let input = command(data)?;
     let (code, now) = (code.to_string(), st.clock.now());
     st.db.run(move |c| org_app::set_municipality_contacts(c, &user, &code, input, now)).await.map(Json)
@@ -101,11 +89,8 @@ pub async fn put_municipality_contacts(
     responses((status = 201, body = Accommodation), (status = 403, body = super::docs::ErrorBody),
               (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/accommodations", data = "<data>")]
-pub async fn post_accommodation(
-    st: &State<AppState>,
-    user: AuthUser,
-    data: Body,
-) -> AppResult<(Status, Json<Accommodation>)> {
+pub async fn post_accommodation(api: Api<'_>, data: Body) -> AppResult<(Status, Json<Accommodation>)> {
+    let Api { st, user } = api;
     let input = command(data)?;
     let now = st.clock.now();
     st.db.run(move |c| org_app::create_accommodation(c, &user, input, now)).await.map(|a| (Status::Created, Json(a)))
@@ -136,7 +121,8 @@ pub async fn get_accommodations(st: &State<AppState>, user: AuthUser) -> AppResu
 #[utoipa::path(get, path = "/api/v1/accommodations/{id}", tag = "organisation", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Accommodation), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/accommodations/<id>")]
-pub async fn get_accommodation(st: &State<AppState>, user: AuthUser, id: &str) -> AppResult<Json<Accommodation>> {
+pub async fn get_accommodation(api: Api<'_>, id: &str) -> AppResult<Json<Accommodation>> {
+    let Api { st, user } = api;
     let id = path_id(id)?;
     st.db
         .run(move |c| {

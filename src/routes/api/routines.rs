@@ -1,14 +1,12 @@
+use super::Api;
 use crate::app::routines as app_routines;
-use crate::auth::AuthUser;
 use crate::domain::routine::StepDef;
 use crate::error::{AppError, AppResult};
 use crate::input::{command, Body};
-use crate::state::AppState;
 use crate::store::children::utc;
 use crate::store::routines::{self, RoutineRow};
 use chrono::{DateTime, Utc};
 use rocket::serde::json::Json;
-use rocket::State;
 use serde::Serialize;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -49,7 +47,8 @@ pub struct VersionSummary {
 #[utoipa::path(get, path = "/api/v1/counties/{code}/routine", tag = "routines", security(("bearer" = [])),
     params(("code" = String, Path)), responses((status = 200, body = RoutineView), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/counties/<code>/routine")]
-pub async fn get_routine(st: &State<AppState>, _user: AuthUser, code: &str) -> AppResult<Json<RoutineView>> {
+pub async fn get_routine(api: Api<'_>, code: &str) -> AppResult<Json<RoutineView>> {
+    let Api { st, .. } = api;
     let code = code.to_string();
     st.db
         .run(move |c| routines::current(c, &code)?.map(|r| RoutineView::from(&r)).ok_or_else(AppError::not_found))
@@ -64,7 +63,8 @@ pub async fn get_routine(st: &State<AppState>, _user: AuthUser, code: &str) -> A
     responses((status = 200, body = RoutineView), (status = 403, body = super::docs::ErrorBody),
               (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::put("/counties/<code>/routine", data = "<data>")]
-pub async fn put_routine(st: &State<AppState>, user: AuthUser, code: &str, data: Body) -> AppResult<Json<RoutineView>> {
+pub async fn put_routine(api: Api<'_>, code: &str, data: Body) -> AppResult<Json<RoutineView>> {
+    let Api { st, user } = api;
     let input = command(data)?;
     let (code, now) = (code.to_string(), st.clock.now());
     st.db.run(move |c| app_routines::set(c, &user, &code, input, now)).await.map(|row| Json(RoutineView::from(&row)))
@@ -74,11 +74,8 @@ pub async fn put_routine(st: &State<AppState>, user: AuthUser, code: &str, data:
 #[utoipa::path(get, path = "/api/v1/counties/{code}/routine/versions", tag = "routines", security(("bearer" = [])),
     params(("code" = String, Path)), responses((status = 200, body = [VersionSummary]), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/counties/<code>/routine/versions")]
-pub async fn get_routine_versions(
-    st: &State<AppState>,
-    _user: AuthUser,
-    code: &str,
-) -> AppResult<Json<Vec<VersionSummary>>> {
+pub async fn get_routine_versions(api: Api<'_>, code: &str) -> AppResult<Json<Vec<VersionSummary>>> {
+    let Api { st, .. } = api;
     let code = code.to_string();
     st.db
         .run(move |c| {
@@ -105,12 +102,8 @@ pub async fn get_routine_versions(
     params(("code" = String, Path), ("version" = i32, Path)),
     responses((status = 200, body = RoutineView), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/counties/<code>/routine/versions/<version>")]
-pub async fn get_routine_version(
-    st: &State<AppState>,
-    _user: AuthUser,
-    code: &str,
-    version: &str,
-) -> AppResult<Json<RoutineView>> {
+pub async fn get_routine_version(api: Api<'_>, code: &str, version: &str) -> AppResult<Json<RoutineView>> {
+    let Api { st, .. } = api;
     let code = code.to_string();
     let version: i32 = version.parse().map_err(|_| AppError::not_found())?;
     st.db

@@ -1,3 +1,4 @@
+use super::Api;
 use crate::app;
 use crate::auth::AuthUser;
 use crate::error::AppResult;
@@ -6,7 +7,6 @@ use crate::store::access_review::AccessEntry;
 use crate::store::stats::{self, CountyStats};
 use rocket::http::ContentType;
 use rocket::serde::json::Json;
-use rocket::State;
 
 /// The period of a statistics request, as the query gives it; `app::stats` checks it.
 #[derive(rocket::FromForm, utoipa::IntoParams)]
@@ -32,12 +32,8 @@ pub async fn compute(st: &AppState, user: AuthUser, county: String, period: Peri
     responses((status = 200, body = CountyStats), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
               (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::get("/counties/<code>/stats?<period..>")]
-pub async fn get_county_stats(
-    st: &State<AppState>,
-    user: AuthUser,
-    code: &str,
-    period: Period,
-) -> AppResult<Json<CountyStats>> {
+pub async fn get_county_stats(api: Api<'_>, code: &str, period: Period) -> AppResult<Json<CountyStats>> {
+    let Api { st, user } = api;
     compute(st, user, code.to_string(), period).await.map(Json)
 }
 
@@ -46,12 +42,8 @@ pub async fn get_county_stats(
     params(("code" = String, Path), Period),
     responses((status = 200, description = "text/csv", content_type = "text/csv"), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/counties/<code>/stats.csv?<period..>")]
-pub async fn get_county_stats_csv(
-    st: &State<AppState>,
-    user: AuthUser,
-    code: &str,
-    period: Period,
-) -> AppResult<(ContentType, String)> {
+pub async fn get_county_stats_csv(api: Api<'_>, code: &str, period: Period) -> AppResult<(ContentType, String)> {
+    let Api { st, user } = api;
     let s = compute(st, user, code.to_string(), period).await?;
     Ok((ContentType::new("text", "csv").with_params(("charset", "utf-8")), stats::to_csv(&s)))
 }
@@ -61,11 +53,8 @@ pub async fn get_county_stats_csv(
     params(Period),
     responses((status = 200, body = [CountyStats]), (status = 403, body = super::docs::ErrorBody)))]
 #[rocket::get("/stats?<period..>")]
-pub async fn get_national_stats(
-    st: &State<AppState>,
-    user: AuthUser,
-    period: Period,
-) -> AppResult<Json<Vec<CountyStats>>> {
+pub async fn get_national_stats(api: Api<'_>, period: Period) -> AppResult<Json<Vec<CountyStats>>> {
+    let Api { st, user } = api;
     let now = st.clock.now();
     let Period { from, to } = period;
     st.db.run(move |c| app::stats::national(c, &user, from.as_deref(), to.as_deref(), now)).await.map(Json)
@@ -79,14 +68,14 @@ pub async fn get_national_stats(
     responses((status = 200, body = [AccessEntry]), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/counties/<code>/access-log?<user>&<case>&<from>&<to>")]
 pub async fn get_access_log(
-    st: &State<AppState>,
-    me: AuthUser,
+    api: Api<'_>,
     code: &str,
     user: Option<i64>,
     case: Option<&str>,
     from: Option<&str>,
     to: Option<&str>,
 ) -> AppResult<Json<Vec<AccessEntry>>> {
+    let Api { st, user: me } = api;
     let now = st.clock.now();
     let actor = me.actor();
     let county = code.to_string();

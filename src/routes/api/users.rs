@@ -1,3 +1,4 @@
+use super::Api;
 use crate::app::users::{self as users_app, ChangeUser, CreateUser, ResetPassword};
 use crate::auth::AuthUser;
 use crate::domain::role::Role;
@@ -13,7 +14,8 @@ use rocket::State;
     responses((status = 201, body = UserView), (status = 403, body = super::docs::ErrorBody),
               (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/users", data = "<data>")]
-pub async fn post_user(st: &State<AppState>, user: AuthUser, data: Body) -> AppResult<(Status, Json<UserView>)> {
+pub async fn post_user(api: Api<'_>, data: Body) -> AppResult<(Status, Json<UserView>)> {
+    let Api { st, user } = api;
     user.require(&[Role::Admin])?;
     let input = command(data)?;
     let (now, actor) = (st.clock.now(), user.actor());
@@ -33,7 +35,8 @@ pub async fn get_users(st: &State<AppState>, user: AuthUser) -> AppResult<Json<V
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = UserView), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/users/<id>")]
-pub async fn get_user(st: &State<AppState>, user: AuthUser, id: &str) -> AppResult<Json<UserView>> {
+pub async fn get_user(api: Api<'_>, id: &str) -> AppResult<Json<UserView>> {
+    let Api { st, user } = api;
     user.require(&[Role::Admin])?;
     let id = path_id(id)?;
     st.db.run(move |c| users::by_id(c, id)?.map(|u| UserView::from(&u)).ok_or_else(AppError::not_found)).await.map(Json)
@@ -44,7 +47,8 @@ pub async fn get_user(st: &State<AppState>, user: AuthUser, id: &str) -> AppResu
     request_body = ChangeUser,
     responses((status = 200, body = UserView), (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::patch("/users/<id>", data = "<data>")]
-pub async fn patch_user(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> AppResult<Json<UserView>> {
+pub async fn patch_user(api: Api<'_>, id: &str, data: Body) -> AppResult<Json<UserView>> {
+    let Api { st, user } = api;
     let id = path_id(id)?;
     let input = command(data)?;
     let now = st.clock.now();
@@ -56,7 +60,8 @@ pub async fn patch_user(st: &State<AppState>, user: AuthUser, id: &str, data: Bo
     params(("id" = i64, Path)), request_body = ResetPassword,
     responses((status = 204), (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/users/<id>/password", data = "<data>")]
-pub async fn post_user_password(st: &State<AppState>, user: AuthUser, id: &str, data: Body) -> AppResult<Status> {
+pub async fn post_user_password(api: Api<'_>, id: &str, data: Body) -> AppResult<Status> {
+    let Api { st, user } = api;
     let id = path_id(id)?;
     let input = command(data)?;
     let now = st.clock.now();

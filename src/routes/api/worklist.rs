@@ -1,3 +1,4 @@
+use super::Api;
 use crate::auth::AuthUser;
 use crate::db::read_tx;
 use crate::domain::role::Role;
@@ -36,7 +37,8 @@ pub async fn get_worklist(st: &State<AppState>, user: AuthUser) -> AppResult<Jso
 #[utoipa::path(get, path = "/api/v1/cases/{id}/compliance", tag = "cases", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Compliance), (status = 404, body = super::docs::ErrorBody)))]
 #[rocket::get("/cases/<id>/compliance")]
-pub async fn get_case_compliance(st: &State<AppState>, user: AuthUser, id: &str) -> AppResult<Json<Compliance>> {
+pub async fn get_case_compliance(api: Api<'_>, id: &str) -> AppResult<Json<Compliance>> {
+    let Api { st, user } = api;
     user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
     let id = path_id(id)?;
     let now = st.clock.now();
@@ -58,12 +60,8 @@ pub async fn get_case_compliance(st: &State<AppState>, user: AuthUser, id: &str)
     responses((status = 200, body = store::CaseView), (status = 403, body = super::docs::ErrorBody),
               (status = 404, body = super::docs::ErrorBody), (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
 #[rocket::post("/cases/<id>/extend", data = "<data>")]
-pub async fn post_case_extend(
-    st: &State<AppState>,
-    user: AuthUser,
-    id: &str,
-    data: Body,
-) -> AppResult<Json<store::CaseView>> {
+pub async fn post_case_extend(api: Api<'_>, id: &str, data: Body) -> AppResult<Json<store::CaseView>> {
+    let Api { st, user } = api;
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
     let input = crate::input::command(data)?;
