@@ -362,12 +362,15 @@ pub fn change(
     check_references(c, &mut ck, &fields, accommodation)?;
     ck.finish()?;
     write_tx(c, |c| {
-        children::update(c, id, &fields, now)?;
-        if let Some(changes) = prep {
-            let mut sheet = children::json_object(&row.preparedness);
-            merge(&mut sheet, changes)?;
-            children::set_preparedness(c, id, &sheet, now)?;
-        }
+        let sheet = match prep {
+            Some(changes) => {
+                let mut sheet = children::json_object(&row.preparedness);
+                merge(&mut sheet, changes)?;
+                Some(sheet)
+            }
+            None => None,
+        };
+        children::update(c, id, &fields, sheet.as_ref(), now)?;
         let mut moved = false;
         if let Some(a) = accommodation {
             moved = children::place(c, id, a, user.id, now)?;

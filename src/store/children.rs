@@ -217,16 +217,20 @@ pub fn view(conn: &mut AnyConnection, c: &ChildRow, today: NaiveDate) -> QueryRe
     })
 }
 
-/// All fields of a child that a social worker sets; `None` in an update means "unchanged".
-#[derive(Debug, Clone, Default)]
+/// All fields of a child that a social worker sets; `None` in an update means "unchanged", `Some(None)`
+/// clears. The lists are stored as JSON text and written apart.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = children)]
 pub struct ChildFields {
     pub given_name: Option<String>,
     pub family_name: Option<String>,
+    #[diesel(skip_update)]
     pub aliases: Option<Vec<String>>,
     pub date_of_birth: Option<NaiveDate>,
     pub date_of_birth_estimated: Option<bool>,
     pub sex: Option<String>,
     pub nationality: Option<Option<String>>,
+    #[diesel(skip_update)]
     pub languages: Option<Vec<String>>,
     pub dossier_number: Option<Option<String>>,
     pub asylum_status: Option<Option<String>>,
@@ -274,47 +278,21 @@ pub fn insert(
         .get_result(conn)
 }
 
-pub fn update(conn: &mut AnyConnection, id: i64, f: &ChildFields, now: DateTime<Utc>) -> QueryResult<()> {
-    let t = children::table.find(id);
-    diesel::update(t).set(children::updated_at.eq(now.naive_utc())).execute(conn)?;
-    macro_rules! set {
-        ($field:ident, $col:expr) => {
-            if let Some(v) = &f.$field {
-                diesel::update(t).set($col.eq(v.clone())).execute(conn)?;
-            }
-        };
-    }
-    set!(given_name, children::given_name);
-    set!(family_name, children::family_name);
-    set!(date_of_birth, children::date_of_birth);
-    set!(date_of_birth_estimated, children::date_of_birth_estimated);
-    set!(sex, children::sex);
-    set!(nationality, children::nationality);
-    set!(dossier_number, children::dossier_number);
-    set!(asylum_status, children::asylum_status);
-    set!(assigning_municipality_code, children::assigning_municipality_code);
-    set!(guardian_name, children::guardian_name);
-    set!(guardian_email, children::guardian_email);
-    set!(guardian_phone, children::guardian_phone);
-    set!(guardian_language, children::guardian_language);
-    if let Some(a) = &f.aliases {
-        diesel::update(t).set(children::aliases.eq(serde_json::to_string(a).unwrap_or_default())).execute(conn)?;
-    }
-    if let Some(l) = &f.languages {
-        diesel::update(t).set(children::languages.eq(serde_json::to_string(l).unwrap_or_default())).execute(conn)?;
-    }
-    Ok(())
-}
-
-pub fn set_preparedness(
+/// Changes a child in one statement: the given fields, and the whole preparedness sheet when given.
+pub fn update(
     conn: &mut AnyConnection,
     id: i64,
-    p: &Map<String, Value>,
+    f: &ChildFields,
+    sheet: Option<&Map<String, Value>>,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
+    let json = |l: &Option<Vec<String>>| l.as_ref().map(|l| serde_json::to_string(l).unwrap_or_default());
     diesel::update(children::table.find(id))
         .set((
-            children::preparedness.eq(Value::Object(p.clone()).to_string()),
+            f,
+            json(&f.aliases).map(|a| children::aliases.eq(a)),
+            json(&f.languages).map(|l| children::languages.eq(l)),
+            sheet.map(|p| children::preparedness.eq(Value::Object(p.clone()).to_string())),
             children::updated_at.eq(now.naive_utc()),
         ))
         .execute(conn)
