@@ -94,12 +94,12 @@ impl Renderer {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Rendered, String> {
         let db = |e: diesel::result::Error| format!("loading the notification's episode failed: {e}");
-        if n.kind == "reminder" {
+        if n.head.kind == "reminder" {
             return self.render_reminder(conn, n, public_url, now).map_err(db);
         }
-        let loaded = match cache.take().filter(|l| l.episode.id == n.episode_id) {
+        let loaded = match cache.take().filter(|l| l.episode.id == n.head.episode_id) {
             Some(l) => l,
-            None => Loaded::load(conn, n.episode_id).map_err(db)?,
+            None => Loaded::load(conn, n.head.episode_id).map_err(db)?,
         };
         let rendered = self.render_loaded(conn, n, &loaded, secret, public_url);
         *cache = Some(loaded);
@@ -117,14 +117,14 @@ impl Renderer {
         let db = |e: diesel::result::Error| format!("loading the notification's episode failed: {e}");
         let (e, child) = (&loaded.episode, &loaded.child);
         let lang = i18n::lang_of(Some(&n.language));
-        let aud = audience(n.recipient_kind);
+        let aud = audience(n.head.recipient_kind);
         let mut ctx = Context::new();
         ctx.insert("t", &i18n::table(lang));
         ctx.insert("lang", lang);
-        ctx.insert("kind", &n.kind);
+        ctx.insert("kind", &n.head.kind);
         ctx.insert("audience", &aud);
         ctx.insert("reference", &e.reference);
-        ctx.insert("is_police", &(n.recipient_kind == RecipientKind::Police));
+        ctx.insert("is_police", &(n.head.recipient_kind == RecipientKind::Police));
         ctx.insert("municipality", &loaded.municipality);
         ctx.insert("discovered_at", &local(e.discovered_at));
         ctx.insert("last_seen_at", &local(e.last_seen_at));
@@ -146,7 +146,7 @@ impl Renderer {
             }
             None => None,
         };
-        let failed = n.kind == "delivery_failed";
+        let failed = n.head.kind == "delivery_failed";
         ctx.insert("escalated_from", &related.filter(|_| !failed));
         ctx.insert("failed_recipient", &related.filter(|_| failed));
         let mut photo = None;
@@ -202,12 +202,12 @@ impl Renderer {
             let acc = &loaded.accommodation;
             ctx.insert("accommodation", &acc.as_ref().map(|a| a.0.clone()));
             ctx.insert("accommodation_phone", &acc.as_ref().map(|a| a.1.clone()));
-            if n.kind == "case_reported" || n.kind == "escalation" {
+            if n.head.kind == "case_reported" || n.head.kind == "escalation" {
                 photo = crate::store::children::photo(conn, child.id).map_err(db)?;
             }
         }
         ctx.insert("has_photo", &photo.is_some());
-        let kind = if KINDS.contains(&n.kind.as_str()) { n.kind.as_str() } else { "case_reported" };
+        let kind = if KINDS.contains(&n.head.kind.as_str()) { n.head.kind.as_str() } else { "case_reported" };
         let r = |name: &str| {
             self.tera
                 .render(&format!("email/{kind}/{name}"), &ctx)

@@ -70,9 +70,9 @@ type Prepared = (crate::store::messages::ToRender, Result<render::Rendered, Stri
 async fn send_group(ob: &Arc<Outbox>, clock: &Clock, prepared: Vec<Prepared>) -> Vec<(i64, SendResult)> {
     let mut results = Vec::with_capacity(prepared.len());
     for (n, rendered) in prepared {
-        let outcome = match rendered.and_then(|r| mailer::build(&ob.mail_from, &n.address, &n.message_id, &r)) {
+        let outcome = match rendered.and_then(|r| mailer::build(&ob.mail_from, &n.head.address, &n.message_id, &r)) {
             Ok(msg) => {
-                let stem = format!("{}-{}", clock.now().format("%Y%m%dT%H%M%S"), n.id);
+                let stem = format!("{}-{}", clock.now().format("%Y%m%dT%H%M%S"), n.head.id);
                 ob.mailer.send(msg, &stem).await
             }
             Err(e) => Err(e),
@@ -81,9 +81,9 @@ async fn send_group(ob: &Arc<Outbox>, clock: &Clock, prepared: Vec<Prepared>) ->
             // The server's reply can name the recipient: the log gets only its first word (e.g. the code);
             // the whole reply is kept with the notification.
             let kind = e.split_whitespace().next().unwrap_or("error");
-            log::warn!("notification {}: delivery attempt failed ({kind})", n.id);
+            log::warn!("notification {}: delivery attempt failed ({kind})", n.head.id);
         }
-        results.push((n.id, outcome));
+        results.push((n.head.id, outcome));
     }
     results
 }
@@ -136,9 +136,9 @@ pub async fn deliver_due(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usi
         // Episodes in parallel; within an episode in queue order, so the police hear first.
         let mut groups: Vec<(i64, Vec<Prepared>)> = Vec::new();
         for p in prepare(db, ob, now, ids.iter().map(|i| i.0).collect()).await? {
-            match groups.iter_mut().find(|g| g.0 == p.0.episode_id) {
+            match groups.iter_mut().find(|g| g.0 == p.0.head.episode_id) {
                 Some(g) => g.1.push(p),
-                None => groups.push((p.0.episode_id, vec![p])),
+                None => groups.push((p.0.head.episode_id, vec![p])),
             }
         }
         let results =

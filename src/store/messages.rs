@@ -4,9 +4,9 @@
 
 use crate::db::schema::{accommodations, children, episode_steps, episodes, municipalities, notifications, users};
 use crate::db::AnyConnection;
-use crate::domain::recipients::RecipientKind;
 use crate::store::children::ChildRow;
 use crate::store::episodes::EpisodeRow;
+use crate::store::outbox::NotificationHead;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -14,12 +14,8 @@ use diesel::prelude::*;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notifications)]
 pub struct ToRender {
-    pub id: i64,
-    pub episode_id: i64,
-    pub kind: String,
-    #[diesel(deserialize_as = crate::db::code::Coded<RecipientKind>)]
-    pub recipient_kind: RecipientKind,
-    pub address: String,
+    #[diesel(embed)]
+    pub head: NotificationHead,
     pub language: String,
     pub ack_required: bool,
     pub ack_nonce: Option<String>,

@@ -11,16 +11,24 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
-/// The columns of a notification that a case view shows.
+/// What every reader of a notification needs: which message to whom, about which episode.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notifications)]
-pub struct NotificationRow {
+pub struct NotificationHead {
     pub id: i64,
     pub episode_id: i64,
     pub kind: String,
     #[diesel(deserialize_as = crate::db::code::Coded<RecipientKind>)]
     pub recipient_kind: RecipientKind,
     pub address: String,
+}
+
+/// The columns of a notification that a case view shows.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notifications)]
+pub struct NotificationRow {
+    #[diesel(embed)]
+    pub head: NotificationHead,
     pub status: String,
     pub ack_required: bool,
     #[diesel(deserialize_as = crate::db::timestamp::OptTs)]
@@ -50,10 +58,10 @@ impl NotificationRow {
     pub fn into_view(self, pseudonymised: bool) -> NoteView {
         let utc = crate::store::children::utc;
         NoteView {
-            id: self.id,
-            recipient_kind: self.recipient_kind,
-            address: (!pseudonymised).then_some(self.address),
-            kind: self.kind,
+            id: self.head.id,
+            recipient_kind: self.head.recipient_kind,
+            address: (!pseudonymised).then_some(self.head.address),
+            kind: self.head.kind,
             status: self.status,
             sent_at: self.sent_at.map(utc),
             ack_required: self.ack_required,

@@ -342,7 +342,7 @@ pub fn views(
 ) -> QueryResult<Vec<CaseView>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut steps = by_episode(steps_of(conn, &ids)?, |s| s.episode_id);
-    let mut notes = by_episode(outbox::for_episodes(conn, &ids)?, |n| n.episode_id);
+    let mut notes = by_episode(outbox::for_episodes(conn, &ids)?, |n| n.head.episode_id);
     let pseudo = scope.pseudonymised();
     let version_ids: Vec<i64> = rows.iter().map(|r| r.routine_version_id).collect();
     let q = routine_versions::table.select((routine_versions::id, routine_versions::version));
