@@ -1,9 +1,11 @@
-use super::{flash, put, PageResult, Visit};
+use super::{flash, PageResult, Visit};
 use crate::app;
 use crate::app::command::Submitted;
 use crate::app::org as org_app;
+use crate::app::routines::SetRoutine;
 use crate::auth::AuthUser;
 use crate::domain::role::Role;
+use crate::domain::routine::StepDef;
 use crate::error::AppError;
 use crate::i18n;
 use crate::store::audit::Event;
@@ -14,7 +16,7 @@ use crate::web::form::CommandForm;
 use crate::web::session::CsrfChecked;
 use rocket::form::{Form, FromForm};
 use rocket::http::Status;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 fn county_of(user: &AuthUser) -> Result<String, AppError> {
     user.require(&[Role::CountyOfficer])?;
@@ -81,6 +83,48 @@ pub struct RoutineForm {
     steps: Vec<StepRowForm>,
 }
 
+/// A field as typed, trimmed; empty is absent.
+fn text(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+impl StepRowForm {
+    /// The step a row of the editor describes; `None` for a row left empty (the blank row for a new step).
+    /// Guidance and anchor are not in the table: kept from the current step of that key, and a new step is
+    /// anchored on its phase.
+    fn into_step(self, current: &[StepDef]) -> Option<StepDef> {
+        let old = current.iter().find(|s| Some(&s.key) == self.key.as_ref());
+        let row = [self.key, self.title_sv, self.title_en, self.responsible, self.phase, self.deadline, self.condition];
+        let [key, title_sv, title_en, responsible, phase, deadline, condition] = row.map(text);
+        let (high_risk_deadline, ack_window) = (text(self.high_risk_deadline), text(self.ack_window));
+        let given =
+            [&key, &title_sv, &title_en, &responsible, &phase, &deadline, &condition, &high_risk_deadline, &ack_window];
+        if given.iter().all(|v| v.is_none()) {
+            return None;
+        }
+        let anchor = match old {
+            Some(o) => o.anchor.clone(),
+            None if phase.as_deref() == Some("found") => "found".into(),
+            None => "discovered".into(),
+        };
+        Some(StepDef {
+            key: key.unwrap_or_default(),
+            title_sv: title_sv.unwrap_or_default(),
+            title_en: title_en.unwrap_or_default(),
+            guidance_sv: old.map(|o| o.guidance_sv.clone()).unwrap_or_default(),
+            guidance_en: old.map(|o| o.guidance_en.clone()).unwrap_or_default(),
+            responsible: responsible.unwrap_or_default(),
+            phase: phase.unwrap_or_default(),
+            anchor,
+            deadline: deadline.unwrap_or_default(),
+            high_risk_deadline,
+            condition: condition.unwrap_or_default(),
+            required: self.required.unwrap_or(false),
+            ack_window,
+        })
+    }
+}
+
 /// The editor posts `steps[i].field` for every row, plus a blank row for a new step. Guidance texts are
 /// not in the table and are kept from the current version by key.
 #[rocket::post("/routine", data = "<form>")]
@@ -89,42 +133,11 @@ pub async fn post_routine_page(_csrf: CsrfChecked, v: Visit<'_>, form: Form<Rout
     let form = form.into_inner();
     let c2 = county.clone();
     let current = v.st.db.run(move |c| routines::current(c, &c2)?.ok_or_else(AppError::not_found)).await?.routine();
-    let mut steps = Vec::new();
-    for r in form.steps {
-        let mut row = Map::new();
-        for (k, v) in [
-            ("key", &r.key),
-            ("title_sv", &r.title_sv),
-            ("title_en", &r.title_en),
-            ("responsible", &r.responsible),
-            ("phase", &r.phase),
-            ("deadline", &r.deadline),
-            ("high_risk_deadline", &r.high_risk_deadline),
-            ("condition", &r.condition),
-            ("ack_window", &r.ack_window),
-        ] {
-            put(&mut row, k, v);
-        }
-        // A row left completely empty (the blank row for a new step) is not a step.
-        if row.is_empty() {
-            continue;
-        }
-        if let Some(old) = current.steps.iter().find(|s| Some(&s.key) == r.key.as_ref()) {
-            row.insert("guidance_sv".into(), json!(old.guidance_sv));
-            row.insert("guidance_en".into(), json!(old.guidance_en));
-            if !row.contains_key("anchor") {
-                row.insert("anchor".into(), json!(old.anchor));
-            }
-        }
-        row.insert("required".into(), json!(r.required.unwrap_or(false)));
-        steps.push(Value::Object(row));
-    }
-    let mut body = Map::new();
-    body.insert("steps".into(), Value::Array(steps));
-    put(&mut body, "review_period", &form.review_period);
-    let snapshot = Value::Object(body.clone());
+    let steps: Vec<StepDef> = form.steps.into_iter().filter_map(|r| r.into_step(&current.steps)).collect();
+    let cmd = SetRoutine { review_period: text(form.review_period), note: None, steps: Some(steps) };
+    let snapshot = json!({"steps": cmd.steps, "review_period": cmd.review_period});
     let (now, u) = (v.now(), v.user.clone());
-    let row = match v.st.db.run(move |c| app::routines::set(c, &u, &county, Submitted::from_json(body), now)).await {
+    let row = match v.st.db.run(move |c| app::routines::set(c, &u, &county, Submitted::new(cmd), now)).await {
         Ok(row) => row,
         Err(e) => {
             let errors = e.into_fields()?;

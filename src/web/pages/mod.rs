@@ -261,18 +261,6 @@ pub fn local(t: chrono::DateTime<chrono::Utc>) -> String {
     crate::domain::calendar::to_local(t).format("%Y-%m-%d %H:%M").to_string()
 }
 
-/// Form fields that are lists written as "a, b, c".
-pub fn split_list(s: &Option<String>) -> serde_json::Value {
-    json!(s.as_deref().unwrap_or("").split(',').map(str::trim).filter(|x| !x.is_empty()).collect::<Vec<_>>())
-}
-
-/// Puts an optional form value into a JSON body for the shared input rules.
-pub fn put(map: &mut serde_json::Map<String, serde_json::Value>, key: &str, v: &Option<String>) {
-    if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        map.insert(key.to_string(), json!(v));
-    }
-}
-
 /// The 401 catcher for pages: to the login page.
 #[rocket::catch(401)]
 pub fn to_login() -> Redirect {
