@@ -182,3 +182,72 @@ db_test!(the_page_and_the_api_refuse_the_same_input_for_the_same_reasons, |app| 
     assert!(field(&v, "name").is_none(), "a good field is not refused");
     assert_eq!(count(&app), before, "nothing stored");
 });
+
+db_test!(the_routine_editor_saves_its_rows_with_a_new_step_and_refuses_a_bad_deadline_at_its_cell, |app| {
+    use saknad::db::schema::routine_versions;
+    let w = World::new(&app).await;
+    let versions = |a: &TestApp| routine_versions::table.count().get_result::<i64>(&mut *a.conn()).unwrap_or(-1);
+    // Every row of the current routine as the editor shows it, and the blank row filled in as a new step.
+    let steps = saknad::domain::routine::national_default().steps;
+    let mut rows: Vec<(String, String)> = vec![("review_period".into(), "P3M".into())];
+    for (i, s) in steps.iter().enumerate() {
+        for (col, v) in [
+            ("key", Some(&s.key)),
+            ("title_sv", Some(&s.title_sv)),
+            ("title_en", Some(&s.title_en)),
+            ("responsible", Some(&s.responsible)),
+            ("phase", Some(&s.phase)),
+            ("deadline", Some(&s.deadline)),
+            ("high_risk_deadline", s.high_risk_deadline.as_ref()),
+            ("condition", Some(&s.condition)),
+            ("ack_window", s.ack_window.as_ref()),
+        ] {
+            rows.push((format!("steps[{i}].{col}"), v.cloned().unwrap_or_default()));
+        }
+        if s.required {
+            rows.push((format!("steps[{i}].required"), "true".into()));
+        }
+    }
+    let n = steps.len();
+    for (col, v) in [
+        ("key", "follow_up_call"),
+        ("title_sv", "Uppföljande samtal"),
+        ("title_en", "Follow-up call"),
+        ("responsible", "social_worker"),
+        ("phase", "found"),
+        ("deadline", "P2D"),
+        ("condition", "always"),
+    ] {
+        rows.push((format!("steps[{n}].{col}"), v.into()));
+    }
+    let before = versions(&app);
+    let mut spoiled = rows.clone();
+    if let Some(d) = spoiled.iter_mut().find(|(k, _)| *k == format!("steps[{n}].deadline")) {
+        d.1 = "soon".into();
+    }
+    let (s, _, html) = app.submit_page("/routine", &w.co, &as_refs(&spoiled)).await;
+    assert_eq!(s, Status::UnprocessableEntity, "{html}");
+    assert!(html.contains(&format!("id=\"s{n}_deadline_e\"")), "the error stands at the new row's deadline: {html}");
+    assert!(html.contains("value=\"soon\""), "what was typed is shown again");
+    assert_eq!(versions(&app), before, "a refused routine stores nothing");
+    let (s, location, html) = app.submit_page("/routine", &w.co, &as_refs(&rows)).await;
+    assert!(s.code < 400, "{s}: {html}");
+    assert_eq!(versions(&app), before + 1);
+    let (s, body) = app.get("/api/v1/counties/01/routine", Some(&w.co)).await;
+    assert_eq!(s, Status::Ok);
+    let added = body["steps"].as_array().and_then(|a| a.iter().find(|s| s["key"] == "follow_up_call").cloned());
+    let added = added.unwrap_or_default();
+    assert_eq!(added["anchor"], "found", "a new found-phase step is anchored on found");
+    assert_eq!(
+        body["steps"][0]["guidance_sv"],
+        steps[0].guidance_sv.as_str(),
+        "guidance kept from the current version"
+    );
+    if let Some(next) = location {
+        assert!(app.page(&next, &w.co).await.0.code < 400);
+    }
+});
+
+fn as_refs(f: &[(String, String)]) -> Vec<(&str, &str)> {
+    f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
