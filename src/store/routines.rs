@@ -53,13 +53,14 @@ pub fn seed_defaults(conn: &mut AnyConnection, now: DateTime<Utc>) -> QueryResul
     })
 }
 
+/// A county's routine versions, newest first.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn newest_first<'a>(county: &'a str) -> _ {
+    routine_versions::table.filter(routine_versions::county_code.eq(county)).order(routine_versions::version.desc())
+}
+
 pub fn current(conn: &mut AnyConnection, county: &str) -> QueryResult<Option<RoutineRow>> {
-    routine_versions::table
-        .filter(routine_versions::county_code.eq(county))
-        .order(routine_versions::version.desc())
-        .select(RoutineRow::as_select())
-        .first(conn)
-        .optional()
+    newest_first(county).select(RoutineRow::as_select()).first(conn).optional()
 }
 
 pub fn by_id(conn: &mut AnyConnection, id: i64) -> QueryResult<RoutineRow> {
@@ -67,11 +68,7 @@ pub fn by_id(conn: &mut AnyConnection, id: i64) -> QueryResult<RoutineRow> {
 }
 
 pub fn history(conn: &mut AnyConnection, county: &str) -> QueryResult<Vec<RoutineRow>> {
-    routine_versions::table
-        .filter(routine_versions::county_code.eq(county))
-        .order(routine_versions::version.desc())
-        .select(RoutineRow::as_select())
-        .load(conn)
+    newest_first(county).select(RoutineRow::as_select()).load(conn)
 }
 
 /// Stores `routine` as the next version of the county's template (call inside `write_tx`).
