@@ -44,6 +44,6 @@ pub fn command<T: serde::de::DeserializeOwned + Default>(b: Body) -> Result<Subm
 }
 
 /// Parses an id from a path segment; anything else is simply "not found".
-pub fn path_id(s: &str) -> Result<i64, AppError> {
-    s.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(AppError::not_found)
+pub fn path_id<T: From<i64>>(s: &str) -> Result<T, AppError> {
+    s.parse::<i64>().ok().filter(|i| *i > 0).map(T::from).ok_or_else(AppError::not_found)
 }

@@ -11,6 +11,7 @@ use crate::db::{is_unique_violation, write_tx};
 use crate::db::{read_tx, AnyConnection};
 use crate::domain::calendar::is_office_hours;
 use crate::domain::episode::{check_close, check_found, Refusal, Status, StepStatus, CLOSURE_REASONS};
+use crate::domain::ids::EpisodeId;
 use crate::domain::permission::{self, Act, Relation};
 use crate::domain::recipients::{self, Situation};
 use crate::domain::risk::{self, RiskLevel};
@@ -227,7 +228,7 @@ pub fn list(
 }
 
 /// Loads an episode in the user's scope (404 otherwise).
-pub fn load_for_action(conn: &mut AnyConnection, user: &AuthUser, id: i64) -> Result<EpisodeRow, AppError> {
+pub fn load_for_action(conn: &mut AnyConnection, user: &AuthUser, EpisodeId(id): EpisodeId) -> AppResult<EpisodeRow> {
     let scope = Scope::from(user);
     if scope.pseudonymised() {
         return Err(AppError::forbidden());
@@ -249,7 +250,7 @@ pub fn authorize(user: &AuthUser, e: &EpisodeRow, act: Act) -> Result<(), AppErr
 pub fn complete_step(
     conn: &mut AnyConnection,
     user: &AuthUser,
-    id: i64,
+    EpisodeId(id): EpisodeId,
     key: &str,
     input: Submitted<CompleteStep>,
     now: DateTime<Utc>,
@@ -259,7 +260,7 @@ pub fn complete_step(
         ck.text("police_reference", &mut s.police_reference, 64);
     })?;
     write_tx(conn, |conn| {
-        let e = load_for_action(conn, user, id)?;
+        let e = load_for_action(conn, user, EpisodeId(id))?;
         let s = step(conn, e.id, key)?;
         authorize(user, &e, Act::CompleteStep { staff_step: s.responsible == "staff" })?;
         if status_of(&e) == Status::Closed {
@@ -282,14 +283,14 @@ pub fn complete_step(
 pub fn skip_step(
     conn: &mut AnyConnection,
     user: &AuthUser,
-    id: i64,
+    EpisodeId(id): EpisodeId,
     key: &str,
     input: Submitted<WithReason>,
     now: DateTime<Utc>,
 ) -> Result<StepRow, AppError> {
     let reason = WithReason::reason(input)?;
     write_tx(conn, |conn| {
-        let e = load_for_action(conn, user, id)?;
+        let e = load_for_action(conn, user, EpisodeId(id))?;
         let s = step(conn, e.id, key)?;
         authorize(user, &e, Act::SkipStep)?;
         if status_of(&e) == Status::Closed {
@@ -356,7 +357,7 @@ fn apply_risk(
 pub fn assess_risk(
     conn: &mut AnyConnection,
     user: &AuthUser,
-    id: i64,
+    EpisodeId(id): EpisodeId,
     input: Submitted<AssessRisk>,
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
@@ -367,7 +368,7 @@ pub fn assess_risk(
     })?;
     let (Some(level), Some(note)) = (a.level, a.note.take()) else { return Err(AppError::internal()) };
     write_tx(conn, |conn| {
-        let e = load_for_action(conn, user, id)?;
+        let e = load_for_action(conn, user, EpisodeId(id))?;
         authorize(user, &e, Act::AssessRisk)?;
         if status_of(&e) == Status::Closed {
             return Err(AppError::conflict("conflict", "the episode is closed"));
@@ -447,7 +448,7 @@ pub fn found(
     conn: &mut AnyConnection,
     user: &AuthUser,
     secret: &[u8],
-    id: i64,
+    EpisodeId(id): EpisodeId,
     input: Submitted<RecordFound>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -464,7 +465,7 @@ pub fn found(
     };
     let details = FoundDetails { found_place: f.found_place, found_by: f.found_by, condition: f.condition };
     write_tx(conn, |conn| {
-        let e = load_for_action(conn, user, id)?;
+        let e = load_for_action(conn, user, EpisodeId(id))?;
         authorize(user, &e, Act::Found)?;
         check_found(status_of(&e), utc(e.last_seen_at), found_at, now)?;
         writes::mark_found(conn, e.id, found_at, &details, now)?;
@@ -490,7 +491,7 @@ pub fn close(
     conn: &mut AnyConnection,
     user: &AuthUser,
     secret: &[u8],
-    id: i64,
+    EpisodeId(id): EpisodeId,
     input: Submitted<CloseCase>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -502,7 +503,7 @@ pub fn close(
     let (reason, note) = (cmd.reason.unwrap_or_default(), cmd.note);
     let (reason, note) = (reason.as_str(), note.as_deref());
     write_tx(conn, |conn| {
-        let e = load_for_action(conn, user, id)?;
+        let e = load_for_action(conn, user, EpisodeId(id))?;
         authorize(user, &e, Act::Close)?;
         let steps = steps_of(conn, &[e.id])?;
         let pending_required: Vec<String> =
@@ -533,13 +534,13 @@ pub fn close(
 pub fn extend(
     conn: &mut AnyConnection,
     user: &AuthUser,
-    id: i64,
+    EpisodeId(id): EpisodeId,
     input: Submitted<WithReason>,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, AppError> {
     let reason = WithReason::reason(input)?;
     write_tx(conn, |conn| {
-        let e = load_for_action(conn, user, id)?;
+        let e = load_for_action(conn, user, EpisodeId(id))?;
         authorize(user, &e, Act::ExtendReview)?;
         if status_of(&e) == Status::Closed {
             return Err(AppError::conflict("conflict", "the episode is closed"));

@@ -7,6 +7,7 @@ use super::command::{de, Check, Submitted};
 use super::{AppError, AppResult, Disclosed};
 use crate::auth::AuthUser;
 use crate::db::{read_tx, write_tx, AnyConnection};
+use crate::domain::ids::ChildId;
 use crate::domain::preparedness;
 use crate::domain::role::Role;
 use crate::domain::validate::is_municipality_code;
@@ -36,7 +37,12 @@ pub fn list(c: &mut AnyConnection, user: &AuthUser, now: DateTime<Utc>) -> AppRe
 }
 
 /// One child in scope with the preparedness sheet.
-pub fn read(c: &mut AnyConnection, user: &AuthUser, id: i64, now: DateTime<Utc>) -> AppResult<Disclosed<ChildView>> {
+pub fn read(
+    c: &mut AnyConnection,
+    user: &AuthUser,
+    ChildId(id): ChildId,
+    now: DateTime<Utc>,
+) -> AppResult<Disclosed<ChildView>> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     read_tx(c, |c| {
         let row = children::find(c, &Scope::from(user), id)?.ok_or_else(AppError::not_found)?;
@@ -47,7 +53,7 @@ pub fn read(c: &mut AnyConnection, user: &AuthUser, id: i64, now: DateTime<Utc>)
 }
 
 /// The photo of a child in scope: (content type, bytes).
-pub fn photo(c: &mut AnyConnection, user: &AuthUser, id: i64) -> AppResult<Disclosed<(String, Vec<u8>)>> {
+pub fn photo(c: &mut AnyConnection, user: &AuthUser, ChildId(id): ChildId) -> AppResult<Disclosed<(String, Vec<u8>)>> {
     user.require(&[Role::Staff, Role::SocialWorker])?;
     read_tx(c, |c| {
         let row = children::find(c, &Scope::from(user), id)?.ok_or_else(AppError::not_found)?;
@@ -339,7 +345,7 @@ pub fn register(
 pub fn change(
     c: &mut AnyConnection,
     user: &AuthUser,
-    id: i64,
+    ChildId(id): ChildId,
     input: Submitted<ChildCommand>,
     now: DateTime<Utc>,
 ) -> AppResult<ChildView> {
@@ -395,7 +401,7 @@ pub fn change(
 pub fn upload_photo(
     c: &mut AnyConnection,
     user: &AuthUser,
-    id: i64,
+    ChildId(id): ChildId,
     bytes: &[u8],
     now: DateTime<Utc>,
 ) -> AppResult<()> {

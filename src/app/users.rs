@@ -6,6 +6,7 @@ use super::command::{de, Check, Submitted};
 use super::{AppError, AppResult};
 use crate::auth::password;
 use crate::db::{is_unique_violation, write_tx, AnyConnection};
+use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::store::audit::{self, Actor, Event};
 use crate::store::users::{self, NewUser, UserChanges, UserView, Workplace};
@@ -127,7 +128,7 @@ impl ChangeUser {
 pub fn change(
     c: &mut AnyConnection,
     admin: &crate::auth::AuthUser,
-    id: i64,
+    UserId(id): UserId,
     input: Submitted<ChangeUser>,
     now: DateTime<Utc>,
 ) -> AppResult<UserView> {
@@ -154,7 +155,7 @@ pub fn change(
 /// One's own name and language; `active` is not one's own to change and is ignored.
 pub fn change_own(
     c: &mut AnyConnection,
-    id: i64,
+    UserId(id): UserId,
     input: Submitted<ChangeUser>,
     now: DateTime<Utc>,
 ) -> AppResult<UserView> {
@@ -181,7 +182,7 @@ pub struct ResetPassword {
 pub fn reset_password(
     c: &mut AnyConnection,
     admin: &crate::auth::AuthUser,
-    id: i64,
+    UserId(id): UserId,
     input: Submitted<ResetPassword>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
@@ -212,7 +213,7 @@ pub struct ChangePassword {
 /// One's own password, after proving the current one; every token issued before is revoked.
 pub fn change_password(
     c: &mut AnyConnection,
-    id: i64,
+    UserId(id): UserId,
     actor: &Actor,
     input: Submitted<ChangePassword>,
     now: DateTime<Utc>,

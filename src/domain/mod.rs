@@ -5,6 +5,7 @@ pub mod code;
 pub mod compliance;
 pub mod deadline;
 pub mod episode;
+pub mod ids;
 pub mod permission;
 pub mod preparedness;
 pub mod ratelimit;

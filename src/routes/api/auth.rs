@@ -4,6 +4,7 @@ use crate::app::users::{self as users_app, ChangePassword, ChangeUser};
 use crate::auth::guard::ClientIp;
 use crate::auth::session_cookie;
 use crate::auth::{AuthUser, SESSION_COOKIE};
+use crate::domain::ids::UserId;
 use crate::error::{AppError, AppResult};
 use crate::input::{command, Body};
 use crate::state::AppState;
@@ -55,7 +56,7 @@ pub async fn patch_me(api: Api<'_>, data: Body) -> AppResult<Json<UserView>> {
     let Api { st, user } = api;
     let input = command(data)?;
     let (now, id) = (st.clock.now(), user.id);
-    st.db.run(move |c| users_app::change_own(c, id, input, now)).await.map(Json)
+    st.db.run(move |c| users_app::change_own(c, UserId(id), input, now)).await.map(Json)
 }
 
 /// Change one's own password; every token issued before is revoked.
@@ -67,6 +68,6 @@ pub async fn post_me_password(api: Api<'_>, data: Body) -> AppResult<Status> {
     let Api { st, user } = api;
     let input = command(data)?;
     let (now, id, actor) = (st.clock.now(), user.id, user.actor());
-    st.db.run(move |c| users_app::change_password(c, id, &actor, input, now)).await?;
+    st.db.run(move |c| users_app::change_password(c, UserId(id), &actor, input, now)).await?;
     Ok(Status::NoContent)
 }

@@ -3,6 +3,7 @@ use crate::app::cases::{self as actions, AssessRisk, CloseCase, CompleteStep, Re
 use crate::app::command::Submitted;
 use crate::auth::AuthUser;
 use crate::db::{read_tx, write_tx};
+use crate::domain::ids::EpisodeId;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::input::{command, path_id, Body};
@@ -220,7 +221,10 @@ pub async fn post_step_complete(api: Api<'_>, id: &str, key: &str, data: Body) -
     let Api { st, user } = api;
     let input = command(data)?;
     let key_owned = key.to_string();
-    step_action(st, user, id, key, move |c, u, id, now| actions::complete_step(c, u, id, &key_owned, input, now)).await
+    step_action(st, user, id, key, move |c, u, id, now| {
+        actions::complete_step(c, u, EpisodeId(id), &key_owned, input, now)
+    })
+    .await
 }
 
 /// Skip a step with a reason (social worker).
@@ -233,7 +237,8 @@ pub async fn post_step_skip(api: Api<'_>, id: &str, key: &str, data: Body) -> Ap
     let Api { st, user } = api;
     let input = command(data)?;
     let key_owned = key.to_string();
-    step_action(st, user, id, key, move |c, u, id, now| actions::skip_step(c, u, id, &key_owned, input, now)).await
+    step_action(st, user, id, key, move |c, u, id, now| actions::skip_step(c, u, EpisodeId(id), &key_owned, input, now))
+        .await
 }
 
 /// Record a risk assessment (social worker). A level change is a timeline event; high risk shortens deadlines.
@@ -255,7 +260,7 @@ pub async fn post_risk_assessment(
     st.db
         .run(move |c| {
             let aid = actions::assess_risk(c, &user, id, input, now)?;
-            store::risk_history(c, id)?.into_iter().find(|r| r.id == aid).ok_or_else(AppError::internal)
+            store::risk_history(c, id.0)?.into_iter().find(|r| r.id == aid).ok_or_else(AppError::internal)
         })
         .await
         .map(|v| (Status::Created, Json(v)))
@@ -270,7 +275,8 @@ pub async fn post_risk_assessment(
 pub async fn post_case_found(api: Api<'_>, id: &str, data: Body) -> AppResult<Json<CaseView>> {
     let Api { st, user } = api;
     let input = command(data)?;
-    episode_action(st, user, id, move |c, u, secret, id, now| actions::found(c, u, secret, id, input, now)).await
+    episode_action(st, user, id, move |c, u, secret, id, now| actions::found(c, u, secret, EpisodeId(id), input, now))
+        .await
 }
 
 /// Close the episode (social worker). `returned` needs every required step done or skipped.
@@ -282,7 +288,8 @@ pub async fn post_case_found(api: Api<'_>, id: &str, data: Body) -> AppResult<Js
 pub async fn post_case_close(api: Api<'_>, id: &str, data: Body) -> AppResult<Json<CaseView>> {
     let Api { st, user } = api;
     let input = command(data)?;
-    episode_action(st, user, id, move |c, u, secret, id, now| actions::close(c, u, secret, id, input, now)).await
+    episode_action(st, user, id, move |c, u, secret, id, now| actions::close(c, u, secret, EpisodeId(id), input, now))
+        .await
 }
 
 /// Runs an action that changes the episode and may queue messages (found, close), then answers the

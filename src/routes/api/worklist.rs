@@ -70,7 +70,7 @@ pub async fn post_case_extend(api: Api<'_>, id: &str, data: Body) -> AppResult<J
         .run(move |c| {
             crate::app::cases::extend(c, &user, id, input, now)?;
             read_tx(c, |c| {
-                let row = store::create::load(c, id)?;
+                let row = store::create::load(c, id.0)?;
                 store::views(c, std::slice::from_ref(&row), &Scope::from(&user), &user.language, now, true)?
                     .pop()
                     .ok_or_else(AppError::internal)

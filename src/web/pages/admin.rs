@@ -2,6 +2,7 @@ use super::{PageResult, Visit};
 use crate::app::command::Submitted;
 use crate::app::org::{self as org_app, CreateAccommodation};
 use crate::app::users::{self as users_app, ChangeUser, CreateUser, ResetPassword};
+use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n;
@@ -62,7 +63,7 @@ pub struct ActiveForm {
 pub async fn post_user_active_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: Form<ActiveForm>) -> PageResult {
     let input = Submitted::new(ChangeUser { active: Some(form.active.unwrap_or(true)), ..Default::default() });
     let (now, u) = (v.now(), v.user.clone());
-    match v.st.db.run(move |c| users_app::change(c, &u, id, input, now)).await {
+    match v.st.db.run(move |c| users_app::change(c, &u, UserId(id), input, now)).await {
         Ok(_) => v.saved("/admin/users"),
         Err(e) => v.refused("/admin/users", e),
     }
@@ -77,7 +78,7 @@ pub struct ResetForm {
 pub async fn post_user_password_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: Form<ResetForm>) -> PageResult {
     let input = Submitted::new(ResetPassword { password: form.into_inner().password });
     let (now, u) = (v.now(), v.user.clone());
-    match v.st.db.run(move |c| users_app::reset_password(c, &u, id, input, now)).await {
+    match v.st.db.run(move |c| users_app::reset_password(c, &u, UserId(id), input, now)).await {
         Ok(()) => v.saved("/admin/users"),
         Err(e) => v.refused("/admin/users", e),
     }

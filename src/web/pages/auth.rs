@@ -5,6 +5,7 @@ use crate::app::users::{self as users_app, ChangePassword, ChangeUser};
 use crate::auth::guard::ClientIp;
 use crate::auth::session_cookie;
 use crate::auth::{AuthUser, SESSION_COOKIE};
+use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::error::FieldErrors;
 use crate::i18n;
@@ -101,7 +102,7 @@ pub async fn post_language(
         let now = st.clock.now();
         let input = Submitted::new(ChangeUser { language: Some(lang.to_string()), ..Default::default() });
         // The cookie already carries the choice; the account keeps it when the database is reachable.
-        let _ = st.db.run(move |c| users_app::change_own(c, u.id, input, now)).await;
+        let _ = st.db.run(move |c| users_app::change_own(c, UserId(u.id), input, now)).await;
     }
     Redirect::to("/")
 }
@@ -123,7 +124,7 @@ pub async fn post_password(_csrf: CsrfChecked, mut v: Visit<'_>, form: Form<Pass
     let f = form.into_inner();
     let input = Submitted::new(ChangePassword { current_password: f.current_password, new_password: f.new_password });
     let (now, id, actor) = (v.now(), v.user.id, v.user.actor());
-    match v.st.db.run(move |c| users_app::change_password(c, id, &actor, input, now)).await {
+    match v.st.db.run(move |c| users_app::change_password(c, UserId(id), &actor, input, now)).await {
         Ok(()) => {
             v.cookies.remove(Cookie::build(SESSION_COOKIE).path("/"));
             super::flash("/login".into(), i18n::t(v.lang, "password_changed"))

@@ -3,6 +3,7 @@ use crate::app::cases::{self as actions, AssessRisk, CloseCase, CompleteStep, Re
 use crate::auth::AuthUser;
 use crate::domain::episode::CLOSURE_REASONS;
 use crate::domain::episode::{Status as CaseStatus, StepStatus};
+use crate::domain::ids::EpisodeId;
 use crate::domain::risk::{self, RiskLevel};
 use crate::domain::role::Role;
 use crate::error::AppError;
@@ -258,11 +259,12 @@ pub async fn post_step_page(
     match what {
         "complete" => {
             let input = form.command::<CompleteStep>().input;
-            act(v, id, move |c, u, _, now| actions::complete_step(c, u, id, &key, input, now).map(|_| ())).await
+            act(v, id, move |c, u, _, now| actions::complete_step(c, u, EpisodeId(id), &key, input, now).map(|_| ()))
+                .await
         }
         "skip" => {
             let input = form.command::<WithReason>().input;
-            act(v, id, move |c, u, _, now| actions::skip_step(c, u, id, &key, input, now).map(|_| ())).await
+            act(v, id, move |c, u, _, now| actions::skip_step(c, u, EpisodeId(id), &key, input, now).map(|_| ())).await
         }
         _ => Err(AppError::not_found().into()),
     }
@@ -270,16 +272,16 @@ pub async fn post_step_page(
 
 #[rocket::post("/cases/<id>/found", data = "<form>")]
 pub async fn post_found_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: CommandForm<RecordFound>) -> PageResult {
-    act(v, id, move |c, u, secret, now| actions::found(c, u, secret, id, form.input, now)).await
+    act(v, id, move |c, u, secret, now| actions::found(c, u, secret, EpisodeId(id), form.input, now)).await
 }
 
 #[rocket::post("/cases/<id>/risk", data = "<form>")]
 pub async fn post_risk_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: CommandForm<AssessRisk>) -> PageResult {
-    act(v, id, move |c, u, _, now| actions::assess_risk(c, u, id, form.input, now).map(|_| ())).await
+    act(v, id, move |c, u, _, now| actions::assess_risk(c, u, EpisodeId(id), form.input, now).map(|_| ())).await
 }
 
 #[rocket::post("/cases/<id>/close", data = "<form>")]
 pub async fn post_close_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: FormFields) -> PageResult {
     let form = form.renamed("close_note", "note").command::<CloseCase>();
-    act(v, id, move |c, u, secret, now| actions::close(c, u, secret, id, form.input, now)).await
+    act(v, id, move |c, u, secret, now| actions::close(c, u, secret, EpisodeId(id), form.input, now)).await
 }

@@ -6,6 +6,7 @@ use crate::app::command::Submitted;
 use crate::app::{self, ErrorKind};
 use crate::auth::AuthUser;
 use crate::db::write_tx;
+use crate::domain::ids::ChildId;
 use crate::domain::preparedness;
 use crate::domain::role::Role;
 use crate::error::AppError;
@@ -45,7 +46,7 @@ fn sheet_label(lang: &str, key: &str) -> &'static str {
 
 async fn load_child(st: &AppState, user: &AuthUser, id: i64) -> Result<ChildView, PageError> {
     let (now, u) = (st.clock.now(), user.clone());
-    let read = st.db.run(move |c| app::children::read(c, &u, id, now)).await?;
+    let read = st.db.run(move |c| app::children::read(c, &u, ChildId(id), now)).await?;
     Ok(st.disclose(user.actor(), read, now).await?)
 }
 
@@ -97,7 +98,7 @@ async fn change_child(
 ) -> Result<Option<crate::app::FieldErrors>, PageError> {
     let now = st.clock.now();
     let u = user.clone();
-    match st.db.run(move |c| app::children::change(c, &u, id, Submitted::new(cmd), now)).await {
+    match st.db.run(move |c| app::children::change(c, &u, ChildId(id), Submitted::new(cmd), now)).await {
         Ok(_) => Ok(None),
         Err(e) if e.kind == ErrorKind::Validation => Ok(Some(e.fields.unwrap_or_default())),
         Err(e) => Err(e.into()),
@@ -174,7 +175,7 @@ pub async fn post_child_photo(
     }
     let now = st.clock.now();
     let u = user.clone();
-    match st.db.run(move |c| app::children::upload_photo(c, &u, id, &bytes, now)).await {
+    match st.db.run(move |c| app::children::upload_photo(c, &u, ChildId(id), &bytes, now)).await {
         Ok(()) => Ok(Flash::success(Redirect::to(format!("/children/{id}")), i18n::t(lang, "saved"))),
         Err(e) if matches!(e.kind, ErrorKind::Validation | ErrorKind::PayloadTooLarge) => {
             Ok(Flash::error(Redirect::to(format!("/children/{id}")), i18n::t(lang, "upload_photo")))
