@@ -6,6 +6,7 @@
 //! HttpOnly, SameSite=Strict cookie (web pages). Tokens of other purposes (acknowledgement links) use a
 //! different audience and are never accepted here.
 
+pub mod ack;
 pub mod cache;
 pub mod guard;
 pub mod limiter;

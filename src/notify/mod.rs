@@ -2,7 +2,6 @@
 //! acknowledgement tokens. The outbox rows, reminders and every statement the worker runs are in `store`
 //! (`store::outbox`, `store::reminders`, `store::delivery`).
 
-pub mod ack;
 pub mod mailer;
 pub mod render;
 pub mod worker;

@@ -7,7 +7,7 @@
 //! - coordinator (trafficking coordinator): reference, municipality, risk and the social worker's contact;
 //! - county (the county mailbox): reference, municipality and what went wrong — nothing about the child.
 
-use super::ack;
+use crate::auth::ack;
 use crate::db::AnyConnection;
 use crate::domain::calendar::to_local;
 use crate::domain::recipients::RecipientKind;

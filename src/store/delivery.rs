@@ -421,13 +421,13 @@ pub struct AckInfo {
 }
 
 pub fn ack_info(conn: &mut AnyConnection, token: &str, now: DateTime<Utc>) -> QueryResult<Option<AckInfo>> {
-    if !crate::notify::ack::well_formed(token) {
+    if !crate::auth::ack::well_formed(token) {
         return Ok(None);
     }
     let row: Option<(String, String, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>)> =
         notifications::table
             .inner_join(episodes::table)
-            .filter(notifications::ack_token_hash.eq(crate::notify::ack::hash(token)))
+            .filter(notifications::ack_token_hash.eq(crate::auth::ack::hash(token)))
             .select((
                 episodes::reference,
                 notifications::recipient_kind,
@@ -454,10 +454,10 @@ pub fn acknowledge(
     ip: Option<String>,
     now: DateTime<Utc>,
 ) -> QueryResult<AckOutcome> {
-    if !crate::notify::ack::well_formed(token) {
+    if !crate::auth::ack::well_formed(token) {
         return Ok(AckOutcome::Unknown);
     }
-    let hash = crate::notify::ack::hash(token);
+    let hash = crate::auth::ack::hash(token);
     write_tx(conn, |c| {
         #[allow(clippy::type_complexity)]
         let row: Option<(

@@ -1,12 +1,12 @@
 //! Writing notifications into the outbox, always inside the transaction of the change that causes them,
 //! so that a change acknowledged to the user can never lose its messages.
 
+use crate::auth::ack;
 use crate::db::schema::notifications;
 use crate::db::AnyConnection;
 use crate::domain::deadline::IsoDuration;
 use crate::domain::recipients::Recipient;
 use crate::domain::recipients::RecipientKind;
-use crate::notify::ack;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
