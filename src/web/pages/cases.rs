@@ -1,4 +1,4 @@
-use super::{flash, local, PageError, PageResult, Visit};
+use super::{choices, flash, local, Choice, PageError, PageResult, Visit};
 use crate::app::cases::{self as actions, AssessRisk, CloseCase, CompleteStep, RecordFound, WithReason};
 use crate::auth::AuthUser;
 use crate::domain::episode::CLOSURE_REASONS;
@@ -9,14 +9,14 @@ use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::i18n;
 use crate::store::audit::Event;
-use crate::store::episodes::{self as store, create, StatusFilter};
+use crate::store::episodes::{self as store, create, CaseView, StatusFilter};
 use crate::store::scope::Scope;
 use crate::store::worklist;
 use crate::web::form::{CommandForm, FormFields};
 use crate::web::session::CsrfChecked;
 use rocket::form::FromForm;
 use rocket::http::Status;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 fn status_label(l: &str, s: &str) -> &'static str {
     i18n::t(l, &format!("status_{s}"))
@@ -48,85 +48,130 @@ pub async fn get_case_page(mut v: Visit<'_>, id: i64) -> PageResult {
         })
         .await?;
     st.audit.log(user.actor(), Event::new("case_read").on("case", id).county(Some(county)), now).await?;
-    let mut ctx = v.base(if user.is(Role::Staff) { "/" } else { "/cases" });
     let l = v.lang;
-    let shown = serde_json::to_value(&view).unwrap_or_default();
     let open = view.status != CaseStatus::Closed;
     let sw = user.is(Role::SocialWorker);
-    let steps: Vec<Value> = view
+    let steps = view
         .steps
         .iter()
         .map(|s| {
-            let can_complete =
-                open && s.status == StepStatus::Pending && (sw || (user.is(Role::Staff) && s.responsible == "staff"));
-            json!({"key": s.key, "title": s.title, "required": s.required, "due": local(s.due_at), "overdue": s.overdue,
-                   "status_label": i18n::t(l, &format!("step_{}", s.status.as_str())), "note": s.note,
-                   "responsible_label": i18n::t(l, &format!("resp_{}", s.responsible)),
-                   "can_complete": can_complete, "can_skip": open && sw && s.status == StepStatus::Pending})
+            let pending = open && s.status == StepStatus::Pending;
+            StepRowView {
+                key: &s.key,
+                title: &s.title,
+                required: s.required,
+                due: local(s.due_at),
+                overdue: s.overdue,
+                status_label: i18n::t(l, &format!("step_{}", s.status.as_str())),
+                note: s.note.as_deref(),
+                responsible_label: i18n::t(l, &format!("resp_{}", s.responsible)),
+                can_complete: pending && (sw || (user.is(Role::Staff) && s.responsible == "staff")),
+                can_skip: pending && sw,
+            }
         })
         .collect();
-    let notes: Vec<Value> = view
+    let notes = view
         .notifications
         .iter()
         .filter(|n| n.kind != "reminder")
-        .map(|n| {
-            let status = match n.status.as_str() {
+        .map(|n| NoteRowView {
+            recipient: i18n::t(l, &format!("recipient_{}", n.recipient_kind.as_str())),
+            address: n.address.as_deref(),
+            kind: &n.kind,
+            status: &n.status,
+            status_label: match n.status.as_str() {
                 "sent" => i18n::t(l, "sent"),
                 "failed" => i18n::t(l, "failed"),
                 _ => i18n::t(l, "queued"),
-            };
-            json!({"recipient": i18n::t(l, &format!("recipient_{}", n.recipient_kind.as_str())), "address": n.address, "kind": n.kind, "status": n.status,
-                   "status_label": status, "sent_at": n.sent_at.map(local), "ack_required": n.ack_required,
-                   "acknowledged_at": n.acknowledged_at.map(local), "acknowledged_by": n.acknowledged_by})
+            },
+            sent_at: n.sent_at.map(local),
+            ack_required: n.ack_required,
+            acknowledged_at: n.acknowledged_at.map(local),
+            acknowledged_by: n.acknowledged_by.as_deref(),
         })
         .collect();
-    let timeline: Vec<Value> = shown["timeline"]
-        .as_array()
-        .map(|t| {
-            t.iter()
-                .map(|e| {
-                    let at = e["at"]
-                        .as_str()
-                        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-                        .map(|t| local(t.with_timezone(&chrono::Utc)));
-                    json!({"at": at, "kind": e["kind"], "actor": e["actor_name"]})
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    ctx.insert("c", &shown);
-    ctx.insert("steps", &steps);
-    ctx.insert("notes", &notes);
-    ctx.insert("timeline", &timeline);
-    ctx.insert("risk_label", i18n::t(l, &format!("risk_{}", view.risk_level)));
-    ctx.insert("status_label", status_label(l, view.status.as_str()));
-    ctx.insert("discovered", &local(view.discovered_at));
-    ctx.insert("can_found", &(view.status == CaseStatus::Missing && !user.is(Role::CountyOfficer)));
-    ctx.insert("can_assess", &(open && sw));
-    ctx.insert("can_close", &(open && sw));
-    ctx.insert("suggested_label", &suggested.map(|s| i18n::t(l, &format!("risk_{}", s.as_str()))));
-    ctx.insert(
-        "levels",
-        &RiskLevel::NAMES
-            .iter()
-            .map(|n| json!({"value": n, "label": i18n::t(l, &format!("risk_{n}"))}))
-            .collect::<Vec<_>>(),
-    );
-    ctx.insert("indicators", &risk::REPORTED);
-    ctx.insert(
-        "reasons",
-        &CLOSURE_REASONS
-            .iter()
-            .map(|r| json!({"value": r, "label": i18n::t(l, &format!("reason_{r}"))}))
-            .collect::<Vec<_>>(),
-    );
-    if view.status == CaseStatus::Missing {
-        ctx.insert("refresh", &20);
-    }
-    v.page(Status::Ok, "pages/case.html", &ctx)
+    let events = view.personal.as_ref().and_then(|p| p.timeline.as_deref()).unwrap_or_default();
+    let timeline = events
+        .iter()
+        .map(|e| TimelineRowView { at: local(e.at), kind: &e.kind, actor: e.actor_name.as_deref() })
+        .collect();
+    let page = CasePage {
+        c: &view,
+        steps,
+        notes,
+        timeline,
+        risk_label: i18n::t(l, &format!("risk_{}", view.risk_level)),
+        status_label: status_label(l, view.status.as_str()),
+        discovered: local(view.discovered_at),
+        can_found: view.status == CaseStatus::Missing && !user.is(Role::CountyOfficer),
+        can_assess: open && sw,
+        can_close: open && sw,
+        suggested_label: suggested.map(|s| i18n::t(l, &format!("risk_{}", s.as_str()))),
+        levels: choices(l, "risk_", &RiskLevel::NAMES),
+        indicators: &risk::REPORTED,
+        reasons: choices(l, "reason_", &CLOSURE_REASONS),
+        refresh: (view.status == CaseStatus::Missing).then_some(20),
+    };
+    v.show(Status::Ok, if user.is(Role::Staff) { "/" } else { "/cases" }, "pages/case.html", &page)
 }
 
-#[derive(FromForm, Default)]
+/// The case page's view model.
+#[derive(Serialize)]
+struct CasePage<'a> {
+    c: &'a CaseView,
+    steps: Vec<StepRowView<'a>>,
+    notes: Vec<NoteRowView<'a>>,
+    timeline: Vec<TimelineRowView<'a>>,
+    risk_label: &'static str,
+    status_label: &'static str,
+    discovered: String,
+    can_found: bool,
+    can_assess: bool,
+    can_close: bool,
+    suggested_label: Option<&'static str>,
+    levels: Vec<Choice>,
+    indicators: &'static [&'static str],
+    reasons: Vec<Choice>,
+    refresh: Option<u32>,
+}
+
+/// A step as its row shows it, with what the reader may do to it.
+#[derive(Serialize)]
+struct StepRowView<'a> {
+    key: &'a str,
+    title: &'a str,
+    required: bool,
+    due: String,
+    overdue: bool,
+    status_label: &'static str,
+    note: Option<&'a str>,
+    responsible_label: &'static str,
+    can_complete: bool,
+    can_skip: bool,
+}
+
+/// A notification as its row shows it.
+#[derive(Serialize)]
+struct NoteRowView<'a> {
+    recipient: &'static str,
+    address: Option<&'a str>,
+    kind: &'a str,
+    status: &'a str,
+    status_label: &'static str,
+    sent_at: Option<String>,
+    ack_required: bool,
+    acknowledged_at: Option<String>,
+    acknowledged_by: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct TimelineRowView<'a> {
+    at: String,
+    kind: &'a str,
+    actor: Option<&'a str>,
+}
+
+#[derive(FromForm, Default, Serialize)]
 pub struct CaseFilter {
     municipality: Option<String>,
     status: Option<String>,
@@ -163,42 +208,70 @@ pub async fn get_cases_page(mut v: Visit<'_>, filter: CaseFilter) -> PageResult 
         })
         .await?;
     let views = st.disclose(user.actor(), read, now).await?;
-    let mut ctx = v.base("/cases");
     let l = v.lang;
     let from = filter.from.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
     let to = filter.to.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-    let mut cases: Vec<(bool, usize, Value)> = views
+    let mut cases: Vec<CaseRowView> = views
         .iter()
-        .filter(|v| filter.municipality.as_deref().is_none_or(|m| m.is_empty() || v.municipality_code == m))
-        .filter(|v| {
-            let d = crate::domain::calendar::local_date(v.discovered_at);
+        .filter(|c| filter.municipality.as_deref().is_none_or(|m| m.is_empty() || c.municipality_code == m))
+        .filter(|c| {
+            let d = crate::domain::calendar::local_date(c.discovered_at);
             from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t)
         })
-        .map(|v| {
-            let overdue = v.steps.iter().filter(|s| s.overdue).count();
-            let next = v.steps.iter().filter(|s| s.status == StepStatus::Pending).map(|s| s.due_at).min();
-            let child = v.personal.as_ref().and_then(|p| p.child.as_ref()).map(|c| format!("{} {}", c.given_name, c.family_name));
-            let muni = munis.iter().find(|m| m.code == v.municipality_code).map(|m| m.name.clone()).unwrap_or_else(|| v.municipality_code.clone());
-            (
-                v.risk_level == "high",
-                overdue,
-                json!({"id": v.id, "reference": v.reference, "child": child, "municipality": muni, "status": status_label(l, v.status.as_str()),
-                       "risk_level": v.risk_level, "risk_label": i18n::t(l, &format!("risk_{}", v.risk_level)), "overdue": overdue,
-                       "next_due": next.map(local)}),
-            )
+        .map(|c| CaseRowView {
+            id: c.id,
+            reference: &c.reference,
+            child: c
+                .personal
+                .as_ref()
+                .and_then(|p| p.child.as_ref())
+                .map(|k| format!("{} {}", k.given_name, k.family_name)),
+            municipality: munis
+                .iter()
+                .find(|m| m.code == c.municipality_code)
+                .map_or(&c.municipality_code, |m| &m.name),
+            status: status_label(l, c.status.as_str()),
+            risk_level: &c.risk_level,
+            risk_label: i18n::t(l, &format!("risk_{}", c.risk_level)),
+            overdue: c.steps.iter().filter(|s| s.overdue).count(),
+            next_due: c.steps.iter().filter(|s| s.status == StepStatus::Pending).map(|s| s.due_at).min().map(local),
         })
         .collect();
     // Overdue first, then high risk, then the rest in report order.
-    cases.sort_by(|a, b| (b.1 > 0).cmp(&(a.1 > 0)).then(b.0.cmp(&a.0)));
-    ctx.insert("cases", &cases.into_iter().map(|c| c.2).collect::<Vec<_>>());
-    ctx.insert("pseudonymised", &pseudo);
-    ctx.insert("municipalities", &munis);
-    ctx.insert(
-        "filter",
-        &json!({"municipality": filter.municipality, "status": filter.status, "from": filter.from, "to": filter.to}),
-    );
-    ctx.insert("heading", i18n::t(l, if pseudo { "nav_cases" } else { "open_cases" }));
-    v.page(Status::Ok, "pages/cases_list.html", &ctx)
+    cases.sort_by(|a, b| {
+        (b.overdue > 0).cmp(&(a.overdue > 0)).then((b.risk_level == "high").cmp(&(a.risk_level == "high")))
+    });
+    let page = CasesPage {
+        cases,
+        pseudonymised: pseudo,
+        municipalities: &munis,
+        heading: i18n::t(l, if pseudo { "nav_cases" } else { "open_cases" }),
+        filter: &filter,
+    };
+    v.show(Status::Ok, "/cases", "pages/cases_list.html", &page)
+}
+
+/// The case list's view model.
+#[derive(Serialize)]
+struct CasesPage<'a> {
+    cases: Vec<CaseRowView<'a>>,
+    pseudonymised: bool,
+    municipalities: &'a [crate::store::org::Municipality],
+    heading: &'static str,
+    filter: &'a CaseFilter,
+}
+
+#[derive(Serialize)]
+struct CaseRowView<'a> {
+    id: i64,
+    reference: &'a str,
+    child: Option<String>,
+    municipality: &'a str,
+    status: &'static str,
+    risk_level: &'a str,
+    risk_label: &'static str,
+    overdue: usize,
+    next_due: Option<String>,
 }
 
 #[rocket::get("/worklist")]
@@ -212,13 +285,31 @@ pub async fn get_worklist_page(mut v: Visit<'_>) -> PageResult {
     let items =
         st.db.run(move |c| worklist::worklist(c, &scope, responsible, &lang_code, now).map_err(AppError::from)).await?;
     st.audit.log(user.actor(), Event::new("worklist_read").county(user.workplace.county_code.clone()), now).await?;
-    let mut ctx = v.base("/worklist");
-    let items: Vec<Value> = items
+    let items: Vec<WorkRowView> = items
         .iter()
-        .map(|i| json!({"case_id": i.case_id, "reference": i.reference, "title": i.title, "due": local(i.due_at), "overdue": i.overdue}))
+        .map(|i| WorkRowView {
+            case_id: i.case_id,
+            reference: &i.reference,
+            title: &i.title,
+            due: local(i.due_at),
+            overdue: i.overdue,
+        })
         .collect();
-    ctx.insert("items", &items);
-    v.page(Status::Ok, "pages/worklist.html", &ctx)
+    v.show(Status::Ok, "/worklist", "pages/worklist.html", &WorklistPage { items })
+}
+
+#[derive(Serialize)]
+struct WorklistPage<'a> {
+    items: Vec<WorkRowView<'a>>,
+}
+
+#[derive(Serialize)]
+struct WorkRowView<'a> {
+    case_id: i64,
+    reference: &'a str,
+    title: &'a str,
+    due: String,
+    overdue: bool,
 }
 
 /// Runs an episode action and returns to the episode page with its outcome as a message.

@@ -1,4 +1,4 @@
-use super::{redirect, PageError, PageResult, Visit};
+use super::{choices, redirect, Choice, PageError, PageResult, Visit};
 use crate::app::cases::ReportCase;
 use crate::app::children::ChildCommand;
 use crate::app::children::PHOTO_LIMIT_BYTES;
@@ -8,12 +8,14 @@ use crate::auth::AuthUser;
 use crate::db::write_tx;
 use crate::domain::ids::ChildId;
 use crate::domain::preparedness;
+use crate::domain::risk::REPORTED;
 use crate::domain::role::Role;
-use crate::error::AppError;
+use crate::error::{AppError, FieldErrors};
 use crate::i18n;
 use crate::state::AppState;
 use crate::store::children::ChildView;
 use crate::store::org;
+use crate::store::org::Accommodation;
 use crate::web::form::FormFields;
 use crate::web::session::CsrfChecked;
 use chrono::NaiveDateTime;
@@ -21,6 +23,7 @@ use rocket::form::{Form, FromForm};
 use rocket::fs::TempFile;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 pub const SHEET_FIELDS: [&str; 11] = [
@@ -57,11 +60,14 @@ pub async fn get_children_page(mut v: Visit<'_>) -> PageResult {
     let (now, u) = (v.now(), user.clone());
     let read = st.db.run(move |c| app::children::list(c, &u, now)).await?;
     let list = st.disclose(user.actor(), read, now).await?;
-    let current = if user.is(Role::Staff) { "/" } else { "/children" };
-    let mut ctx = v.base(current);
-    ctx.insert("children", &list);
-    let template = if user.is(Role::Staff) { "pages/staff_home.html" } else { "pages/children_list.html" };
-    v.page(Status::Ok, template, &ctx)
+    let (current, template) =
+        if user.is(Role::Staff) { ("/", "pages/staff_home.html") } else { ("/children", "pages/children_list.html") };
+    v.show(Status::Ok, current, template, &ChildrenPage { children: &list })
+}
+
+#[derive(Serialize)]
+struct ChildrenPage<'a> {
+    children: &'a [ChildView],
 }
 
 #[rocket::get("/children/<id>", rank = 2)]
@@ -69,24 +75,42 @@ pub async fn get_child_page(mut v: Visit<'_>, id: i64) -> PageResult {
     let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let child = load_child(st, &user, id).await?;
-    let mut ctx = v.base("/children");
     let lang = v.lang;
-    let fields: Vec<Value> = SHEET_FIELDS
+    let sheet_fields = SHEET_FIELDS
         .iter()
-        .map(|k| {
-            let value = preparedness::as_text(child.preparedness.get(*k), lang).unwrap_or_default();
-            json!({"name": k, "label": sheet_label(lang, k), "value": value})
+        .map(|k| SheetField {
+            name: k,
+            label: sheet_label(lang, k),
+            value: preparedness::as_text(child.preparedness.get(*k), lang).unwrap_or_default(),
         })
         .collect();
-    ctx.insert("sheet_fields", &fields);
     let can_move = user.is(Role::SocialWorker);
-    if can_move {
-        let accs = st.db.run(|c| org::list_accommodations(c, None, None).map_err(AppError::from)).await?;
-        ctx.insert("accommodations", &accs);
-    }
-    ctx.insert("can_move", &can_move);
-    ctx.insert("child", &child);
-    v.page(Status::Ok, "pages/child.html", &ctx)
+    let accommodations = match can_move {
+        true => st.db.run(|c| org::list_accommodations(c, None, None).map_err(AppError::from)).await?,
+        false => Vec::new(),
+    };
+    v.show(
+        Status::Ok,
+        "/children",
+        "pages/child.html",
+        &ChildPage { child: &child, sheet_fields, can_move, accommodations },
+    )
+}
+
+/// The child page's view model: the child, the preparedness sheet as a form, the move form.
+#[derive(Serialize)]
+struct ChildPage<'a> {
+    child: &'a ChildView,
+    sheet_fields: Vec<SheetField>,
+    can_move: bool,
+    accommodations: Vec<Accommodation>,
+}
+
+#[derive(Serialize)]
+struct SheetField {
+    name: &'static str,
+    label: &'static str,
+    value: String,
 }
 
 /// Applies a change to a child through the same use case as the API; answers the field errors, if any.
@@ -184,26 +208,24 @@ pub async fn post_child_photo(
     }
 }
 
-fn sex_options(lang: &str) -> Vec<Value> {
-    ["male", "female", "other", "unknown"]
-        .iter()
-        .map(|s| json!({"value": s, "label": i18n::t(lang, &format!("sex_{s}"))}))
-        .collect()
-}
-
 #[rocket::get("/children/new")]
 pub async fn get_child_new(mut v: Visit<'_>) -> PageResult {
     let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::SocialWorker])?;
     v.flash = None;
-    let mut ctx = v.base("/children/new");
-    let lang = v.lang;
     let muni = user.workplace.municipality_code.clone();
     let accs = st.db.run(move |c| org::list_accommodations(c, muni.as_deref(), None).map_err(AppError::from)).await?;
-    ctx.insert("accommodations", &accs);
-    ctx.insert("sexes", &sex_options(lang));
-    ctx.insert("f", &ChildForm { sex: Some("unknown".into()), ..Default::default() });
-    v.page(Status::Ok, "pages/child_new.html", &ctx)
+    let f = serde_json::to_value(ChildForm { sex: Some("unknown".into()), ..Default::default() }).unwrap_or_default();
+    let page = NewChildPage { accommodations: accs, sexes: choices(v.lang, "sex_", &crate::app::children::SEXES), f };
+    v.show_form("/children/new", "pages/child_new.html", &page, &FieldErrors::new())
+}
+
+/// The registration page's view model; `f` is what the form shows.
+#[derive(Serialize)]
+struct NewChildPage {
+    accommodations: Vec<Accommodation>,
+    sexes: Vec<Choice>,
+    f: Value,
 }
 
 /// The registration form's fields as the template names them; shown back as typed when refused.
@@ -249,27 +271,18 @@ pub async fn post_child_new(_csrf: CsrfChecked, mut v: Visit<'_>, form: FormFiel
     let created = st.db.run(move |c| app::children::register(c, &u, input, now)).await;
     match created {
         Ok(child) => redirect(format!("/children/{}", child.id)),
-        Err(e) if e.fields.is_some() => {
-            v.flash = None;
-            let mut ctx = v.base("/children/new");
-            let lang = v.lang;
+        Err(e) => {
             // The form names the guardian's fields guardian_*, the shared rules guardian.*.
-            let errors: crate::error::FieldErrors = e
-                .fields
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k.replace("guardian.", "guardian_"), v))
-                .collect();
-            super::set_errors(&mut ctx, &errors);
+            let errors: FieldErrors =
+                e.into_fields()?.into_iter().map(|(k, v)| (k.replace("guardian.", "guardian_"), v)).collect();
+            v.flash = None;
             let muni = user.workplace.municipality_code.clone();
             let accs =
                 st.db.run(move |c| org::list_accommodations(c, muni.as_deref(), None).map_err(AppError::from)).await?;
-            ctx.insert("accommodations", &accs);
-            ctx.insert("sexes", &sex_options(lang));
-            ctx.insert("f", &f);
-            v.page(Status::UnprocessableEntity, "pages/child_new.html", &ctx)
+            let page =
+                NewChildPage { accommodations: accs, sexes: choices(v.lang, "sex_", &crate::app::children::SEXES), f };
+            v.show_form("/children/new", "pages/child_new.html", &page, &errors)
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -283,22 +296,25 @@ pub async fn get_report(mut v: Visit<'_>, id: i64) -> PageResult {
         return redirect(format!("/cases/{open}"));
     }
     v.flash = None;
-    let mut ctx = v.base("/children");
     let lang = v.lang;
     let now = crate::domain::calendar::to_local(st.clock.now()).format("%Y-%m-%dT%H:%M").to_string();
     let sheet =
         |k: &str| preparedness::as_text(child.preparedness.get(k), lang).unwrap_or_default().replace('\n', ", ");
     let whereabouts: Vec<String> =
         [sheet("known_places"), sheet("known_contacts")].into_iter().filter(|s| !s.is_empty()).collect();
-    ctx.insert(
-        "f",
-        &json!({"discovered_at": now, "last_seen_at": now, "last_seen_place": "", "last_seen_by": "", "clothing": "", "belongings": "",
-                "circumstances": "", "search_actions": "", "possible_whereabouts": whereabouts.join("; "), "whereabouts_known": false,
-                "risk_indicators": []}),
-    );
-    ctx.insert("indicators", &crate::domain::risk::REPORTED);
-    ctx.insert("child", &child);
-    v.page(Status::Ok, "pages/report.html", &ctx)
+    let f = json!({"discovered_at": now, "last_seen_at": now, "last_seen_place": "", "last_seen_by": "", "clothing": "",
+                   "belongings": "", "circumstances": "", "search_actions": "", "possible_whereabouts": whereabouts.join("; "),
+                   "whereabouts_known": false, "risk_indicators": []});
+    let page = ReportPage { f, indicators: &REPORTED, child: &child };
+    v.show_form("/children", "pages/report.html", &page, &FieldErrors::new())
+}
+
+/// The report page's view model; `f` is what the form shows (pre-filled, or as typed when refused).
+#[derive(Serialize)]
+struct ReportPage<'a> {
+    f: Value,
+    indicators: &'static [&'static str],
+    child: &'a ChildView,
 }
 
 /// `datetime-local` values are Stockholm wall-clock times; the API takes RFC 3339.
@@ -344,16 +360,16 @@ pub async fn post_report(_csrf: CsrfChecked, mut v: Visit<'_>, id: i64, form: Fo
         }
         // Someone else reported the child a moment ago: show that episode.
         Err(e) if e.kind == crate::app::ErrorKind::Conflict => redirect(format!("/children/{id}/report")),
-        Err(e) if e.fields.is_some() => {
+        Err(e) => {
+            let errors = e.into_fields()?;
             let child = load_child(st, &user, id).await?;
             v.flash = None;
-            let mut ctx = v.base("/children");
-            super::set_errors(&mut ctx, &e.fields.clone().unwrap_or_default());
-            ctx.insert("f", &f);
-            ctx.insert("indicators", &crate::domain::risk::REPORTED);
-            ctx.insert("child", &child);
-            v.page(Status::UnprocessableEntity, "pages/report.html", &ctx)
+            v.show_form(
+                "/children",
+                "pages/report.html",
+                &ReportPage { f, indicators: &REPORTED, child: &child },
+                &errors,
+            )
         }
-        Err(e) => Err(e.into()),
     }
 }

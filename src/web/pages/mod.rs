@@ -108,6 +108,27 @@ impl Visit<'_> {
         page(self.st, status, name, ctx)
     }
 
+    /// Renders `name` from the page's view model: each field of `view` is a variable of the template.
+    pub fn show(&mut self, status: Status, current: &str, name: &str, view: &impl serde::Serialize) -> PageResult {
+        let mut ctx = self.base(current);
+        ctx.extend(Context::from_serialize(view).map_err(|_| AppError::internal())?);
+        self.page(status, name, &ctx)
+    }
+
+    /// As [`show`](Self::show) for a page with a form: the refused fields at their inputs, and 422 then.
+    pub fn show_form(
+        &mut self,
+        current: &str,
+        name: &str,
+        view: &impl serde::Serialize,
+        errors: &FieldErrors,
+    ) -> PageResult {
+        let mut ctx = self.base(current);
+        set_errors(&mut ctx, errors);
+        ctx.extend(Context::from_serialize(view).map_err(|_| AppError::internal())?);
+        self.page(form_status(errors), name, &ctx)
+    }
+
     /// A page with one form: `f` holds what the form shows, `errors` what was refused (then 422); `fill`
     /// adds the rest of the page.
     pub fn form_page(
@@ -159,6 +180,18 @@ impl Visit<'_> {
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.st.clock.now()
     }
+}
+
+/// An option of a select or a checkbox list: the stored code and what a person reads.
+#[derive(serde::Serialize)]
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+}
+
+/// The options for `codes`, each labelled by the text `prefix` + code.
+pub fn choices(lang: &str, prefix: &str, codes: &[&'static str]) -> Vec<Choice> {
+    codes.iter().map(|c| Choice { value: c, label: i18n::t(lang, &format!("{prefix}{c}")) }).collect()
 }
 
 /// 200 for a form shown afresh, 422 for one shown again with its errors.
