@@ -1,4 +1,4 @@
-use super::{PageResult, Visit};
+use super::{choices, Choice, PageResult, Visit};
 use crate::app::command::Submitted;
 use crate::app::org::{self as org_app, CreateAccommodation};
 use crate::app::users::{self as users_app, ChangeUser, CreateUser, ResetPassword};
@@ -6,12 +6,13 @@ use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n;
-use crate::store::org::{self, Mailboxes, MunicipalityContacts, ACCOMMODATION_KINDS};
+use crate::store::org::{self, Accommodation, Mailboxes, MunicipalityContacts, ACCOMMODATION_KINDS};
 use crate::store::users::{self, UserView};
 use crate::web::form::{blank_with, CommandForm};
 use crate::web::session::CsrfChecked;
 use rocket::form::{Form, FromForm};
 use rocket::http::Status;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 async fn users_page(mut v: Visit<'_>, f: &Value, errors: FieldErrors) -> PageResult {
@@ -25,13 +26,17 @@ async fn users_page(mut v: Visit<'_>, f: &Value, errors: FieldErrors) -> PageRes
                 ))
             })
             .await?;
-    let roles: Vec<Value> =
-        Role::NAMES.iter().map(|r| json!({"value": r, "label": i18n::t(v.lang, &format!("role_{r}"))})).collect();
-    v.form_page("/admin/users", "pages/admin_users.html", f, &errors, |ctx| {
-        ctx.insert("users", &list);
-        ctx.insert("accommodations", &accs);
-        ctx.insert("roles", &roles);
-    })
+    let page = UsersPage { users: list, accommodations: accs, roles: choices(v.lang, "role_", &Role::NAMES), f };
+    v.show_form("/admin/users", "pages/admin_users.html", &page, &errors)
+}
+
+/// The users page's view model: the users, and the form for a new one (`f`).
+#[derive(Serialize)]
+struct UsersPage<'a> {
+    users: Vec<UserView>,
+    accommodations: Vec<Accommodation>,
+    roles: Vec<Choice>,
+    f: &'a Value,
 }
 
 #[rocket::get("/admin/users")]
@@ -87,10 +92,15 @@ pub async fn post_user_password_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, 
 async fn accommodations_page(mut v: Visit<'_>, f: &Value, errors: FieldErrors) -> PageResult {
     v.user.require(&[Role::Admin])?;
     let list = v.st.db.run(|c| org::list_accommodations(c, None, None).map_err(AppError::from)).await?;
-    v.form_page("/admin/accommodations", "pages/admin_accommodations.html", f, &errors, |ctx| {
-        ctx.insert("accommodations", &list);
-        ctx.insert("kinds", &ACCOMMODATION_KINDS);
-    })
+    let page = AccommodationsPage { accommodations: list, kinds: &ACCOMMODATION_KINDS, f };
+    v.show_form("/admin/accommodations", "pages/admin_accommodations.html", &page, &errors)
+}
+
+#[derive(Serialize)]
+struct AccommodationsPage<'a> {
+    accommodations: Vec<Accommodation>,
+    kinds: &'static [&'static str],
+    f: &'a Value,
 }
 
 #[rocket::get("/admin/accommodations")]
@@ -121,11 +131,14 @@ pub async fn get_municipalities_page(mut v: Visit<'_>, county: Option<&str>) -> 
     v.user.require(&[Role::Admin])?;
     let county = county.unwrap_or("01").to_string();
     let list = v.st.db.run(move |c| org::municipalities_of(c, &county).map_err(AppError::from)).await?;
-    let mut ctx = v.base("/admin/municipalities");
-    ctx.insert("fields", &Vec::<Value>::new());
-    ctx.insert("heading", i18n::t(v.lang, "nav_municipalities"));
-    ctx.insert("municipalities", &list);
-    v.page(Status::Ok, "pages/admin_municipalities.html", &ctx)
+    let page = MunicipalitiesPage { heading: i18n::t(v.lang, "nav_municipalities"), municipalities: list };
+    v.show(Status::Ok, "/admin/municipalities", "pages/admin_municipalities.html", &page)
+}
+
+#[derive(Serialize)]
+struct MunicipalitiesPage {
+    heading: &'static str,
+    municipalities: Vec<crate::store::org::Municipality>,
 }
 
 fn municipality_form(mut v: Visit<'_>, code: &str, values: Value, errors: FieldErrors) -> PageResult {

@@ -7,23 +7,28 @@ use crate::auth::AuthUser;
 use crate::domain::role::Role;
 use crate::domain::routine::StepDef;
 use crate::error::AppError;
+use crate::error::FieldErrors;
 use crate::i18n;
 use crate::store::audit::Event;
 use crate::store::children::utc;
 use crate::store::org::{self, CountyContacts, Mailboxes};
 use crate::store::routines;
+use crate::store::stats::CountyStats;
 use crate::web::form::CommandForm;
 use crate::web::session::CsrfChecked;
 use rocket::form::{Form, FromForm};
 use rocket::http::Status;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 fn county_of(user: &AuthUser) -> Result<String, AppError> {
     user.require(&[Role::CountyOfficer])?;
     user.workplace.county_code.clone().ok_or_else(AppError::forbidden)
 }
 
-async fn routine_page(mut v: Visit<'_>, edited: Option<(Value, crate::error::FieldErrors)>) -> PageResult {
+/// The routine editor: the current version's rows (or the refused rows as sent, with their errors) and the
+/// version history.
+async fn routine_page(mut v: Visit<'_>, edited: Option<(SetRoutine, FieldErrors)>) -> PageResult {
     let county = county_of(&v.user)?;
     let (current, history) =
         v.st.db
@@ -34,28 +39,36 @@ async fn routine_page(mut v: Visit<'_>, edited: Option<(Value, crate::error::Fie
                 ))
             })
             .await?;
-    let mut ctx = v.base("/routine");
     let def = current.routine();
-    let status = match edited {
-        Some((body, errors)) => {
-            ctx.insert("steps", &body["steps"]);
-            ctx.insert("review_period", &body["review_period"]);
-            super::set_errors(&mut ctx, &errors);
-            Status::UnprocessableEntity
-        }
-        None => {
-            ctx.insert("steps", &def.steps);
-            ctx.insert("review_period", &def.review_period);
-            Status::Ok
-        }
+    let (steps, review_period, errors) = match edited {
+        Some((cmd, errors)) => (cmd.steps.unwrap_or_default(), cmd.review_period.unwrap_or_default(), errors),
+        None => (def.steps, def.review_period, FieldErrors::new()),
     };
-    ctx.insert("version", &current.version);
-    let h: Vec<Value> = history
+    let history = history
         .iter()
-        .map(|r| json!({"version": r.version, "created_at": super::local(utc(r.created_at)), "note": r.note}))
+        .map(|r| VersionRow {
+            version: r.version,
+            created_at: super::local(utc(r.created_at)),
+            note: r.note.as_deref(),
+        })
         .collect();
-    ctx.insert("history", &h);
-    v.page(status, "pages/routine.html", &ctx)
+    let page = RoutinePage { steps, review_period, version: current.version, history };
+    v.show_form("/routine", "pages/routine.html", &page, &errors)
+}
+
+#[derive(Serialize)]
+struct RoutinePage<'a> {
+    steps: Vec<StepDef>,
+    review_period: String,
+    version: i32,
+    history: Vec<VersionRow<'a>>,
+}
+
+#[derive(Serialize)]
+struct VersionRow<'a> {
+    version: i32,
+    created_at: String,
+    note: Option<&'a str>,
 }
 
 #[rocket::get("/routine")]
@@ -135,7 +148,7 @@ pub async fn post_routine_page(_csrf: CsrfChecked, v: Visit<'_>, form: Form<Rout
     let current = v.st.db.run(move |c| routines::current(c, &c2)?.ok_or_else(AppError::not_found)).await?.routine();
     let steps: Vec<StepDef> = form.steps.into_iter().filter_map(|r| r.into_step(&current.steps)).collect();
     let cmd = SetRoutine { review_period: text(form.review_period), note: None, steps: Some(steps) };
-    let snapshot = json!({"steps": cmd.steps, "review_period": cmd.review_period});
+    let snapshot = SetRoutine { review_period: cmd.review_period.clone(), note: None, steps: cmd.steps.clone() };
     let (now, u) = (v.now(), v.user.clone());
     let row = match v.st.db.run(move |c| app::routines::set(c, &u, &county, Submitted::new(cmd), now)).await {
         Ok(row) => row,
@@ -195,15 +208,10 @@ pub async fn get_stats_page(mut v: Visit<'_>, q: StatsQuery) -> PageResult {
     let (u, c2, from, to) = (user.clone(), code.clone(), q.from.clone(), q.to.clone());
     let s = st.db.run(move |c| app::stats::county(c, &u, &c2, from.as_deref(), to.as_deref(), now)).await?;
     v.flash = None;
-    let mut ctx = v.base("/stats");
     let l = v.lang;
     let counties = st.db.run(|c| org::list_counties(c).map_err(AppError::from)).await?;
-    ctx.insert("county_name", &counties.iter().find(|c| c.code == code).map(|c| c.name.clone()).unwrap_or_default());
     let cell_rows = |cells: &[crate::domain::stats::Cell]| -> Vec<(String, Option<i64>)> {
         cells.iter().map(|c| (c.label.clone(), c.episodes)).collect()
-    };
-    let table = |data: &[(String, Option<i64>)]| -> Vec<Vec<String>> {
-        data.iter().map(|(k, v)| vec![k.clone(), v.map(|n| n.to_string()).unwrap_or_else(|| "<3".into())]).collect()
     };
     let monthly: Vec<(String, Option<i64>)> = s.monthly.iter().map(|m| (m.month.clone(), m.episodes)).collect();
     let police = cell_rows(&s.police_report_distribution);
@@ -216,27 +224,70 @@ pub async fn get_stats_page(mut v: Visit<'_>, q: StatsQuery) -> PageResult {
     let series = [i18n::t(l, "on_time"), i18n::t(l, "late"), i18n::t(l, "overdue"), i18n::t(l, "skipped")];
     let steps: Vec<(String, Vec<i64>)> =
         s.steps.iter().map(|x| (x.key.clone(), vec![x.done_on_time, x.done_late, x.overdue, x.skipped])).collect();
-    let mut charts = vec![
-        json!({"title": i18n::t(l, "chart_monthly"), "svg": charts::bars("monthly", i18n::t(l, "chart_monthly"), &monthly), "head": [i18n::t(l, "from"), i18n::t(l, "count")], "rows": table(&monthly)}),
-        json!({"title": i18n::t(l, "chart_police"), "svg": charts::bars("police", i18n::t(l, "chart_police"), &police), "head": ["", i18n::t(l, "count")], "rows": table(&police)}),
-        json!({"title": i18n::t(l, "chart_steps"), "svg": charts::stacked("steps", i18n::t(l, "chart_steps"), &series, &steps),
-               "head": [i18n::t(l, "step"), series[0], series[1], series[2], series[3]],
-               "rows": steps.iter().map(|(k, v)| { let mut r = vec![k.clone()]; r.extend(v.iter().map(|n| n.to_string())); r }).collect::<Vec<_>>()}),
-        json!({"title": i18n::t(l, "chart_found"), "svg": charts::bars("found", i18n::t(l, "chart_found"), &found), "head": ["", i18n::t(l, "count")], "rows": table(&found)}),
+    let bars = |id: &str, title: &str, first: &'static str, data: &[(String, Option<i64>)]| Chart {
+        title: i18n::t(l, title),
+        svg: charts::bars(id, i18n::t(l, title), data),
+        head: vec![first, i18n::t(l, "count")],
+        rows: data
+            .iter()
+            .map(|(k, v)| vec![k.clone(), v.map(|n| n.to_string()).unwrap_or_else(|| "<3".into())])
+            .collect(),
+    };
+    let charts = vec![
+        bars("monthly", "chart_monthly", i18n::t(l, "from"), &monthly),
+        bars("police", "chart_police", "", &police),
+        Chart {
+            title: i18n::t(l, "chart_steps"),
+            svg: charts::stacked("steps", i18n::t(l, "chart_steps"), &series, &steps),
+            head: vec![i18n::t(l, "step"), series[0], series[1], series[2], series[3]],
+            rows: steps
+                .iter()
+                .map(|(k, v)| std::iter::once(k.clone()).chain(v.iter().map(i64::to_string)).collect())
+                .collect(),
+        },
+        bars("found", "chart_found", "", &found),
+        bars("municipality", "chart_municipality", i18n::t(l, "municipality"), &munis),
     ];
-    charts.push(json!({"title": i18n::t(l, "chart_municipality"), "svg": charts::bars("municipality", i18n::t(l, "chart_municipality"), &munis), "head": [i18n::t(l, "municipality"), i18n::t(l, "count")], "rows": table(&munis)}));
-    ctx.insert("charts", &charts);
-    ctx.insert("s", &s);
-    if user.is(Role::NationalAnalyst) {
-        let (u, from, to) = (user.clone(), s.from.to_string(), s.to.to_string());
-        let all = st.db.run(move |c| app::stats::national(c, &u, Some(&from), Some(&to), now)).await?;
-        ctx.insert("national", &all);
-        ctx.insert("counties", &counties);
-    }
-    v.page(Status::Ok, "pages/stats.html", &ctx)
+    let national = match user.is(Role::NationalAnalyst) {
+        true => {
+            let (u, from, to) = (user.clone(), s.from.to_string(), s.to.to_string());
+            Some(st.db.run(move |c| app::stats::national(c, &u, Some(&from), Some(&to), now)).await?)
+        }
+        false => None,
+    };
+    let page = StatsPage {
+        county_name: counties.iter().find(|c| c.code == code).map(|c| c.name.as_str()).unwrap_or_default(),
+        charts,
+        s: &s,
+        counties: national.as_ref().map(|_| counties.as_slice()),
+        national: national.as_deref(),
+    };
+    v.show(Status::Ok, "/stats", "pages/stats.html", &page)
 }
 
-#[derive(FromForm, Default, serde::Serialize)]
+/// The statistics page's view model: the figures, each chart with the table that says the same, and for
+/// national analysts every county side by side.
+#[derive(Serialize)]
+struct StatsPage<'a> {
+    county_name: &'a str,
+    charts: Vec<Chart>,
+    s: &'a CountyStats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counties: Option<&'a [crate::store::org::County]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    national: Option<&'a [CountyStats]>,
+}
+
+/// A chart and its data table.
+#[derive(Serialize)]
+struct Chart {
+    title: &'static str,
+    svg: String,
+    head: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+#[derive(FromForm, Default, Serialize)]
 pub struct LogQuery {
     user: Option<String>,
     case: Option<String>,
@@ -256,12 +307,30 @@ pub async fn get_access_log_page(mut v: Visit<'_>, q: LogQuery) -> PageResult {
     let entries = st.db.run(move |c| app::stats::access_log(c, &u, &c2, &f, now)).await?;
     st.audit.log(user.actor(), Event::new("access_log_read").county(Some(county)), now).await?;
     v.flash = None;
-    let mut ctx = v.base("/access-log");
-    let rows: Vec<Value> = entries
+    let entries = entries
         .iter()
-        .map(|e| json!({"at": super::local(e.at), "actor_user_id": e.actor_user_id, "actor_role": e.actor_role, "action": e.action, "reference": e.reference}))
+        .map(|e| AccessRow {
+            at: super::local(e.at),
+            actor_user_id: e.actor_user_id,
+            actor_role: e.actor_role.as_deref(),
+            action: &e.action,
+            reference: e.reference.as_deref(),
+        })
         .collect();
-    ctx.insert("entries", &rows);
-    ctx.insert("filter", &q);
-    v.page(Status::Ok, "pages/access_log.html", &ctx)
+    v.show(Status::Ok, "/access-log", "pages/access_log.html", &AccessLogPage { entries, filter: &q })
+}
+
+#[derive(Serialize)]
+struct AccessLogPage<'a> {
+    entries: Vec<AccessRow<'a>>,
+    filter: &'a LogQuery,
+}
+
+#[derive(Serialize)]
+struct AccessRow<'a> {
+    at: String,
+    actor_user_id: Option<i64>,
+    actor_role: Option<&'a str>,
+    action: &'a str,
+    reference: Option<&'a str>,
 }

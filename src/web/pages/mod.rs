@@ -18,7 +18,6 @@ use rocket::http::{CookieJar, Status};
 use rocket::request::{FlashMessage, FromRequest, Outcome};
 use rocket::response::{self, Flash, Redirect, Responder};
 use rocket::Request;
-use serde_json::json;
 use tera::Context;
 
 /// What a page handler answers: a page, a redirect, or a redirect with a message for the next page.
@@ -129,23 +128,6 @@ impl Visit<'_> {
         self.page(form_status(errors), name, &ctx)
     }
 
-    /// A page with one form: `f` holds what the form shows, `errors` what was refused (then 422); `fill`
-    /// adds the rest of the page.
-    pub fn form_page(
-        &mut self,
-        current: &str,
-        name: &str,
-        f: &serde_json::Value,
-        errors: &FieldErrors,
-        fill: impl FnOnce(&mut Context),
-    ) -> PageResult {
-        let mut ctx = self.base(current);
-        set_errors(&mut ctx, errors);
-        ctx.insert("f", f);
-        fill(&mut ctx);
-        self.page(form_status(errors), name, &ctx)
-    }
-
     /// Back to `to`, saying it was saved.
     pub fn saved(&self, to: impl Into<String>) -> PageResult {
         flash(to.into(), i18n::t(self.lang, "saved"))
@@ -158,19 +140,21 @@ impl Visit<'_> {
         current: &str,
         heading: &str,
         action: &str,
-        (names, required): (&[&str], &[&str]),
+        (names, required): (&[&'static str], &[&str]),
         values: &serde_json::Value,
         errors: &FieldErrors,
     ) -> PageResult {
-        let fields: Vec<serde_json::Value> = names
+        let fields = names
             .iter()
-            .map(|f| json!({"name": f, "label": i18n::t(self.lang, f), "value": values[*f].as_str().unwrap_or(""), "type": "email", "required": required.contains(f)}))
+            .map(|f| FormField {
+                name: f,
+                label: i18n::t(self.lang, f),
+                value: values[*f].as_str().unwrap_or("").to_string(),
+                kind: "email",
+                required: required.contains(f),
+            })
             .collect();
-        self.form_page(current, "pages/form.html", values, errors, |ctx| {
-            ctx.insert("fields", &fields);
-            ctx.insert("heading", heading);
-            ctx.insert("action", action);
-        })
+        self.show_form(current, "pages/form.html", &FormPage { fields, heading, action }, errors)
     }
 
     pub fn refused(&self, to: &str, e: AppError) -> PageResult {
@@ -180,6 +164,24 @@ impl Visit<'_> {
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.st.clock.now()
     }
+}
+
+/// A page of one simple form (`pages/form.html`).
+#[derive(serde::Serialize)]
+pub struct FormPage<'a> {
+    pub fields: Vec<FormField>,
+    pub heading: &'a str,
+    pub action: &'a str,
+}
+
+#[derive(serde::Serialize)]
+pub struct FormField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub required: bool,
 }
 
 /// An option of a select or a checkbox list: the stored code and what a person reads.
@@ -203,7 +205,22 @@ pub fn form_status(errors: &FieldErrors) -> Status {
     }
 }
 
-fn nav(role: Role, lang: &str, current: &str) -> Vec<serde_json::Value> {
+/// A link of the main navigation.
+#[derive(serde::Serialize)]
+struct NavLink {
+    href: &'static str,
+    label: &'static str,
+    current: bool,
+}
+
+/// Who is signed in, as the page header shows it.
+#[derive(serde::Serialize)]
+struct SignedIn<'a> {
+    name: &'a str,
+    role_label: &'static str,
+}
+
+fn nav(role: Role, lang: &str, current: &str) -> Vec<NavLink> {
     let items: &[(&str, &str)] = match role {
         Role::Staff => &[("/", "nav_children"), ("/worklist", "nav_worklist")],
         Role::SocialWorker => &[
@@ -226,10 +243,7 @@ fn nav(role: Role, lang: &str, current: &str) -> Vec<serde_json::Value> {
             ("/admin/municipalities", "nav_municipalities"),
         ],
     };
-    items
-        .iter()
-        .map(|(href, key)| json!({"href": href, "label": i18n::t(lang, key), "current": *href == current}))
-        .collect()
+    items.iter().map(|(href, key)| NavLink { href, label: i18n::t(lang, key), current: *href == current }).collect()
 }
 
 /// The context every page starts from: language, texts, CSRF token, user and navigation, flash message.
@@ -247,7 +261,10 @@ pub fn base(
     ctx.insert("refresh", &None::<u32>);
     ctx.insert("flash", &flash.map(|f| f.message().to_string()));
     if let Some(u) = user {
-        ctx.insert("user", &json!({"name": u.name, "role_label": i18n::t(lang, &format!("role_{}", u.role.as_str()))}));
+        ctx.insert(
+            "user",
+            &SignedIn { name: &u.name, role_label: i18n::t(lang, &format!("role_{}", u.role.as_str())) },
+        );
         ctx.insert("nav", &nav(u.role, lang, current));
     }
     (ctx, lang)
