@@ -1,7 +1,7 @@
 //! The access-log review (loggkontroll): the county's entries by user, episode and period, with each
 //! episode entry's reference, for the county officer.
 
-use crate::db::schema::{access_log, episodes};
+use crate::db::schema::{access_log, episodes, users};
 use crate::store::audit::LogEntry;
 use crate::store::children::utc;
 use chrono::NaiveDate;
@@ -13,6 +13,8 @@ pub struct AccessEntry {
     pub seq: i64,
     pub at: chrono::DateTime<chrono::Utc>,
     pub actor_user_id: Option<i64>,
+    /// the acting user's name, for the reviewer to read
+    pub actor_name: Option<String>,
     pub actor_role: Option<String>,
     pub action: String,
     pub object_kind: Option<String>,
@@ -55,6 +57,13 @@ pub fn entries(
         .load::<(i64, String)>(c)?
         .into_iter()
         .collect();
+    let actors: Vec<i64> = rows.iter().filter_map(|e| e.actor_user_id).collect();
+    let names: std::collections::HashMap<i64, String> = users::table
+        .filter(users::id.eq_any(&actors))
+        .select((users::id, users::name))
+        .load::<(i64, String)>(c)?
+        .into_iter()
+        .collect();
     Ok(rows
         .into_iter()
         .map(|e| AccessEntry {
@@ -65,6 +74,7 @@ pub fn entries(
             } else {
                 None
             },
+            actor_name: e.actor_user_id.and_then(|u| names.get(&u).cloned()),
             actor_user_id: e.actor_user_id,
             actor_role: e.actor_role,
             action: e.action,

@@ -33,7 +33,6 @@ impl Pages {
         ctx.insert("lang", lang);
         // Every variable the layout reads, so a page without a session renders too.
         ctx.insert("csrf", "");
-        ctx.insert("refresh", &None::<u32>);
         ctx.insert("flash", &None::<String>);
         ctx.insert("errors", &crate::error::FieldErrors::new());
         ctx.insert("ferr", &crate::error::FieldErrors::new());

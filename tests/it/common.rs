@@ -136,7 +136,15 @@ impl TestApp {
         let mut c = self.conn();
         let new = saknad::store::users::NewUser {
             email: email.to_string(),
-            name: format!("Test {}", role.as_str()),
+            // Names as people have them: a role code in a name would read as a code shown to a person.
+            name: match role {
+                Role::Staff => "Sara Personal",
+                Role::SocialWorker => "Sam Socialsekreterare",
+                Role::CountyOfficer => "Lena Länsstyrelsen",
+                Role::NationalAnalyst => "Nils Analytiker",
+                Role::Admin => "Ada Admin",
+            }
+            .to_string(),
             password_hash: saknad::auth::password::hash(PASSWORD).expect("hash"),
             role,
             workplace: saknad::store::users::Workplace {

@@ -139,9 +139,17 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
         .expect("type");
     shot(&c, "02-report-form").await;
     c.find(Locator::Css("button.danger[type=submit]")).await.expect("send").click().await.expect("click");
-    wait_for_page(&c, "case page", |p| p.contains("id=\"notifications\"")).await;
+    // Right after reporting: call the police now, read out the sheet, record the reference.
+    wait_for_page(&c, "confirmation page", |p| p.contains("Ring polisen nu")).await;
+    let page = source(&c).await;
+    assert!(page.contains("href=\"tel:112\"") && page.contains("href=\"tel:11414\""), "tel: links to the police");
+    shot(&c, "03-reported-call-police").await;
+    c.find(Locator::Id("police_reference")).await.expect("reference").send_keys("K-4711-26").await.expect("type");
+    c.find(Locator::Css("#police-reference-form button")).await.expect("save").click().await.expect("click");
+    wait_for_page(&c, "case page", |p| p.contains("id=\"notifications\"") && p.contains("K-4711-26")).await;
     let url = c.current_url().await.expect("url");
     assert!(url.path().starts_with("/cases/"), "{url}");
+    assert!(!source(&c).await.contains("http-equiv=\"refresh\""), "the case page never reloads itself");
     // The police notification is shown as sent once the worker has delivered it.
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -154,7 +162,7 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
         c.refresh().await.expect("refresh");
     }
     assert!(source(&c).await.contains("AB-"), "reference shown");
-    shot(&c, "03-case-notified").await;
+    shot(&c, "04-case-notified").await;
     let case_url = c.current_url().await.expect("url").to_string();
 
     // The social worker completes a step, records the return and closes.
@@ -168,7 +176,7 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     reason.select_by_value("transferred").await.expect("select");
     c.find(Locator::Id("close-button")).await.expect("close").click().await.expect("click");
     wait_for_page(&c, "closed", |p| p.contains("id=\"case-status\">avslutat")).await;
-    shot(&c, "04-case-closed").await;
+    shot(&c, "05-case-closed").await;
 
     // The county officer edits the routine and sees the episode pseudonymised.
     login(&c, &base, "lansstyrelsen@demo.saknad.se").await;
@@ -178,7 +186,7 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     deadline_input.send_keys("PT45M").await.expect("type");
     c.find(Locator::Id("save-routine")).await.expect("save").click().await.expect("click");
     wait_for_page(&c, "new version stored", |p| p.contains("Version 2")).await;
-    shot(&c, "05-routine").await;
+    shot(&c, "06-routine").await;
     // A bad deadline is shown next to its field.
     let deadline_input = c.find(Locator::Id("s1_deadline")).await.expect("police deadline");
     deadline_input.clear().await.expect("clear");
@@ -188,9 +196,9 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     c.goto(&format!("{base}/cases")).await.expect("cases");
     let page = source(&c).await;
     assert!(page.contains("AB-") && !page.contains("Amir") && !page.contains("Rahimi"), "pseudonymised list");
-    shot(&c, "06-county-cases").await;
+    shot(&c, "07-county-cases").await;
     c.goto(&format!("{base}/stats")).await.expect("stats");
-    shot(&c, "07-county-stats").await;
+    shot(&c, "08-county-stats").await;
     assert!(source(&c).await.contains("<svg"), "statistics with charts");
 
     // The English switch, remembered for the user.
@@ -199,7 +207,7 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     c.goto(&format!("{base}/cases")).await.expect("cases");
     let page = source(&c).await;
     assert!(page.contains("lang=\"en\"") && page.contains("Cases") && page.contains("Sign out"), "English");
-    shot(&c, "08-english").await;
+    shot(&c, "09-english").await;
     let _ = c.close().await;
     server.abort();
 }

@@ -3,7 +3,7 @@ use crate::app::cases::{self as actions, AssessRisk, CloseCase, CompleteStep, Re
 use crate::auth::AuthUser;
 use crate::domain::episode::CLOSURE_REASONS;
 use crate::domain::episode::{Status as CaseStatus, StepStatus};
-use crate::domain::ids::EpisodeId;
+use crate::domain::ids::{ChildId, EpisodeId};
 use crate::domain::risk::{self, RiskLevel};
 use crate::domain::role::Role;
 use crate::error::AppError;
@@ -22,7 +22,7 @@ fn status_label(l: &str, s: &str) -> &'static str {
     i18n::t(l, &format!("status_{s}"))
 }
 
-/// The episode page: notifications and acknowledgements (refreshed while the child is missing), steps with
+/// The episode page: notifications and acknowledgements (never reloaded by itself: a Refresh link), steps with
 /// their actions, risk, found and close forms, timeline. County officers see the pseudonymised form.
 #[rocket::get("/cases/<id>")]
 pub async fn get_case_page(mut v: Visit<'_>, id: i64) -> PageResult {
@@ -78,12 +78,9 @@ pub async fn get_case_page(mut v: Visit<'_>, id: i64) -> PageResult {
             recipient: i18n::t(l, &format!("recipient_{}", n.recipient_kind.as_str())),
             address: n.address.as_deref(),
             kind: &n.kind,
+            kind_label: i18n::t(l, &format!("kind_{}", n.kind)),
             status: &n.status,
-            status_label: match n.status.as_str() {
-                "sent" => i18n::t(l, "sent"),
-                "failed" => i18n::t(l, "failed"),
-                _ => i18n::t(l, "queued"),
-            },
+            status_label: note_status(l, &n.status),
             sent_at: n.sent_at.map(local),
             ack_required: n.ack_required,
             acknowledged_at: n.acknowledged_at.map(local),
@@ -93,7 +90,12 @@ pub async fn get_case_page(mut v: Visit<'_>, id: i64) -> PageResult {
     let events = view.personal.as_ref().and_then(|p| p.timeline.as_deref()).unwrap_or_default();
     let timeline = events
         .iter()
-        .map(|e| TimelineRowView { at: local(e.at), kind: &e.kind, actor: e.actor_name.as_deref() })
+        .map(|e| TimelineRowView {
+            at: local(e.at),
+            kind: &e.kind,
+            label: i18n::t(l, &format!("event_{}", e.kind)),
+            actor: e.actor_name.as_deref(),
+        })
         .collect();
     let page = CasePage {
         c: &view,
@@ -108,9 +110,8 @@ pub async fn get_case_page(mut v: Visit<'_>, id: i64) -> PageResult {
         can_close: open && sw,
         suggested_label: suggested.map(|s| i18n::t(l, &format!("risk_{}", s.as_str()))),
         levels: choices(l, "risk_", &RiskLevel::NAMES),
-        indicators: &risk::REPORTED,
+        indicators: choices(l, "indicator_", &risk::REPORTED),
         reasons: choices(l, "reason_", &CLOSURE_REASONS),
-        refresh: (view.status == CaseStatus::Missing).then_some(20),
     };
     v.show(Status::Ok, if user.is(Role::Staff) { "/" } else { "/cases" }, "pages/case.html", &page)
 }
@@ -130,9 +131,8 @@ struct CasePage<'a> {
     can_close: bool,
     suggested_label: Option<&'static str>,
     levels: Vec<Choice>,
-    indicators: &'static [&'static str],
+    indicators: Vec<Choice>,
     reasons: Vec<Choice>,
-    refresh: Option<u32>,
 }
 
 /// A step as its row shows it, with what the reader may do to it.
@@ -156,6 +156,7 @@ struct NoteRowView<'a> {
     recipient: &'static str,
     address: Option<&'a str>,
     kind: &'a str,
+    kind_label: &'static str,
     status: &'a str,
     status_label: &'static str,
     sent_at: Option<String>,
@@ -168,7 +169,177 @@ struct NoteRowView<'a> {
 struct TimelineRowView<'a> {
     at: String,
     kind: &'a str,
+    label: &'static str,
     actor: Option<&'a str>,
+}
+
+/// The staff member's page right after reporting: call the police now (`tel:` links), read out the report in
+/// the order the police ask, record the police reference; then who has been told and what happens next.
+#[rocket::get("/cases/<id>/reported")]
+pub async fn get_reported_page(mut v: Visit<'_>, id: i64) -> PageResult {
+    let (st, user) = (v.st, v.user.clone());
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let now = st.clock.now();
+    let (scope, lang_code) = (Scope::from(&user), user.language.clone());
+    let view = st
+        .db
+        .run(move |c| {
+            let row = store::find(c, &scope, id)?.ok_or_else(AppError::not_found)?;
+            store::views(c, std::slice::from_ref(&row), &scope, &lang_code, now, false)?
+                .pop()
+                .ok_or_else(AppError::internal)
+        })
+        .await?;
+    st.audit
+        .log(user.actor(), Event::new("case_read").on("case", id).county(Some(view.county_code.clone())), now)
+        .await?;
+    let Some(personal) = view.personal.as_ref() else { return Err(AppError::not_found().into()) };
+    let (u, child_id) = (user.clone(), personal.child_id);
+    let read = st.db.run(move |c| crate::app::children::read(c, &u, ChildId(child_id), now)).await?;
+    let child = st.disclose(user.actor(), read, now).await?;
+    let l = v.lang;
+    let sheet = |k: &str| crate::domain::preparedness::as_text(child.preparedness.get(k), l);
+    let r = &personal.report;
+    let section = |heading: &str, lines: Vec<(&str, Option<String>)>| ReadAloud {
+        heading: i18n::t(l, heading),
+        lines: lines
+            .into_iter()
+            .map(|(label, value)| Line {
+                label: i18n::t(l, label),
+                value: value.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| i18n::t(l, "not_given").to_string()),
+            })
+            .collect(),
+    };
+    let indicators: Vec<&str> =
+        personal.risk_indicators.iter().map(|i| i18n::t(l, &format!("indicator_{i}"))).collect();
+    let read_aloud = vec![
+        section(
+            "identity",
+            vec![
+                ("full_name", Some(format!("{} {}", child.given_name, child.family_name))),
+                ("aliases", Some(child.aliases.join(", "))),
+                ("date_of_birth", Some(format!("{} ({} {})", child.date_of_birth, child.age, i18n::t(l, "years")))),
+                ("sex", Some(i18n::t(l, &format!("sex_{}", child.sex)).to_string())),
+                ("nationality", child.nationality.clone()),
+                ("languages", Some(child.languages.join(", "))),
+            ],
+        ),
+        section(
+            "description",
+            vec![
+                ("height", sheet("height")),
+                ("build", sheet("build")),
+                ("hair", sheet("hair")),
+                ("eyes", sheet("eyes")),
+                ("distinguishing_marks", sheet("distinguishing_marks")),
+            ],
+        ),
+        section("clothing", vec![("clothing", r.clothing.clone()), ("belongings", r.belongings.clone())]),
+        section(
+            "last_seen",
+            vec![
+                ("last_seen_at_time", Some(local(view.last_seen_at))),
+                ("last_seen_place", r.last_seen_place.clone()),
+                ("last_seen_by", r.last_seen_by.clone()),
+                ("circumstances", r.circumstances.clone()),
+            ],
+        ),
+        section(
+            "risk_heading",
+            vec![
+                ("indicators", Some(indicators.join(", "))),
+                ("health", sheet("health_and_medication")),
+                ("vulnerabilities", sheet("vulnerabilities")),
+            ],
+        ),
+        section(
+            "contacts",
+            vec![
+                ("phone_numbers", sheet("phone_numbers")),
+                ("social_media", sheet("social_media")),
+                ("known_contacts", sheet("known_contacts")),
+                ("known_places", sheet("known_places")),
+                ("possible_whereabouts", r.possible_whereabouts.clone()),
+            ],
+        ),
+    ];
+    let told = view
+        .notifications
+        .iter()
+        .filter(|n| n.kind != "reminder")
+        .map(|n| NoteRowView {
+            recipient: i18n::t(l, &format!("recipient_{}", n.recipient_kind.as_str())),
+            address: None,
+            kind: &n.kind,
+            kind_label: i18n::t(l, &format!("kind_{}", n.kind)),
+            status: &n.status,
+            status_label: note_status(l, &n.status),
+            sent_at: n.sent_at.map(local),
+            ack_required: n.ack_required,
+            acknowledged_at: n.acknowledged_at.map(local),
+            acknowledged_by: n.acknowledged_by.as_deref(),
+        })
+        .collect();
+    let next = view
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Pending && s.key != "police_report")
+        .map(|s| NextStep {
+            title: &s.title,
+            responsible: i18n::t(l, &format!("resp_{}", s.responsible)),
+            due: local(s.due_at),
+        })
+        .collect();
+    let police_step_open = view.steps.iter().any(|s| s.key == "police_report" && s.status == StepStatus::Pending);
+    let page = ReportedPage {
+        id: view.id,
+        reference: &view.reference,
+        police_reference: personal.police_reference.as_deref(),
+        police_step_open,
+        read_aloud,
+        notes: told,
+        next,
+    };
+    v.show(Status::Ok, "/", "pages/reported.html", &page)
+}
+
+#[derive(Serialize)]
+struct ReportedPage<'a> {
+    id: i64,
+    reference: &'a str,
+    police_reference: Option<&'a str>,
+    police_step_open: bool,
+    read_aloud: Vec<ReadAloud>,
+    notes: Vec<NoteRowView<'a>>,
+    next: Vec<NextStep<'a>>,
+}
+
+/// One part of the read-aloud sheet, in the order the police ask.
+#[derive(Serialize)]
+struct ReadAloud {
+    heading: &'static str,
+    lines: Vec<Line>,
+}
+
+#[derive(Serialize)]
+struct Line {
+    label: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct NextStep<'a> {
+    title: &'a str,
+    responsible: &'static str,
+    due: String,
+}
+
+fn note_status(l: &str, status: &str) -> &'static str {
+    match status {
+        "sent" => i18n::t(l, "sent"),
+        "failed" => i18n::t(l, "failed"),
+        _ => i18n::t(l, "queued"),
+    }
 }
 
 #[derive(FromForm, Default, Serialize)]

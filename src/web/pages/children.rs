@@ -305,7 +305,7 @@ pub async fn get_report(mut v: Visit<'_>, id: i64) -> PageResult {
     let f = json!({"discovered_at": now, "last_seen_at": now, "last_seen_place": "", "last_seen_by": "", "clothing": "",
                    "belongings": "", "circumstances": "", "search_actions": "", "possible_whereabouts": whereabouts.join("; "),
                    "whereabouts_known": false, "risk_indicators": []});
-    let page = ReportPage { f, indicators: &REPORTED, child: &child };
+    let page = ReportPage { f, indicators: choices(lang, "indicator_", &REPORTED), child: &child };
     v.show_form("/children", "pages/report.html", &page, &FieldErrors::new())
 }
 
@@ -313,7 +313,7 @@ pub async fn get_report(mut v: Visit<'_>, id: i64) -> PageResult {
 #[derive(Serialize)]
 struct ReportPage<'a> {
     f: Value,
-    indicators: &'static [&'static str],
+    indicators: Vec<Choice>,
     child: &'a ChildView,
 }
 
@@ -356,7 +356,8 @@ pub async fn post_report(_csrf: CsrfChecked, mut v: Visit<'_>, id: i64, form: Fo
         Ok(case) => {
             st.outbox.poke();
             let lang = v.lang;
-            super::flash(format!("/cases/{case}"), i18n::t(lang, "case_reported_flash"))
+            let _ = lang;
+            redirect(format!("/cases/{case}/reported"))
         }
         // Someone else reported the child a moment ago: show that episode.
         Err(e) if e.kind == crate::app::ErrorKind::Conflict => redirect(format!("/children/{id}/report")),
@@ -367,7 +368,7 @@ pub async fn post_report(_csrf: CsrfChecked, mut v: Visit<'_>, id: i64, form: Fo
             v.show_form(
                 "/children",
                 "pages/report.html",
-                &ReportPage { f, indicators: &REPORTED, child: &child },
+                &ReportPage { f, indicators: choices(v.lang, "indicator_", &REPORTED), child: &child },
                 &errors,
             )
         }

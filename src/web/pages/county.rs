@@ -222,8 +222,11 @@ pub async fn get_stats_page(mut v: Visit<'_>, q: StatsQuery) -> PageResult {
     ];
     let munis = cell_rows(&s.by_municipality);
     let series = [i18n::t(l, "on_time"), i18n::t(l, "late"), i18n::t(l, "overdue"), i18n::t(l, "skipped")];
+    // Steps by their title in the page's language (the national default's; a county's own step by its key).
+    let titles = crate::domain::routine::national_default().steps;
+    let title = |key: &str| titles.iter().find(|d| d.key == key).map_or(key.to_string(), |d| d.title(l).to_string());
     let steps: Vec<(String, Vec<i64>)> =
-        s.steps.iter().map(|x| (x.key.clone(), vec![x.done_on_time, x.done_late, x.overdue, x.skipped])).collect();
+        s.steps.iter().map(|x| (title(&x.key), vec![x.done_on_time, x.done_late, x.overdue, x.skipped])).collect();
     let bars = |id: &str, title: &str, first: &'static str, data: &[(String, Option<i64>)]| Chart {
         title: i18n::t(l, title),
         svg: charts::bars(id, i18n::t(l, title), data),
@@ -305,6 +308,7 @@ pub async fn get_access_log_page(mut v: Visit<'_>, q: LogQuery) -> PageResult {
     let f = app::stats::LogFilter { user: uid, case: q.case.clone(), from: q.from.clone(), to: q.to.clone() };
     let (u, c2) = (user.clone(), county.clone());
     let entries = st.db.run(move |c| app::stats::access_log(c, &u, &c2, &f, now)).await?;
+    let l = v.lang;
     st.audit.log(user.actor(), Event::new("access_log_read").county(Some(county)), now).await?;
     v.flash = None;
     let entries = entries
@@ -312,8 +316,9 @@ pub async fn get_access_log_page(mut v: Visit<'_>, q: LogQuery) -> PageResult {
         .map(|e| AccessRow {
             at: super::local(e.at),
             actor_user_id: e.actor_user_id,
-            actor_role: e.actor_role.as_deref(),
-            action: &e.action,
+            actor_name: e.actor_name.as_deref(),
+            role_label: e.actor_role.as_deref().map(|r| i18n::t(l, &format!("role_{r}"))),
+            action_label: i18n::t(l, &format!("action_{}", e.action)),
             reference: e.reference.as_deref(),
         })
         .collect();
@@ -330,7 +335,8 @@ struct AccessLogPage<'a> {
 struct AccessRow<'a> {
     at: String,
     actor_user_id: Option<i64>,
-    actor_role: Option<&'a str>,
-    action: &'a str,
+    actor_name: Option<&'a str>,
+    role_label: Option<&'static str>,
+    action_label: &'static str,
     reference: Option<&'a str>,
 }

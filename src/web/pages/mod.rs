@@ -258,7 +258,6 @@ pub fn base(
     let mut ctx = Pages::context(lang);
     ctx.insert("csrf", &csrf_token(cookies, st.settings.public_url.starts_with("https://")));
     set_errors(&mut ctx, &FieldErrors::new());
-    ctx.insert("refresh", &None::<u32>);
     ctx.insert("flash", &flash.map(|f| f.message().to_string()));
     if let Some(u) = user {
         ctx.insert(
@@ -336,6 +335,7 @@ pub fn routes() -> Vec<rocket::Route> {
         children::get_report,
         children::post_report,
         cases::get_case_page,
+        cases::get_reported_page,
         cases::get_cases_page,
         cases::get_worklist_page,
         cases::post_step_page,
