@@ -138,7 +138,8 @@ impl Renderer {
         ctx.insert("ack_url", &ack_url);
         let risk_label = i18n::t(lang, &format!("risk_{}", e.risk_level));
         ctx.insert("risk_level", risk_label);
-        ctx.insert("indicators", &e.indicators().join(", "));
+        let indicators: Vec<&str> = e.indicators().iter().map(|i| i18n::t(lang, &format!("indicator_{i}"))).collect();
+        ctx.insert("indicators", &indicators.join(", "));
         ctx.insert("social_worker", &loaded.social_worker.as_ref().map(|(n, e)| format!("{n} <{e}>")));
         let related: Option<&str> = match n.escalation_of {
             Some(of) => {

@@ -146,7 +146,7 @@ smtp_test!(english_for_a_guardian_whose_language_is_not_swedish_and_the_coordina
     let t = nmt[0].text();
     assert!(
         t.contains("AB-2026-0001")
-            && t.contains("trafficking_suspected")
+            && t.contains("misstänkt människohandel")
             && t.contains("sw@x.se")
             && t.contains("020-390 000")
     );
@@ -427,3 +427,46 @@ async fn every_smtp_url_form_is_accepted_and_nonsense_is_refused() {
         Ok(saknad::notify::mailer::Mailer::Files(_))
     ));
 }
+
+/// The `snake_case` words a reader sees in an email (links left out: their tokens are not words).
+fn codes_in(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .filter(|w| !w.contains("://"))
+        .flat_map(|w| w.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+        .filter(|w| w.contains('_') && !w.starts_with('_') && !w.ends_with('_'))
+        .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+        .map(str::to_string)
+        .collect()
+}
+
+smtp_test!(every_email_of_an_episode_is_snapshotted_and_shows_no_code, |app, smtp| {
+    app.clock().set(monday_10());
+    let w = World::new(&app).await;
+    let mut r = report(&app, w.child, 10);
+    r["risk_indicators"] = json!(["trafficking_suspected", "substance_misuse"]);
+    let (s, c) = app.post("/api/v1/cases", Some(&w.staff), r).await;
+    assert_eq!(s, Status::Created, "{c}");
+    let id = c["id"].clone();
+    app.drain().await;
+    // Nobody acknowledges: reminders for the overdue steps and escalations follow.
+    app.clock().advance(Duration::minutes(61));
+    app.drain().await;
+    app.post(&format!("/api/v1/cases/{id}/found"), Some(&w.staff), json!({"found_place": "Solna centrum"})).await;
+    app.drain().await;
+    app.post(&format!("/api/v1/cases/{id}/close"), Some(&w.sw), json!({"reason": "transferred"})).await;
+    app.drain().await;
+    let all = smtp.messages();
+    let kinds: std::collections::BTreeSet<String> = all.iter().map(|m| m.header("X-Saknad-Kind")).collect();
+    assert!(all.len() >= 15, "{} messages: {kinds:?}", all.len());
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    for m in &all {
+        let (text, html) = (m.text(), m.html());
+        let shown = format!("{} {text} {html}", m.subject());
+        let codes = codes_in(&shown.replace(|c: char| c == '<' || c == '>', " "));
+        assert!(codes.is_empty(), "{} to {:?} shows codes {codes:?}:\n{text}", m.subject(), m.to);
+        let who = m.to.first().and_then(|a| a.split('@').next()).unwrap_or("nobody").to_string();
+        let n = seen.entry(who.clone()).or_default();
+        *n += 1;
+        insta::assert_snapshot!(format!("episode_{who}_{n}"), format!("{}\n\n{}", m.subject(), normalise(&text)));
+    }
+});
