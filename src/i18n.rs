@@ -38,6 +38,43 @@ pub fn t(lang: &str, key: &str) -> &'static str {
     TABLE.get(key).map(|(sv, en)| if lang == "en" { *en } else { *sv }).unwrap_or("")
 }
 
+/// Why a field was refused, in the page's language. The API's reasons are English (API.md); a person reads
+/// them in Swedish too: fixed reasons come from the table (`why:` keys), the few with a number or a list are
+/// composed here. A reason the table does not know is shown as it is.
+pub fn reason(lang: &str, why: &str) -> String {
+    if let Some((sv, en)) = TABLE.get(format!("why:{why}").as_str()) {
+        return if lang == "en" { (*en).to_string() } else { (*sv).to_string() };
+    }
+    if lang == "en" {
+        return why.to_string();
+    }
+    let number = |prefix: &str, suffix: &str| {
+        why.strip_prefix(prefix)?
+            .strip_suffix(suffix)
+            .filter(|n| n.chars().all(|c| c.is_ascii_digit()))
+            .map(str::to_string)
+    };
+    if let Some(n) = number("at most ", " characters") {
+        return format!("Högst {n} tecken");
+    }
+    if let Some(n) = number("at least ", " characters") {
+        return format!("Minst {n} tecken");
+    }
+    if let Some(n) = number("at most ", " items").or_else(|| number("at most ", " fields")) {
+        return format!("Högst {n} val");
+    }
+    if let Some(n) = number("at most ", " steps") {
+        return format!("Högst {n} steg");
+    }
+    if why.starts_with("must be one of") || why.starts_with("unknown ") {
+        return "Välj ett av alternativen".to_string();
+    }
+    if why.starts_with("the step ") && why.ends_with("cannot be removed") {
+        return "Steget behövs av systemet och kan inte tas bort".to_string();
+    }
+    why.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -55,5 +92,15 @@ mod tests {
         assert_eq!(super::lang_of(Some("SV")), "sv");
         assert_eq!(super::lang_of(Some("ar")), "en");
         assert_eq!(super::lang_of(None), "sv");
+    }
+
+    #[test]
+    fn a_refusal_reads_in_the_pages_language() {
+        assert_eq!(super::reason("sv", "required"), "Fyll i fältet");
+        assert_eq!(super::reason("en", "required"), "Required");
+        assert_eq!(super::reason("sv", "at most 200 characters"), "Högst 200 tecken");
+        assert_eq!(super::reason("sv", "at least 12 characters"), "Minst 12 tecken");
+        assert_eq!(super::reason("sv", "must be one of: staff, social_worker"), "Välj ett av alternativen");
+        assert_eq!(super::reason("en", "at most 200 characters"), "at most 200 characters");
     }
 }

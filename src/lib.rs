@@ -107,7 +107,13 @@ pub fn build_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>,
         .attach(web::SecurityHeaders)
         .mount(
             "/",
-            rocket::routes![routes::health::get_health, web::get_app_css, web::ack::get_ack, web::ack::post_ack],
+            rocket::routes![
+                routes::health::get_health,
+                web::get_app_css,
+                web::get_app_js,
+                web::ack::get_ack,
+                web::ack::post_ack
+            ],
         )
         .mount("/", web::pages::routes())
         .mount("/api/v1", routes::api::routes())

@@ -27,7 +27,7 @@ fn form_page(
     ctx.insert("name", name);
     ctx.insert("police_reference", "");
     let errs: crate::error::FieldErrors = errors.iter().map(|(f, m)| (f.to_string(), m.to_string())).collect();
-    super::pages::set_errors(&mut ctx, &errs);
+    super::pages::set_errors(&mut ctx, &errs, "sv");
     let status = if errors.is_empty() { Status::Ok } else { Status::UnprocessableEntity };
     st.pages.render(status, "pages/ack.html", &ctx)
 }

@@ -16,6 +16,7 @@ use std::io::Cursor;
 use tera::{Context, Tera};
 
 const APP_CSS: &str = include_str!("../../static/app.css");
+const APP_JS: &str = include_str!("../../static/app.js");
 
 pub struct Pages {
     tera: Tera,
@@ -109,4 +110,9 @@ impl Fairing for SecurityHeaders {
 #[rocket::get("/static/app.css")]
 pub fn get_app_css() -> (ContentType, &'static str) {
     (ContentType::CSS, APP_CSS)
+}
+
+#[rocket::get("/static/app.js")]
+pub fn get_app_js() -> (ContentType, &'static str) {
+    (ContentType::JavaScript, APP_JS)
 }

@@ -30,6 +30,9 @@ async fn check<T: PartialEq + std::fmt::Debug>(app: &TestApp, case: Case<'_>, st
     assert_eq!(status, Status::UnprocessableEntity, "POST {} with a bad {}", case.path, case.spoil.0);
     assert!(error_at(&html, case.spoil.0), "POST {}: no error at {}: {html}", case.path, case.spoil.0);
     assert!(html.contains("lang=\"sv\""), "the error page is in the page's language");
+    assert!(html.contains("<title>Fel:"), "POST {}: the title says there is an error", case.path);
+    let codes = crate::pages::visible_codes(&html);
+    assert!(codes.is_empty(), "POST {}: the refused page shows codes {codes:?}", case.path);
     assert_eq!(stored(app), before, "POST {} with a bad {} stored something", case.path, case.spoil.0);
     let (status, location, html) = app.submit_page(&case.path, case.token, &case.valid).await;
     assert!(status.code < 400, "POST {} with valid data answered {status}: {html}", case.path);
@@ -161,7 +164,7 @@ db_test!(every_input_form_stores_valid_data_and_refuses_a_bad_field_at_the_field
 });
 
 // The page and the API decode into the same command and run the same use case, so the same bad input is
-// refused for the same reasons, field by field, and neither stores anything.
+// refused for the same reasons, field by field (the page says them in its language), and neither stores anything.
 db_test!(the_page_and_the_api_refuse_the_same_input_for_the_same_reasons, |app| {
     let w = World::new(&app).await;
     let count = |a: &TestApp| accommodations::table.count().get_result::<i64>(&mut *a.conn()).unwrap_or(-1);
@@ -177,7 +180,12 @@ db_test!(the_page_and_the_api_refuse_the_same_input_for_the_same_reasons, |app| 
     for f in ["kind", "municipality_code", "phone", "email"] {
         let reason = field(&v, f).unwrap_or_else(|| panic!("the API names {f}: {v}"));
         assert!(error_at(&html, f), "the page shows an error at {f}");
-        assert!(html.contains(&reason.replace('&', "&amp;")), "the page gives the API's reason for {f}: {reason}");
+        let shown = saknad::i18n::reason("sv", reason);
+        assert_ne!(shown, reason, "{f}: the page's language, not the API's English");
+        assert!(
+            html.contains(&shown.replace('&', "&amp;")),
+            "the page gives the API's reason for {f} in Swedish: {shown}"
+        );
     }
     assert!(field(&v, "name").is_none(), "a good field is not refused");
     assert_eq!(count(&app), before, "nothing stored");

@@ -462,7 +462,7 @@ smtp_test!(every_email_of_an_episode_is_snapshotted_and_shows_no_code, |app, smt
     for m in &all {
         let (text, html) = (m.text(), m.html());
         let shown = format!("{} {text} {html}", m.subject());
-        let codes = codes_in(&shown.replace(|c: char| c == '<' || c == '>', " "));
+        let codes = codes_in(&shown.replace(['<', '>'], " "));
         assert!(codes.is_empty(), "{} to {:?} shows codes {codes:?}:\n{text}", m.subject(), m.to);
         let who = m.to.first().and_then(|a| a.split('@').next()).unwrap_or("nobody").to_string();
         let n = seen.entry(who.clone()).or_default();

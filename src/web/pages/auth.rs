@@ -64,7 +64,7 @@ pub async fn post_login(
             let mut errors = FieldErrors::new();
             let key = if e.kind == crate::app::ErrorKind::RateLimited { "login_rate_limited" } else { "login_failed" };
             errors.insert("email".into(), i18n::t(lang, key).into());
-            super::set_errors(&mut ctx, &errors);
+            super::set_errors(&mut ctx, &errors, lang);
             ctx.insert("email", &email);
             let status = if e.kind == crate::app::ErrorKind::RateLimited {
                 Status::TooManyRequests
@@ -133,7 +133,7 @@ pub async fn post_password(_csrf: CsrfChecked, mut v: Visit<'_>, form: Form<Pass
             let errors = e.into_fields()?;
             v.flash = None;
             let mut ctx = v.base("/password");
-            super::set_errors(&mut ctx, &errors);
+            super::set_errors(&mut ctx, &errors, v.lang);
             v.page(Status::UnprocessableEntity, "pages/password.html", &ctx)
         }
     }

@@ -123,7 +123,7 @@ impl Visit<'_> {
         errors: &FieldErrors,
     ) -> PageResult {
         let mut ctx = self.base(current);
-        set_errors(&mut ctx, errors);
+        set_errors(&mut ctx, errors, self.lang);
         ctx.extend(Context::from_serialize(view).map_err(|_| AppError::internal())?);
         self.page(form_status(errors), name, &ctx)
     }
@@ -257,7 +257,7 @@ pub fn base(
     let lang = lang(user, cookies);
     let mut ctx = Pages::context(lang);
     ctx.insert("csrf", &csrf_token(cookies, st.settings.public_url.starts_with("https://")));
-    set_errors(&mut ctx, &FieldErrors::new());
+    set_errors(&mut ctx, &FieldErrors::new(), lang);
     ctx.insert("flash", &flash.map(|f| f.message().to_string()));
     if let Some(u) = user {
         ctx.insert(
@@ -269,11 +269,42 @@ pub fn base(
     (ctx, lang)
 }
 
-/// Field errors for a page: `errors` keeps the API's names for the summary at the top; `ferr` is keyed by
-/// the input's id (`steps[1].deadline` → `steps_1__deadline`), because Tera reads dots in a key as a path.
-pub fn set_errors(ctx: &mut Context, errors: &FieldErrors) {
-    let ids: FieldErrors = errors.iter().map(|(k, v)| (field_id(k), v.clone())).collect();
-    ctx.insert("errors", errors);
+/// A refused field as the error summary lists it: the input it links to, what the field is called and why it
+/// was refused, both in the page's language.
+#[derive(serde::Serialize)]
+struct Refused {
+    id: String,
+    label: String,
+    message: String,
+}
+
+/// What a person calls a field: `guardian.email` is the guardian's email, `steps[2].deadline` the third
+/// step's deadline, `preparedness.height` the sheet's height.
+pub fn field_label(lang: &str, name: &str) -> String {
+    let label = |k: &str| Some(i18n::t(lang, k)).filter(|l| !l.is_empty());
+    if let Some(l) = label(name).or_else(|| label(&name.replace('.', "_"))) {
+        return l.to_string();
+    }
+    if let Some(rest) = name.strip_prefix("steps[") {
+        if let Some((n, field)) = rest.split_once("].") {
+            let n = n.parse::<usize>().map(|n| n + 1).unwrap_or(0);
+            return format!("{} {n}: {}", i18n::t(lang, "step_number"), field_label(lang, field));
+        }
+    }
+    let last = name.rsplit('.').next().unwrap_or(name);
+    label(last).unwrap_or_else(|| i18n::t(lang, "field_generic")).to_string()
+}
+
+/// Field errors for a page: `errors` lists each refused field for the summary at the top (label and reason
+/// in the page's language, a link to the input); `ferr` holds the reason by the input's id
+/// (`steps[1].deadline` → `steps_1__deadline`), because Tera reads dots in a key as a path.
+pub fn set_errors(ctx: &mut Context, errors: &FieldErrors, lang: &str) {
+    let ids: FieldErrors = errors.iter().map(|(k, v)| (field_id(k), i18n::reason(lang, v))).collect();
+    let summary: Vec<Refused> = errors
+        .iter()
+        .map(|(k, v)| Refused { id: field_id(k), label: field_label(lang, k), message: i18n::reason(lang, v) })
+        .collect();
+    ctx.insert("errors", &summary);
     ctx.insert("ferr", &ids);
 }
 
@@ -298,7 +329,11 @@ pub fn flash(to: String, message: &str) -> PageResult {
 pub fn flash_refusal(to: &str, l: &str, e: crate::error::AppError) -> PageResult {
     match &e.fields {
         Some(fields) => {
-            let text = fields.iter().map(|(k, v)| format!("{}: {v}", i18n::t(l, k))).collect::<Vec<_>>().join("; ");
+            let text = fields
+                .iter()
+                .map(|(k, v)| format!("{}: {}", field_label(l, k), i18n::reason(l, v)))
+                .collect::<Vec<_>>()
+                .join("; ");
             Ok(Out::Flash(Flash::error(Redirect::to(to.to_string()), text)))
         }
         None => Err(e.into()),
