@@ -75,6 +75,18 @@ pub fn reason(lang: &str, why: &str) -> String {
     why.to_string()
 }
 
+/// A note as a person reads it: the notes the system writes (`note:` keys, and "cancelled: episode closed
+/// (reason)") in the page's language; a note a person wrote, as written.
+pub fn note(lang: &str, note: &str) -> String {
+    if let Some((sv, en)) = TABLE.get(format!("note:{note}").as_str()) {
+        return if lang == "en" { (*en).to_string() } else { (*sv).to_string() };
+    }
+    if let Some(reason) = note.strip_prefix("cancelled: episode closed (").and_then(|r| r.strip_suffix(')')) {
+        return format!("{} ({})", t(lang, "note_cancelled"), t(lang, &format!("reason_{reason}")));
+    }
+    note.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -102,5 +114,11 @@ mod tests {
         assert_eq!(super::reason("sv", "at least 12 characters"), "Minst 12 tecken");
         assert_eq!(super::reason("sv", "must be one of: staff, social_worker"), "Välj ett av alternativen");
         assert_eq!(super::reason("en", "at most 200 characters"), "at most 200 characters");
+        assert_eq!(super::note("sv", "delivered"), "meddelandet levererat");
+        assert_eq!(
+            super::note("sv", "cancelled: episode closed (transferred)"),
+            "avbrutet: ärendet avslutat (överfört till annan kommun)"
+        );
+        assert_eq!(super::note("sv", "ringde kuratorn"), "ringde kuratorn");
     }
 }

@@ -114,3 +114,45 @@ db_test!(saving_the_sheet_form_keeps_untouched_numbers_and_lists, |app| {
     assert_eq!(c["preparedness"]["phone_numbers"], serde_json::json!(["070-111 22 33", "073-555 01 02"]));
     assert_eq!(c["preparedness"]["hair"], "lång");
 });
+
+db_test!(the_language_switch_returns_to_the_same_page_and_a_choice_before_login_is_kept, |app| {
+    let w = World::new(&app).await;
+    const CSRF: &str = "the-real-token-the-real-token-the-real";
+    let switch = |back: &str, session: Option<&str>| {
+        let mut req = app
+            .client
+            .post(format!("/language?csrf={CSRF}"))
+            .cookie(Cookie::new("saknad_csrf", CSRF))
+            .header(ContentType::Form)
+            .body(format!("lang=en&back={}", urlencode(back)));
+        if let Some(s) = session {
+            req = req.cookie(Cookie::new(saknad::auth::SESSION_COOKIE, s.to_string()));
+        }
+        req
+    };
+    let resp = switch(&format!("/children/{}", w.child), Some(&w.sw)).dispatch().await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    assert_eq!(resp.headers().get_one("Location"), Some(format!("/children/{}", w.child).as_str()), "same page");
+    let (_, html) = app.page(&format!("/children/{}", w.child), &w.sw).await;
+    assert!(html.contains("lang=\"en\""), "the account keeps the choice");
+    for elsewhere in ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"] {
+        let resp = switch(elsewhere, None).dispatch().await;
+        assert_eq!(resp.headers().get_one("Location"), Some("/"), "{elsewhere} is not followed");
+    }
+    // Before signing in: English chosen on the login page stays English after login.
+    let resp = switch("/login", None).dispatch().await;
+    assert_eq!(resp.headers().get_one("Location"), Some("/login"));
+    let resp = app
+        .client
+        .post(format!("/login?csrf={CSRF}"))
+        .cookie(Cookie::new("saknad_csrf", CSRF))
+        .cookie(Cookie::new("saknad_lang", "en"))
+        .header(ContentType::Form)
+        .body(format!("email={}&password={}", urlencode("staff@x.se"), urlencode(PASSWORD)))
+        .dispatch()
+        .await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let token = app.login("staff@x.se").await;
+    let (_, me) = app.get("/api/v1/me", Some(&token)).await;
+    assert_eq!(me["language"], "en", "{me}");
+});

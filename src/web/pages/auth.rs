@@ -57,6 +57,13 @@ pub async fn post_login(
     match login(st, ip.0, input).await {
         Ok(resp) => {
             cookies.add(session_cookie(&resp.token, st.settings.public_url.starts_with("https://")));
+            // A language chosen before signing in is kept: the account takes it.
+            let chosen = cookies.get(LANG_COOKIE).map(|c| crate::i18n::lang_of(Some(c.value())));
+            if let Some(lang) = chosen.filter(|l| *l != crate::i18n::lang_of(Some(&resp.user.language))) {
+                let (now, id) = (st.clock.now(), resp.user.id);
+                let input = Submitted::new(ChangeUser { language: Some(lang.to_string()), ..Default::default() });
+                let _ = st.db.run(move |c| users_app::change_own(c, UserId(id), input, now)).await;
+            }
             redirect("/".into())
         }
         Err(e) => {
@@ -85,6 +92,24 @@ pub fn post_logout(_csrf: CsrfChecked, cookies: &CookieJar<'_>) -> Redirect {
 #[derive(FromForm)]
 pub struct LangForm {
     lang: Option<String>,
+    /// the page the switch was made on, to return to it
+    back: Option<String>,
+}
+
+/// A same-site path to return to; anything else (another site, `//host`, a scheme) returns to the start page.
+fn back_to(back: Option<&str>) -> String {
+    match back {
+        Some(b)
+            if b.starts_with('/')
+                && !b.starts_with("//")
+                && !b.starts_with("/\\")
+                && b.len() <= 2000
+                && !b.chars().any(|c| c.is_control() || c == '\\') =>
+        {
+            b.to_string()
+        }
+        _ => "/".to_string(),
+    }
 }
 
 /// The language switch: remembered on the account, or in a cookie before login.
@@ -104,7 +129,7 @@ pub async fn post_language(
         // The cookie already carries the choice; the account keeps it when the database is reachable.
         let _ = st.db.run(move |c| users_app::change_own(c, UserId(u.id), input, now)).await;
     }
-    Redirect::to("/")
+    Redirect::to(back_to(form.back.as_deref()))
 }
 
 #[rocket::get("/password")]

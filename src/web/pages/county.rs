@@ -49,7 +49,7 @@ async fn routine_page(mut v: Visit<'_>, edited: Option<(SetRoutine, FieldErrors)
         .map(|r| VersionRow {
             version: r.version,
             created_at: super::local(utc(r.created_at)),
-            note: r.note.as_deref(),
+            note: r.note.as_deref().map(|n| i18n::note(v.lang, n)),
         })
         .collect();
     let page = RoutinePage { steps, review_period, version: current.version, history };
@@ -57,18 +57,18 @@ async fn routine_page(mut v: Visit<'_>, edited: Option<(SetRoutine, FieldErrors)
 }
 
 #[derive(Serialize)]
-struct RoutinePage<'a> {
+struct RoutinePage {
     steps: Vec<StepDef>,
     review_period: String,
     version: i32,
-    history: Vec<VersionRow<'a>>,
+    history: Vec<VersionRow>,
 }
 
 #[derive(Serialize)]
-struct VersionRow<'a> {
+struct VersionRow {
     version: i32,
     created_at: String,
-    note: Option<&'a str>,
+    note: Option<String>,
 }
 
 #[rocket::get("/routine")]

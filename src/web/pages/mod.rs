@@ -76,6 +76,9 @@ pub struct Visit<'r> {
     pub cookies: &'r CookieJar<'r>,
     pub flash: Option<FlashMessage<'r>>,
     pub lang: &'static str,
+    /// this page's address, for the language switch to come back to (a form's POST address has no query:
+    /// it would carry the CSRF token)
+    pub here: String,
 }
 
 #[rocket::async_trait]
@@ -93,14 +96,20 @@ impl<'r> FromRequest<'r> for Visit<'r> {
         };
         let flash = FlashMessage::from_request(req).await.succeeded();
         let lang = lang(Some(&user), req.cookies());
-        Outcome::Success(Visit { st, user, cookies: req.cookies(), flash, lang })
+        let here = match req.method() {
+            rocket::http::Method::Get => req.uri().to_string(),
+            _ => req.uri().path().to_string(),
+        };
+        Outcome::Success(Visit { st, user, cookies: req.cookies(), flash, lang, here })
     }
 }
 
 impl Visit<'_> {
     /// The page's starting context; the previous page's message is shown once.
     pub fn base(&mut self, current: &str) -> Context {
-        base(self.st, Some(&self.user), self.cookies, self.flash.take(), current).0
+        let mut ctx = base(self.st, Some(&self.user), self.cookies, self.flash.take(), current).0;
+        ctx.insert("here", &self.here);
+        ctx
     }
 
     pub fn page(&self, status: Status, name: &str, ctx: &Context) -> PageResult {
@@ -257,6 +266,7 @@ pub fn base(
     let lang = lang(user, cookies);
     let mut ctx = Pages::context(lang);
     ctx.insert("csrf", &csrf_token(cookies, st.settings.public_url.starts_with("https://")));
+    ctx.insert("here", current);
     set_errors(&mut ctx, &FieldErrors::new(), lang);
     ctx.insert("flash", &flash.map(|f| f.message().to_string()));
     if let Some(u) = user {
