@@ -1,11 +1,13 @@
 //! Reminders and prompts, driven by the clock in the worker's pass.
 //!
 //! Policy (issue #5):
-//! - When a staff or social-worker step becomes overdue, its owners are emailed once: for staff steps the
+//! - When a staff or social-worker step's deadline has passed, its owners are emailed once: for staff steps the
 //!   staff of the accommodation and the accommodation's address; for social-worker steps the social
 //!   workers of the responsible municipality and the municipality mailbox.
-//! - From 07:00 Europe/Stockholm each day, every address that still owns an overdue step gets one digest
-//!   of them (at most one per address and local day).
+//! - In the hour from 07:00 Europe/Stockholm each day, every address that still owns an overdue step gets one
+//!   digest of them (at most one per address and local day); never later in the day.
+//! - A step due at the moment of the report (PT0S: search the premises) is the reporter's own task on the
+//!   confirmation page: it is not reminded one by one, only listed in the digest while it is pending.
 //! - Nothing is sent for steps done or skipped, or for closed episodes.
 //! - A missing child's episode whose review period has ended, or whose child has turned 18, gets a
 //!   timeline prompt (once; extending the episode sets a new review date).
@@ -104,6 +106,14 @@ fn queue(c: &mut AnyConnection, secret: &[u8], rem: &Reminder, now: DateTime<Utc
     Ok(())
 }
 
+/// The digest goes out in the hour from 07:00 Europe/Stockholm, never later in the day: a report at 14:00
+/// brings its own reminders, not a "daily digest" seconds after it.
+pub fn is_digest_hour(now: DateTime<Utc>) -> bool {
+    let t = to_local(now).time();
+    let from = NaiveTime::from_hms_opt(DIGEST_HOUR, 0, 0).unwrap_or_default();
+    t >= from && t < from + chrono::Duration::hours(1)
+}
+
 /// One pass; returns how many reminder messages were queued.
 pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> QueryResult<usize> {
     write_tx(conn, |c| {
@@ -113,7 +123,10 @@ pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> Query
             .inner_join(episodes::table)
             .filter(episode_steps::status.eq(StepStatus::Pending.as_str()))
             .filter(episode_steps::responsible.eq_any(["staff", "social_worker"]))
-            .filter(episode_steps::due_at.le(now.naive_utc()))
+            .filter(episode_steps::due_at.lt(now.naive_utc()))
+            // A step due at the moment of the report (search the premises) is the reporter's task on the
+            // confirmation page, not a reminder seconds later; it stays in the morning digest while pending.
+            .filter(episode_steps::due_at.gt(episodes::created_at))
             .filter(episode_steps::reminded_at.is_null())
             .filter(episodes::status.ne(Status::Closed.as_str()))
             .select((episode_steps::id, episode_steps::episode_id, episode_steps::responsible))
@@ -131,7 +144,7 @@ pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> Query
             event(c, *episode, now, "reminder_sent", &system(), json!({"step_id": step}))?;
         }
         // 2. The daily digest from 07:00 local time.
-        if to_local(now).time() >= NaiveTime::from_hms_opt(DIGEST_HOUR, 0, 0).unwrap_or_default() {
+        if is_digest_hour(now) {
             let today = local_date(now);
             let overdue: Vec<(i64, i64, String)> = episode_steps::table
                 .inner_join(episodes::table)

@@ -441,3 +441,37 @@ smtp_test!(a_ten_minute_guardian_window_escalates_after_ten_minutes, |app, smtp|
     assert_eq!(smtp.to("greta@godman.se").len(), 2);
     assert!(smtp.to("sw@x.se").iter().any(|m| m.subject().contains("eskalering")));
 });
+
+smtp_test!(a_report_in_the_afternoon_brings_no_instant_reminder_and_no_digest_until_seven, |app, smtp| {
+    app.clock().set(utc(2026, 11, 30, 13, 0)); // Monday 14:00 in Stockholm
+    let w = World::new(&app).await;
+    let mut r = report(&app, w.child, 0);
+    r.as_object_mut().map(|o| o.remove("search_actions"));
+    let (s, c) = app.post("/api/v1/cases", Some(&w.staff), r).await;
+    assert_eq!(s, Status::Created, "{c}");
+    assert_eq!(step(&c, "search_and_contact")["status"], "pending");
+    app.clock().advance(chrono::Duration::seconds(30));
+    app.drain().await;
+    let reminders =
+        |smtp: &crate::smtp::SmtpSink| smtp.messages().iter().filter(|m| m.subject().contains("Påminnelse")).count();
+    let digests =
+        |smtp: &crate::smtp::SmtpSink| smtp.messages().iter().filter(|m| m.subject().contains("Daglig")).count();
+    assert_eq!(reminders(&smtp), 0, "no reminder for the search the reporter is doing");
+    assert_eq!(digests(&smtp), 0, "no daily digest in the afternoon");
+    // Past the police deadline the owners are reminded of that step, still without a digest.
+    app.clock().set(utc(2026, 11, 30, 14, 1));
+    app.drain().await;
+    assert!(reminders(&smtp) >= 1);
+    assert!(smtp
+        .messages()
+        .iter()
+        .filter(|m| m.subject().contains("Påminnelse"))
+        .all(|m| !m.text().contains("Sök i lokalerna")));
+    assert_eq!(digests(&smtp), 0);
+    // At 07:00 the next morning the digest lists what is still pending, the search included.
+    app.clock().set(utc(2026, 12, 1, 6, 0));
+    app.drain().await;
+    assert!(digests(&smtp) >= 1);
+    assert!(smtp.messages().iter().any(|m| m.subject().contains("Daglig") && m.text().contains("Sök i lokalerna")));
+    assert!(!saknad::store::reminders::is_digest_hour(utc(2026, 12, 1, 7, 0)), "08:00 is past the hour");
+});
