@@ -171,7 +171,7 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     c.find(Locator::Css("#step-lvu_assessment form button")).await.expect("lvu complete").click().await.expect("click");
     wait_for_page(&c, "step saved", |p| p.contains("Sparat")).await;
     c.find(Locator::Id("found-button")).await.expect("found").click().await.expect("click");
-    wait_for_page(&c, "found", |p| p.contains("id=\"case-status\">återfunnen")).await;
+    wait_for_page(&c, "found", |p| p.contains("id=\"case-status\">påträffad")).await;
     let reason = c.find(Locator::Id("reason")).await.expect("reason");
     reason.select_by_value("transferred").await.expect("select");
     c.find(Locator::Id("close-button")).await.expect("close").click().await.expect("click");

@@ -167,9 +167,9 @@ smtp_test!(found_and_closed_reach_everyone_told_before_police_first, |app, smtp|
     let found: Vec<_> = smtp.messages().into_iter().skip(before).collect();
     assert_eq!(found.len(), 5);
     assert!(found[0].to.contains(&"polis@polisen.se".to_string()), "police first");
-    assert!(found.iter().all(|m| m.subject().contains("återfunnet")));
+    assert!(found.iter().all(|m| m.subject().contains("påträffats")));
     let mv = found.iter().find(|m| m.to.contains(&"mottagning@migrationsverket.se".to_string())).cloned();
-    assert!(mv.is_some_and(|m| !m.text().contains("Solna centrum") && m.text().contains("Återfunnen")));
+    assert!(mv.is_some_and(|m| !m.text().contains("Solna centrum") && m.text().contains("Påträffad")));
     let after = case(&app, &w, &id).await;
     let notify_found = after["steps"]
         .as_array()
