@@ -38,12 +38,39 @@ fn chromedriver() -> Option<String> {
         .map(|p| p.to_string())
 }
 
+/// Saves a screenshot of the page state and runs axe-core on it (WCAG 2.1 A and AA); the violations are
+/// collected and the test fails at its end if there are any.
 async fn shot(c: &Client, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e");
     let _ = std::fs::create_dir_all(&dir);
     if let Ok(png) = c.screenshot().await {
         let _ = std::fs::write(dir.join(format!("{name}.png")), png);
     }
+    if let Some(found) = axe(c).await {
+        AXE_VIOLATIONS.lock().map(|mut v| v.extend(found.into_iter().map(|f| format!("{name}: {f}")))).ok();
+    }
+}
+
+static AXE_VIOLATIONS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// axe-core from the npm registry (`SAKNAD_AXE` names its `axe.min.js`; CI installs it). `None` when it is
+/// not installed and not required.
+async fn axe(c: &Client) -> Option<Vec<String>> {
+    let path = match std::env::var("SAKNAD_AXE") {
+        Ok(p) => p,
+        Err(_) => {
+            assert!(std::env::var("SAKNAD_REQUIRE_AXE").is_err(), "SAKNAD_REQUIRE_AXE is set but SAKNAD_AXE is not");
+            return None;
+        }
+    };
+    let source = std::fs::read_to_string(&path).expect("axe.min.js");
+    c.execute(&source, vec![]).await.expect("inject axe-core");
+    let run = r#"const done = arguments[arguments.length - 1];
+        axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+          .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+          .catch(e => done(['axe failed: ' + e]));"#;
+    let result = c.execute_async(run, vec![]).await.expect("run axe-core");
+    Some(result.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default())
 }
 
 async fn login(c: &Client, base: &str, email: &str) {
@@ -210,4 +237,6 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     shot(&c, "09-english").await;
     let _ = c.close().await;
     server.abort();
+    let violations = AXE_VIOLATIONS.lock().map(|v| v.clone()).unwrap_or_default();
+    assert!(violations.is_empty(), "axe-core found WCAG 2.1 A/AA violations:\n{}", violations.join("\n"));
 }
