@@ -235,6 +235,19 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     let page = source(&c).await;
     assert!(page.contains("lang=\"en\"") && page.contains("Cases") && page.contains("Sign out"), "English");
     shot(&c, "09-english").await;
+    // The same people's pages at 1280 px.
+    c.set_window_size(1280, 900).await.expect("resize");
+    login(&c, &base, "socialsekreterare@demo.saknad.se").await;
+    c.goto(&case_url).await.expect("case");
+    wait_for_page(&c, "wide case page", |p| p.contains("id=\"steps\"")).await;
+    shot(&c, "10-wide-case").await;
+    login(&c, &base, "lansstyrelsen@demo.saknad.se").await;
+    for (path, name) in
+        [("/routine", "11-wide-routine"), ("/stats", "12-wide-stats"), ("/access-log", "13-wide-access-log")]
+    {
+        c.goto(&format!("{base}{path}")).await.expect("page");
+        shot(&c, name).await;
+    }
     let _ = c.close().await;
     server.abort();
     let violations = AXE_VIOLATIONS.lock().map(|v| v.clone()).unwrap_or_default();

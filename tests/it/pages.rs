@@ -145,4 +145,8 @@ db_test!(after_reporting_staff_are_told_to_call_the_police_and_can_record_the_re
     assert!(page.contains("K-12345-26") && !page.contains("id=\"police-reference-form\""), "recorded, no form");
     let (_, case_page) = app.page(&format!("/cases/{case}"), &w.staff).await;
     assert!(!case_page.contains("http-equiv=\"refresh\""), "the case page never reloads itself");
+    // The report's details stay visible on the case page, and only to those who may read them.
+    assert!(case_page.contains("id=\"report-details\"") && case_page.contains("röd jacka"), "report details shown");
+    let (_, pseudonymised) = app.page(&format!("/cases/{case}"), &w.co).await;
+    assert!(!pseudonymised.contains("report-details") && !pseudonymised.contains("röd jacka"), "not to the county");
 });

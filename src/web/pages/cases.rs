@@ -97,7 +97,31 @@ pub async fn get_case_page(mut v: Visit<'_>, id: i64) -> PageResult {
             actor: e.actor_name.as_deref(),
         })
         .collect();
+    let report_lines = match view.personal.as_ref() {
+        Some(p) => {
+            let r = &p.report;
+            let given = [
+                ("last_seen_at_time", Some(local(view.last_seen_at))),
+                ("last_seen_place", r.last_seen_place.clone()),
+                ("last_seen_by", r.last_seen_by.clone()),
+                ("clothing", r.clothing.clone()),
+                ("belongings", r.belongings.clone()),
+                ("circumstances", r.circumstances.clone()),
+                ("search_actions", r.search_actions.clone()),
+                ("possible_whereabouts", r.possible_whereabouts.clone()),
+            ];
+            given
+                .into_iter()
+                .map(|(label, value)| Line {
+                    label: i18n::t(l, label),
+                    value: value.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| i18n::t(l, "not_given").into()),
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
     let page = CasePage {
+        report_lines,
         c: &view,
         steps,
         notes,
@@ -120,6 +144,8 @@ pub async fn get_case_page(mut v: Visit<'_>, id: i64) -> PageResult {
 #[derive(Serialize)]
 struct CasePage<'a> {
     c: &'a CaseView,
+    /// what was reported, for the people who may read it (absent in the pseudonymised form)
+    report_lines: Vec<Line>,
     steps: Vec<StepRowView<'a>>,
     notes: Vec<NoteRowView<'a>>,
     timeline: Vec<TimelineRowView<'a>>,
