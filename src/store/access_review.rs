@@ -54,16 +54,12 @@ pub fn entries(
     let refs: std::collections::HashMap<i64, String> = episodes::table
         .filter(episodes::id.eq_any(&ids))
         .select((episodes::id, episodes::reference))
-        .load::<(i64, String)>(c)?
+        .load(c)?
         .into_iter()
         .collect();
     let actors: Vec<i64> = rows.iter().filter_map(|e| e.actor_user_id).collect();
-    let names: std::collections::HashMap<i64, String> = users::table
-        .filter(users::id.eq_any(&actors))
-        .select((users::id, users::name))
-        .load::<(i64, String)>(c)?
-        .into_iter()
-        .collect();
+    let names: std::collections::HashMap<i64, String> =
+        users::table.filter(users::id.eq_any(&actors)).select((users::id, users::name)).load(c)?.into_iter().collect();
     Ok(rows
         .into_iter()
         .map(|e| AccessEntry {

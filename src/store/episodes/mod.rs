@@ -74,21 +74,6 @@ pub struct Report {
     pub possible_whereabouts: Option<String>,
 }
 
-impl Report {
-    /// Each text with its field name, for the rules every free text follows.
-    pub fn texts_mut(&mut self) -> [(&'static str, &mut Option<String>); 7] {
-        [
-            ("last_seen_place", &mut self.last_seen_place),
-            ("last_seen_by", &mut self.last_seen_by),
-            ("circumstances", &mut self.circumstances),
-            ("clothing", &mut self.clothing),
-            ("belongings", &mut self.belongings),
-            ("search_actions", &mut self.search_actions),
-            ("possible_whereabouts", &mut self.possible_whereabouts),
-        ]
-    }
-}
-
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FoundDetails {
     pub found_place: Option<String>,

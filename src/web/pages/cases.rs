@@ -70,23 +70,7 @@ pub async fn get_case_page(mut v: Visit<'_>, id: i64) -> PageResult {
             }
         })
         .collect();
-    let notes = view
-        .notifications
-        .iter()
-        .filter(|n| n.kind != "reminder")
-        .map(|n| NoteRowView {
-            recipient: i18n::t(l, &format!("recipient_{}", n.recipient_kind.as_str())),
-            address: n.address.as_deref(),
-            kind: &n.kind,
-            kind_label: i18n::t(l, &format!("kind_{}", n.kind)),
-            status: &n.status,
-            status_label: note_status(l, &n.status),
-            sent_at: n.sent_at.map(local),
-            ack_required: n.ack_required,
-            acknowledged_at: n.acknowledged_at.map(local),
-            acknowledged_by: n.acknowledged_by.as_deref(),
-        })
-        .collect();
+    let notes = note_rows(l, &view, true);
     let events = view.personal.as_ref().and_then(|p| p.timeline.as_deref()).unwrap_or_default();
     let timeline = events
         .iter()
@@ -225,6 +209,7 @@ pub async fn get_reported_page(mut v: Visit<'_>, id: i64) -> PageResult {
     let child = st.disclose(user.actor(), read, now).await?;
     let l = v.lang;
     let sheet = |k: &str| crate::domain::preparedness::as_text(child.preparedness.get(k), l);
+    let sheet_lines = |keys: &[&'static str]| keys.iter().map(|k| (*k, sheet(k))).collect::<Vec<_>>();
     let r = &personal.report;
     let section = |heading: &str, lines: Vec<(&str, Option<String>)>| ReadAloud {
         heading: i18n::t(l, heading),
@@ -250,16 +235,7 @@ pub async fn get_reported_page(mut v: Visit<'_>, id: i64) -> PageResult {
                 ("languages", Some(child.languages.join(", "))),
             ],
         ),
-        section(
-            "description",
-            vec![
-                ("height", sheet("height")),
-                ("build", sheet("build")),
-                ("hair", sheet("hair")),
-                ("eyes", sheet("eyes")),
-                ("distinguishing_marks", sheet("distinguishing_marks")),
-            ],
-        ),
+        section("description", sheet_lines(&["height", "build", "hair", "eyes", "distinguishing_marks"])),
         section("clothing", vec![("clothing", r.clothing.clone()), ("belongings", r.belongings.clone())]),
         section(
             "last_seen",
@@ -280,32 +256,14 @@ pub async fn get_reported_page(mut v: Visit<'_>, id: i64) -> PageResult {
         ),
         section(
             "contacts",
-            vec![
-                ("phone_numbers", sheet("phone_numbers")),
-                ("social_media", sheet("social_media")),
-                ("known_contacts", sheet("known_contacts")),
-                ("known_places", sheet("known_places")),
-                ("possible_whereabouts", r.possible_whereabouts.clone()),
-            ],
+            [
+                sheet_lines(&["phone_numbers", "social_media", "known_contacts", "known_places"]),
+                vec![("possible_whereabouts", r.possible_whereabouts.clone())],
+            ]
+            .concat(),
         ),
     ];
-    let told = view
-        .notifications
-        .iter()
-        .filter(|n| n.kind != "reminder")
-        .map(|n| NoteRowView {
-            recipient: i18n::t(l, &format!("recipient_{}", n.recipient_kind.as_str())),
-            address: None,
-            kind: &n.kind,
-            kind_label: i18n::t(l, &format!("kind_{}", n.kind)),
-            status: &n.status,
-            status_label: note_status(l, &n.status),
-            sent_at: n.sent_at.map(local),
-            ack_required: n.ack_required,
-            acknowledged_at: n.acknowledged_at.map(local),
-            acknowledged_by: n.acknowledged_by.as_deref(),
-        })
-        .collect();
+    let told = note_rows(l, &view, false);
     let next = view
         .steps
         .iter()
@@ -358,6 +316,26 @@ struct NextStep<'a> {
     title: &'a str,
     responsible: &'static str,
     due: String,
+}
+
+/// The notifications of an episode as rows (reminders left out), with the addresses or without.
+fn note_rows<'a>(l: &str, view: &'a CaseView, with_address: bool) -> Vec<NoteRowView<'a>> {
+    view.notifications
+        .iter()
+        .filter(|n| n.kind != "reminder")
+        .map(|n| NoteRowView {
+            recipient: i18n::t(l, &format!("recipient_{}", n.recipient_kind.as_str())),
+            address: n.address.as_deref().filter(|_| with_address),
+            kind: &n.kind,
+            kind_label: i18n::t(l, &format!("kind_{}", n.kind)),
+            status: &n.status,
+            status_label: note_status(l, &n.status),
+            sent_at: n.sent_at.map(local),
+            ack_required: n.ack_required,
+            acknowledged_at: n.acknowledged_at.map(local),
+            acknowledged_by: n.acknowledged_by.as_deref(),
+        })
+        .collect()
 }
 
 fn note_status(l: &str, status: &str) -> &'static str {
