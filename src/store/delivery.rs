@@ -416,6 +416,8 @@ pub enum AckOutcome {
 pub struct AckInfo {
     pub reference: String,
     pub recipient_kind: String,
+    /// the recipient's language, the page's unless they switch
+    pub language: String,
     pub acknowledged: bool,
     pub expired: bool,
 }
@@ -424,21 +426,23 @@ pub fn ack_info(conn: &mut AnyConnection, token: &str, now: DateTime<Utc>) -> Qu
     if !crate::auth::ack::well_formed(token) {
         return Ok(None);
     }
-    let row: Option<(String, String, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>)> =
-        notifications::table
-            .inner_join(episodes::table)
-            .filter(notifications::ack_token_hash.eq(crate::auth::ack::hash(token)))
-            .select((
-                episodes::reference,
-                notifications::recipient_kind,
-                notifications::acknowledged_at,
-                notifications::ack_expires_at,
-            ))
-            .first(conn)
-            .optional()?;
-    Ok(row.map(|(reference, recipient_kind, acked, expires)| AckInfo {
+    type Row = (String, String, String, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>);
+    let row: Option<Row> = notifications::table
+        .inner_join(episodes::table)
+        .filter(notifications::ack_token_hash.eq(crate::auth::ack::hash(token)))
+        .select((
+            episodes::reference,
+            notifications::recipient_kind,
+            notifications::language,
+            notifications::acknowledged_at,
+            notifications::ack_expires_at,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(reference, recipient_kind, language, acked, expires)| AckInfo {
         reference,
         recipient_kind,
+        language,
         acknowledged: acked.is_some(),
         expired: expires.is_none_or(|e| utc(e) <= now),
     }))

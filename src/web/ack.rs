@@ -12,38 +12,50 @@ use rocket::form::{Form, FromForm};
 use rocket::http::Status;
 use rocket::State;
 
+/// The page's language: the one asked for (`?lang=`), else the recipient's.
+fn page_lang(asked: Option<&str>, recipient: Option<&str>) -> &'static str {
+    match asked {
+        Some("sv") => "sv",
+        Some("en") => "en",
+        _ => i18n::lang_of(recipient),
+    }
+}
+
 fn form_page(
     st: &AppState,
+    lang: &str,
     token: &str,
     reference: &str,
     is_police: bool,
     name: &str,
     errors: &[(&str, &str)],
 ) -> Page {
-    let mut ctx = Pages::context("sv");
+    let mut ctx = Pages::context(lang);
+    ctx.insert("other_lang", if lang == "en" { "sv" } else { "en" });
     ctx.insert("token", token);
     ctx.insert("reference", reference);
     ctx.insert("is_police", &is_police);
     ctx.insert("name", name);
     ctx.insert("police_reference", "");
     let errs: crate::error::FieldErrors = errors.iter().map(|(f, m)| (f.to_string(), m.to_string())).collect();
-    super::pages::set_errors(&mut ctx, &errs, "sv");
+    super::pages::set_errors(&mut ctx, &errs, lang);
     let status = if errors.is_empty() { Status::Ok } else { Status::UnprocessableEntity };
     st.pages.render(status, "pages/ack.html", &ctx)
 }
 
-/// The acknowledgement page (Swedish, no login).
-#[rocket::get("/ack/<token>")]
-pub async fn get_ack(st: &State<AppState>, token: &str) -> Result<Page, AppError> {
+/// The acknowledgement page (no login), in the recipient's language with a switch to the other.
+#[rocket::get("/ack/<token>?<lang>")]
+pub async fn get_ack(st: &State<AppState>, token: &str, lang: Option<&str>) -> Result<Page, AppError> {
     let now = st.clock.now();
     let t = token.to_string();
     let info = st.db.run(move |c| worker::ack_info(c, &t, now).map_err(AppError::from)).await?;
+    let l = page_lang(lang, info.as_ref().map(|i| i.language.as_str()));
     Ok(match info {
-        None => st.pages.message(Status::NotFound, "sv", "ack_gone_title", "ack_gone_text", None),
+        None => st.pages.message(Status::NotFound, l, "ack_gone_title", "ack_gone_text", None),
         Some(i) if i.acknowledged || i.expired => {
-            st.pages.message(Status::Gone, "sv", "ack_gone_title", "ack_gone_text", Some(&i.reference))
+            st.pages.message(Status::Gone, l, "ack_gone_title", "ack_gone_text", Some(&i.reference))
         }
-        Some(i) => form_page(st, token, &i.reference, i.recipient_kind == "police", "", &[]),
+        Some(i) => form_page(st, l, token, &i.reference, i.recipient_kind == "police", "", &[]),
     })
 }
 
@@ -58,13 +70,15 @@ fn clean(s: Option<String>, max: usize) -> Option<String> {
 }
 
 /// The form on the acknowledgement page.
-#[rocket::post("/ack/<token>", data = "<form>")]
+#[rocket::post("/ack/<token>?<lang>", data = "<form>")]
 pub async fn post_ack(
     st: &State<AppState>,
     ip: crate::auth::guard::ClientIp,
     token: &str,
+    lang: Option<&str>,
     form: Form<AckForm>,
 ) -> Result<Page, AppError> {
+    let l = page_lang(lang, None);
     let form = form.into_inner();
     let name = clean(form.name, 200);
     let reference = clean(form.reference, 64);
@@ -75,22 +89,23 @@ pub async fn post_ack(
         return Ok(match info {
             Some(i) if !i.acknowledged && !i.expired => form_page(
                 st,
+                page_lang(lang, Some(&i.language)),
                 token,
                 &i.reference,
                 i.recipient_kind == "police",
                 "",
-                &[("name", i18n::t("sv", "required_name"))],
+                &[("name", i18n::t(page_lang(lang, Some(&i.language)), "required_name"))],
             ),
-            Some(i) => st.pages.message(Status::Gone, "sv", "ack_gone_title", "ack_gone_text", Some(&i.reference)),
-            None => st.pages.message(Status::NotFound, "sv", "ack_gone_title", "ack_gone_text", None),
+            Some(i) => st.pages.message(Status::Gone, l, "ack_gone_title", "ack_gone_text", Some(&i.reference)),
+            None => st.pages.message(Status::NotFound, l, "ack_gone_title", "ack_gone_text", None),
         });
     };
     let input = Submitted::new(Acknowledge { name: Some(name), reference });
     Ok(match record(st, token, input, ip.0).await? {
         AckOutcome::Recorded { reference } => {
-            st.pages.message(Status::Ok, "sv", "ack_done_title", "ack_done_text", Some(&reference))
+            st.pages.message(Status::Ok, l, "ack_done_title", "ack_done_text", Some(&reference))
         }
-        AckOutcome::Gone => st.pages.message(Status::Gone, "sv", "ack_gone_title", "ack_gone_text", None),
-        AckOutcome::Unknown => st.pages.message(Status::NotFound, "sv", "ack_gone_title", "ack_gone_text", None),
+        AckOutcome::Gone => st.pages.message(Status::Gone, l, "ack_gone_title", "ack_gone_text", None),
+        AckOutcome::Unknown => st.pages.message(Status::NotFound, l, "ack_gone_title", "ack_gone_text", None),
     })
 }

@@ -470,3 +470,23 @@ smtp_test!(every_email_of_an_episode_is_snapshotted_and_shows_no_code, |app, smt
         insta::assert_snapshot!(format!("episode_{who}_{n}"), format!("{}\n\n{}", m.subject(), normalise(&text)));
     }
 });
+
+smtp_test!(the_acknowledgement_page_opens_in_the_recipients_language_and_can_be_switched, |app, smtp| {
+    app.clock().set(monday_10());
+    let w = World::new(&app).await;
+    app.patch(&format!("/api/v1/children/{}", w.child), Some(&w.sw), json!({"guardian": {"language": "en"}})).await;
+    let (s, _) = app.post("/api/v1/cases", Some(&w.staff), report(&app, w.child, 5)).await;
+    assert_eq!(s, Status::Created);
+    app.drain().await;
+    let link = ack_link(&smtp.to("greta@godman.se")[0].text()).unwrap_or_default();
+    let path = link.trim_start_matches("http://saknad.test");
+    let page = app.client.get(path.to_string()).dispatch().await.into_string().await.unwrap_or_default();
+    assert!(page.contains("lang=\"en\""), "an English guardian's page is in English");
+    assert!(page.contains(&format!("href=\"{path}?lang=sv\"")), "with a switch to Swedish");
+    let sv = app.client.get(format!("{path}?lang=sv")).dispatch().await.into_string().await.unwrap_or_default();
+    assert!(sv.contains("lang=\"sv\"") && sv.contains(&format!("action=\"{path}?lang=sv\"")), "Swedish, and it stays");
+    // The police page for a Swedish recipient stays Swedish.
+    let police = ack_link(&smtp.to("polis@polisen.se")[0].text()).unwrap_or_default();
+    let page = app.client.get(police.trim_start_matches("http://saknad.test").to_string()).dispatch().await;
+    assert!(page.into_string().await.unwrap_or_default().contains("lang=\"sv\""));
+});
