@@ -35,6 +35,7 @@ impl Pages {
         // Every variable the layout reads, so a page without a session renders too.
         ctx.insert("csrf", "");
         ctx.insert("flash", &None::<String>);
+        ctx.insert("flash_error", &false);
         ctx.insert("errors", &crate::error::FieldErrors::new());
         ctx.insert("ferr", &crate::error::FieldErrors::new());
         ctx

@@ -149,4 +149,30 @@ db_test!(after_reporting_staff_are_told_to_call_the_police_and_can_record_the_re
     assert!(case_page.contains("id=\"report-details\"") && case_page.contains("röd jacka"), "report details shown");
     let (_, pseudonymised) = app.page(&format!("/cases/{case}"), &w.co).await;
     assert!(!pseudonymised.contains("report-details") && !pseudonymised.contains("röd jacka"), "not to the county");
+    // A refused action comes back as an error, in Swedish, with the steps by their titles.
+    const CSRF: &str = "form-test-token-form-test-token-form-test";
+    let resp = app
+        .client
+        .post(format!("/cases/{case}/close?csrf={CSRF}"))
+        .cookie(rocket::http::Cookie::new(saknad::auth::SESSION_COOKIE, w.sw.clone()))
+        .cookie(rocket::http::Cookie::new("saknad_csrf", CSRF))
+        .header(rocket::http::ContentType::Form)
+        .body("reason=returned")
+        .dispatch()
+        .await;
+    assert_eq!(resp.status(), Status::SeeOther);
+    let flash = resp.cookies().get("_flash").map(|c| c.value().to_string()).unwrap_or_default();
+    let refused = app
+        .client
+        .get(format!("/cases/{case}"))
+        .cookie(rocket::http::Cookie::new(saknad::auth::SESSION_COOKIE, w.sw.clone()))
+        .cookie(rocket::http::Cookie::new("_flash", flash))
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap_or_default();
+    assert!(refused.contains("class=\"error-summary\"") && refused.contains("role=\"alert\""), "shown as an error");
+    assert!(refused.contains("Barnet måste ha påträffats"), "in Swedish");
+    assert!(crate::pages::visible_codes(&refused).is_empty(), "{:?}", crate::pages::visible_codes(&refused));
 });

@@ -500,12 +500,24 @@ where
     v.st.outbox.poke();
     match result {
         Ok(()) => flash(format!("/cases/{id}"), i18n::t(l, "saved")),
+        // Refused: back to the case with the reason in the page's language, shown as an error.
         Err(e) if matches!(e.kind, crate::app::ErrorKind::Conflict | crate::app::ErrorKind::Validation) => {
             let detail = match &e.fields {
-                Some(f) => f.iter().map(|(k, v)| format!("{}: {v}", i18n::t(l, k))).collect::<Vec<_>>().join("; "),
-                None => e.message.clone(),
+                Some(f) if e.code == "required_steps_pending" => {
+                    let steps: Vec<String> = f.keys().map(|k| super::step_title(l, k)).collect();
+                    format!("{} {}", i18n::reason(l, &e.message), steps.join(", "))
+                }
+                Some(f) => f
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", super::field_label(l, k), i18n::reason(l, v)))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                None => i18n::reason(l, &e.message),
             };
-            flash(format!("/cases/{id}"), &detail)
+            Ok(super::Out::Flash(rocket::response::Flash::error(
+                rocket::response::Redirect::to(format!("/cases/{id}")),
+                detail,
+            )))
         }
         Err(e) => Err(PageError(e)),
     }

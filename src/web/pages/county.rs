@@ -222,11 +222,11 @@ pub async fn get_stats_page(mut v: Visit<'_>, q: StatsQuery) -> PageResult {
     ];
     let munis = cell_rows(&s.by_municipality);
     let series = [i18n::t(l, "on_time"), i18n::t(l, "late"), i18n::t(l, "overdue"), i18n::t(l, "skipped")];
-    // Steps by their title in the page's language (the national default's; a county's own step by its key).
-    let titles = crate::domain::routine::national_default().steps;
-    let title = |key: &str| titles.iter().find(|d| d.key == key).map_or(key.to_string(), |d| d.title(l).to_string());
-    let steps: Vec<(String, Vec<i64>)> =
-        s.steps.iter().map(|x| (title(&x.key), vec![x.done_on_time, x.done_late, x.overdue, x.skipped])).collect();
+    let steps: Vec<(String, Vec<i64>)> = s
+        .steps
+        .iter()
+        .map(|x| (super::step_title(l, &x.key), vec![x.done_on_time, x.done_late, x.overdue, x.skipped]))
+        .collect();
     let bars = |id: &str, title: &str, first: &'static str, data: &[(String, Option<i64>)]| Chart {
         title: i18n::t(l, title),
         svg: charts::bars(id, i18n::t(l, title), data),

@@ -205,6 +205,12 @@ pub fn choices(lang: &str, prefix: &str, codes: &[&'static str]) -> Vec<Choice> 
     codes.iter().map(|c| Choice { value: c, label: i18n::t(lang, &format!("{prefix}{c}")) }).collect()
 }
 
+/// A step by its title in the page's language: the national default's, a county's own step by its key.
+pub fn step_title(lang: &str, key: &str) -> String {
+    let titles = crate::domain::routine::national_default().steps;
+    titles.iter().find(|d| d.key == key).map_or(key.to_string(), |d| d.title(lang).to_string())
+}
+
 /// 200 for a form shown afresh, 422 for one shown again with its errors.
 pub fn form_status(errors: &FieldErrors) -> Status {
     if errors.is_empty() {
@@ -268,6 +274,7 @@ pub fn base(
     ctx.insert("csrf", &csrf_token(cookies, st.settings.public_url.starts_with("https://")));
     ctx.insert("here", current);
     set_errors(&mut ctx, &FieldErrors::new(), lang);
+    ctx.insert("flash_error", &flash.as_ref().is_some_and(|f| f.kind() == "error"));
     ctx.insert("flash", &flash.map(|f| f.message().to_string()));
     if let Some(u) = user {
         ctx.insert(
