@@ -2,6 +2,8 @@
 //! user-facing text — emails and pages — comes from `i18n/texts.tsv` (key, Swedish, English), so a page or
 //! message is never mixed and translators edit a table, not code.
 
+pub mod names;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
@@ -75,6 +77,24 @@ pub fn reason(lang: &str, why: &str) -> String {
     why.to_string()
 }
 
+/// A deadline as a person says it: "1 timme", "3 arbetsdagar", "senast den 7 nästa månad", "genast".
+/// A text that is no deadline is shown as it is.
+pub fn duration(lang: &str, s: &str) -> String {
+    match crate::domain::deadline::pick(s) {
+        None => s.to_string(),
+        Some((0, "minutes")) => t(lang, "at_once").to_string(),
+        Some((n, "monthly_by")) => t(lang, "by_day_next_month").replace("{n}", &n.to_string()),
+        Some((1, unit)) => format!("1 {}", t(lang, &format!("unit_{unit}_one"))),
+        Some((n, unit)) => format!("{n} {}", t(lang, &format!("unit_{unit}"))),
+    }
+}
+
+/// A step by its title in the reader's language: the national default's; a county's own step by its key.
+pub fn step_title(lang: &str, key: &str) -> String {
+    let titles = crate::domain::routine::national_default().steps;
+    titles.iter().find(|d| d.key == key).map_or(key.to_string(), |d| d.title(lang).to_string())
+}
+
 /// A note as a person reads it: the notes the system writes (`note:` keys, and "cancelled: episode closed
 /// (reason)") in the page's language; a note a person wrote, as written.
 pub fn note(lang: &str, note: &str) -> String {
@@ -104,6 +124,16 @@ mod tests {
         assert_eq!(super::lang_of(Some("SV")), "sv");
         assert_eq!(super::lang_of(Some("ar")), "en");
         assert_eq!(super::lang_of(None), "sv");
+    }
+
+    #[test]
+    fn a_deadline_reads_as_people_say_it() {
+        assert_eq!(super::duration("sv", "PT1H"), "1 timme");
+        assert_eq!(super::duration("sv", "PT15M"), "15 minuter");
+        assert_eq!(super::duration("en", "working_days:1"), "1 working day");
+        assert_eq!(super::duration("sv", "monthly_by:7"), "senast den 7 nästa månad");
+        assert_eq!(super::duration("sv", "PT0S"), "genast");
+        assert_eq!(super::duration("en", "P3M"), "3 months");
     }
 
     #[test]

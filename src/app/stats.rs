@@ -63,7 +63,9 @@ pub fn county(
     if !org::county_exists(c, county)? {
         return Err(AppError::not_found());
     }
-    Ok(stats::county(c, county, from, to, now)?)
+    let mut s = stats::county(c, county, from, to, now)?;
+    stats::label(&mut s, crate::i18n::lang_of(Some(&user.language)));
+    Ok(s)
 }
 
 /// Every county's figures (national analyst).
@@ -77,16 +79,29 @@ pub fn national(
     user.require(&[Role::NationalAnalyst])?;
     let (from, to) = period(from, to, crate::domain::calendar::local_date(now))?;
     let counties = org::list_counties(c)?;
-    counties.iter().map(|k| stats::county(c, &k.code, from, to, now).map_err(AppError::from)).collect()
+    let lang = crate::i18n::lang_of(Some(&user.language));
+    counties
+        .iter()
+        .map(|k| {
+            let mut s = stats::county(c, &k.code, from, to, now)?;
+            stats::label(&mut s, lang);
+            Ok(s)
+        })
+        .collect()
 }
 
 /// What the access-log review is filtered by; dates as given (`YYYY-MM-DD`), empty means no filter.
 #[derive(Debug, Default, Clone)]
 pub struct LogFilter {
     pub user: Option<i64>,
+    /// part of the acting user's name, any case
+    pub name: Option<String>,
     pub case: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// entries to leave out (newest first) and at most how many to answer; 0 means the API's 2,000
+    pub offset: i64,
+    pub limit: i64,
 }
 
 /// The county's access-log entries (county officer of that county); by default the last ten years.
@@ -106,5 +121,8 @@ pub fn access_log(
     let ten_years = (today - chrono::Duration::days(3650)).format("%Y-%m-%d").to_string();
     let (from, to) = period(Some(from.filter(|f| !f.is_empty()).unwrap_or(&ten_years)), to, today)?;
     let case = case.filter(|c| !c.is_empty());
-    Ok(access_review::entries(c, county, by_user, case, from, to)?)
+    let name = f.name.as_deref();
+    let limit = if f.limit > 0 { f.limit.min(2000) } else { 2000 };
+    let q = access_review::Query { user: by_user, name, case, from, to, offset: f.offset.max(0), limit };
+    Ok(access_review::entries(c, county, &q)?)
 }

@@ -186,10 +186,69 @@ impl fmt::Display for Deadline {
     }
 }
 
+/// The units a person picks a deadline in: a number and one of these, never a code typed by hand.
+pub const UNITS: [&str; 6] = ["minutes", "hours", "days", "working_days", "months", "monthly_by"];
+
+/// A deadline as a number and a unit, for the routine editor. A duration of several parts is shown in
+/// the largest unit that keeps it exact (`P2W` as 14 days, `PT1H30M` as 90 minutes); one that mixes days
+/// and time (`P1DT2H`, written through the API) is shown in hours or minutes, which saving from the editor
+/// then stores as elapsed time.
+pub fn pick(s: &str) -> Option<(u32, &'static str)> {
+    match Deadline::parse(s)? {
+        Deadline::WorkingDays(n) => Some((n, "working_days")),
+        Deadline::MonthlyBy(n) => Some((n, "monthly_by")),
+        Deadline::After(d) => {
+            let months = d.years * 12 + d.months;
+            let days = d.weeks * 7 + d.days;
+            let minutes = d.hours * 60 + d.minutes + d.seconds.div_ceil(60);
+            Some(match (months, days, minutes) {
+                (0, 0, 0) => (0, "minutes"),
+                (m, 0, 0) => (m, "months"),
+                (0, d, 0) => (d, "days"),
+                (0, d, m) if m % 60 == 0 => (d * 24 + m / 60, "hours"),
+                (0, d, m) => (d * 24 * 60 + m, "minutes"),
+                // Months with days or time: a month as 30 days, the one place where the editor rounds.
+                (mo, d, m) => (mo * 30 + d + m.div_ceil(24 * 60), "days"),
+            })
+        }
+    }
+}
+
+/// The deadline a number and a unit say; `None` for a unit that is not one of [`UNITS`].
+pub fn compose(n: u32, unit: &str) -> Option<String> {
+    Some(match unit {
+        "minutes" if n == 0 => "PT0S".to_string(),
+        "minutes" => format!("PT{n}M"),
+        "hours" => format!("PT{n}H"),
+        "days" => format!("P{n}D"),
+        "working_days" => format!("working_days:{n}"),
+        "months" => format!("P{n}M"),
+        "monthly_by" => format!("monthly_by:{n}"),
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn every_deadline_of_the_national_default_is_picked_and_composed_back() {
+        for s in crate::domain::routine::national_default().steps {
+            for d in [Some(&s.deadline), s.high_risk_deadline.as_ref(), s.ack_window.as_ref()].into_iter().flatten() {
+                let (n, unit) = pick(d).unwrap_or((999, "none"));
+                assert_eq!(compose(n, unit).as_deref(), Some(d.as_str()), "{}", s.key);
+            }
+        }
+        assert_eq!(pick("P1DT2H"), Some((26, "hours")));
+        assert_eq!(pick("PT72H"), Some((72, "hours")));
+        assert_eq!(pick("P3M"), Some((3, "months")));
+        assert_eq!(pick("PT1H30M"), Some((90, "minutes")));
+        assert_eq!(pick("P2W"), Some((14, "days")));
+        assert_eq!(pick("soon"), None);
+        assert_eq!(compose(3, "fortnights"), None);
+    }
     use proptest::prelude::*;
 
     fn local(y: i32, m: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {

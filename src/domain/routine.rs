@@ -185,9 +185,115 @@ pub fn validate(r: &Routine) -> BTreeMap<String, String> {
     errors
 }
 
+/// One difference between two versions of a routine, for the version history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Change {
+    ReviewPeriod {
+        from: String,
+        to: String,
+    },
+    Added {
+        key: String,
+    },
+    Removed {
+        key: String,
+    },
+    /// a field of a step kept by key; `from` and `to` as stored (durations as written, `true`/`false`)
+    Changed {
+        key: String,
+        field: &'static str,
+        from: String,
+        to: String,
+    },
+    Reordered,
+}
+
+/// What changed from `old` to `new`: steps matched by key, each field compared.
+pub fn changes(old: &Routine, new: &Routine) -> Vec<Change> {
+    let mut out = Vec::new();
+    if old.review_period != new.review_period {
+        out.push(Change::ReviewPeriod { from: old.review_period.clone(), to: new.review_period.clone() });
+    }
+    let fields = |s: &StepDef| -> [(&'static str, String); 11] {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        [
+            ("title_sv", s.title_sv.clone()),
+            ("title_en", s.title_en.clone()),
+            ("guidance_sv", s.guidance_sv.clone()),
+            ("guidance_en", s.guidance_en.clone()),
+            ("responsible", s.responsible.clone()),
+            ("phase", s.phase.clone()),
+            ("deadline", s.deadline.clone()),
+            ("high_risk_deadline", opt(&s.high_risk_deadline)),
+            ("condition", s.condition.clone()),
+            ("required", s.required.to_string()),
+            ("ack_window", opt(&s.ack_window)),
+        ]
+    };
+    for n in &new.steps {
+        match old.steps.iter().find(|o| o.key == n.key) {
+            None => out.push(Change::Added { key: n.key.clone() }),
+            Some(o) => {
+                for ((field, a), (_, b)) in fields(o).into_iter().zip(fields(n)) {
+                    if a != b {
+                        out.push(Change::Changed { key: n.key.clone(), field, from: a, to: b });
+                    }
+                }
+            }
+        }
+    }
+    for o in old.steps.iter().filter(|o| !new.steps.iter().any(|n| n.key == o.key)) {
+        out.push(Change::Removed { key: o.key.clone() });
+    }
+    let kept = |a: &Routine, b: &Routine| -> Vec<String> {
+        a.steps.iter().filter(|s| b.steps.iter().any(|t| t.key == s.key)).map(|s| s.key.clone()).collect()
+    };
+    if kept(old, new) != kept(new, old) {
+        out.push(Change::Reordered);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_changes_between_two_versions_are_named_step_by_step() {
+        let old = national_default();
+        assert_eq!(changes(&old, &old), Vec::new());
+        let mut new = old.clone();
+        new.review_period = "P6M".into();
+        new.steps[1].deadline = "PT45M".into();
+        new.steps[1].required = false;
+        let removed = new.steps.remove(new.steps.len() - 1);
+        let mut added = new.steps[0].clone();
+        added.key = "call_the_school".into();
+        new.steps.push(added);
+        new.steps.swap(2, 3);
+        let c = changes(&old, &new);
+        assert_eq!(
+            c,
+            vec![
+                Change::ReviewPeriod { from: "P3M".into(), to: "P6M".into() },
+                Change::Changed {
+                    key: "police_report".into(),
+                    field: "deadline",
+                    from: "PT1H".into(),
+                    to: "PT45M".into()
+                },
+                Change::Changed {
+                    key: "police_report".into(),
+                    field: "required",
+                    from: "true".into(),
+                    to: "false".into()
+                },
+                Change::Added { key: "call_the_school".into() },
+                Change::Removed { key: removed.key },
+                Change::Reordered,
+            ]
+        );
+    }
 
     #[test]
     fn the_national_default_is_valid() {

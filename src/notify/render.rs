@@ -162,8 +162,8 @@ impl Renderer {
                     estimated: child.date_of_birth_estimated,
                     age: age_on(child.date_of_birth, day),
                     sex: i18n::t(lang, &format!("sex_{}", child.sex)),
-                    nationality: child.nationality.clone(),
-                    languages: json_list(&child.languages).join(", "),
+                    nationality: child.nationality.as_deref().map(|c| i18n::names::country(lang, c)),
+                    languages: i18n::names::language_list(lang, &json_list(&child.languages)),
                     dossier_number: child.dossier_number.clone(),
                 },
             );

@@ -23,14 +23,20 @@ pub struct AccessEntry {
     pub reference: Option<String>,
 }
 
-pub fn entries(
-    c: &mut crate::db::AnyConnection,
-    county: &str,
-    user: Option<i64>,
-    case: Option<&str>,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> QueryResult<Vec<AccessEntry>> {
+/// What the review asks for: by user (id, or part of a name), episode reference, period, and which page.
+pub struct Query<'a> {
+    pub user: Option<i64>,
+    pub name: Option<&'a str>,
+    pub case: Option<&'a str>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// The entries, newest first.
+pub fn entries(c: &mut crate::db::AnyConnection, county: &str, f: &Query) -> QueryResult<Vec<AccessEntry>> {
+    let Query { user, name, case, from, to, .. } = *f;
     use crate::domain::calendar::start_of_local_day;
     let mut q = access_log::table
         .filter(access_log::county_code.eq(county))
@@ -40,12 +46,21 @@ pub fn entries(
     if let Some(u) = user {
         q = q.filter(access_log::actor_user_id.eq(u));
     }
+    if let Some(part) = name.map(str::to_lowercase).filter(|n| !n.trim().is_empty()) {
+        // Names are few and compared as a person would (any case, any part): matched here, not in SQL,
+        // where LIKE's case rules differ between SQLite and PostgreSQL.
+        let all: Vec<(i64, String)> = users::table.select((users::id, users::name)).load(c)?;
+        let ids: Vec<i64> =
+            all.into_iter().filter(|(_, n)| n.to_lowercase().contains(part.trim())).map(|(id, _)| id).collect();
+        q = q.filter(access_log::actor_user_id.eq_any(ids));
+    }
     if let Some(r) = case {
         let id: Option<i64> =
             episodes::table.filter(episodes::reference.eq(r)).select(episodes::id).first(c).optional()?;
         q = q.filter(access_log::object_kind.eq("case")).filter(access_log::object_id.eq(id.unwrap_or(-1).to_string()));
     }
-    let rows: Vec<LogEntry> = q.order(access_log::seq.desc()).limit(2000).select(LogEntry::as_select()).load(c)?;
+    let rows: Vec<LogEntry> =
+        q.order(access_log::seq.desc()).offset(f.offset).limit(f.limit).select(LogEntry::as_select()).load(c)?;
     let ids: Vec<i64> = rows
         .iter()
         .filter(|e| e.object_kind.as_deref() == Some("case"))

@@ -116,6 +116,34 @@ pub fn municipalities_of(conn: &mut AnyConnection, county: &str) -> QueryResult<
         .load(conn)
 }
 
+/// A county with its municipalities, for the pickers that name a municipality.
+#[derive(Debug, Clone, Serialize)]
+pub struct CountyMunicipalities {
+    pub code: String,
+    pub name: String,
+    pub municipalities: Vec<Municipality>,
+}
+
+/// Every county with its municipalities, counties and municipalities by code (two queries).
+pub fn municipalities_by_county(conn: &mut AnyConnection) -> QueryResult<Vec<CountyMunicipalities>> {
+    let all: Vec<(String, Municipality)> = municipalities::table
+        .order(municipalities::code.asc())
+        .select((municipalities::county_code, Municipality::as_select()))
+        .load(conn)?;
+    Ok(list_counties(conn)?
+        .into_iter()
+        .map(|c| CountyMunicipalities {
+            municipalities: all.iter().filter(|(k, _)| *k == c.code).map(|(_, m)| m.clone()).collect(),
+            code: c.code,
+            name: c.name,
+        })
+        .collect())
+}
+
+pub fn municipality(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<Municipality>> {
+    municipalities::table.find(code).select(Municipality::as_select()).first(conn).optional()
+}
+
 pub fn municipality_county(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<String>> {
     municipalities::table.find(code).select(municipalities::county_code).first(conn).optional()
 }

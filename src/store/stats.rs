@@ -311,33 +311,36 @@ fn step_outcomes(
 const POLICE_BANDS: [(&str, f64); 5] =
     [("≤ 15 min", 15.0), ("≤ 1 h", 60.0), ("≤ 4 h", 240.0), ("≤ 12 h", 720.0), ("≤ 24 h", 1440.0)];
 
-/// The statistics as CSV: `section,key,label,value`, with suppressed cells as `<3`.
-pub fn to_csv(s: &CountyStats) -> String {
+/// The statistics as CSV: `section,key,label,value`, with suppressed cells as `<3`. Keys stay codes, for
+/// programs; labels are in the reader's language, for people (cells are labelled by [`label`]).
+pub fn to_csv(s: &CountyStats, lang: &str) -> String {
     use crate::domain::stats::csv_field as f;
+    use crate::i18n::t;
     let mut out = String::from("section,key,label,value\n");
     let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-    for (k, v) in [
-        ("episodes", s.episodes.to_string()),
-        ("open_episodes", s.open_episodes.to_string()),
-        ("distinct_children", s.distinct_children.to_string()),
-        ("repeat_children", s.repeat_children.to_string()),
-        ("median_minutes_to_police_report", num(s.median_minutes_to_police_report)),
-        ("p90_minutes_to_police_report", num(s.p90_minutes_to_police_report)),
-        ("found_within_24h", s.found_within_24h.to_string()),
-        ("found_within_7d", s.found_within_7d.to_string()),
-        ("median_minutes_missing", num(s.median_minutes_missing)),
-        ("return_conversations_within_72h", s.return_conversations_within_72h.to_string()),
+    for (k, label, v) in [
+        ("episodes", "stat_episodes", s.episodes.to_string()),
+        ("open_episodes", "stat_open", s.open_episodes.to_string()),
+        ("distinct_children", "stat_children", s.distinct_children.to_string()),
+        ("repeat_children", "stat_repeat", s.repeat_children.to_string()),
+        ("median_minutes_to_police_report", "stat_police_median", num(s.median_minutes_to_police_report)),
+        ("p90_minutes_to_police_report", "stat_police_p90", num(s.p90_minutes_to_police_report)),
+        ("found_within_24h", "stat_found_24h", s.found_within_24h.to_string()),
+        ("found_within_7d", "stat_found_7d", s.found_within_7d.to_string()),
+        ("median_minutes_missing", "stat_missing_median", num(s.median_minutes_missing)),
+        ("return_conversations_within_72h", "stat_return_72h", s.return_conversations_within_72h.to_string()),
     ] {
-        out.push_str(&format!("total,{k},{k},{v}\n"));
+        out.push_str(&format!("total,{k},{},{v}\n", f(t(lang, label))));
     }
     for st in &s.steps {
-        for (k, v) in [
-            ("done_on_time", st.done_on_time),
-            ("done_late", st.done_late),
-            ("overdue", st.overdue),
-            ("skipped", st.skipped),
+        let title = crate::i18n::step_title(lang, &st.key);
+        for (k, label, v) in [
+            ("done_on_time", "on_time", st.done_on_time),
+            ("done_late", "late", st.done_late),
+            ("overdue", "overdue", st.overdue),
+            ("skipped", "skipped", st.skipped),
         ] {
-            out.push_str(&format!("step,{},{k},{v}\n", f(&st.key)));
+            out.push_str(&format!("step,{}.{k},{},{v}\n", f(&st.key), f(&format!("{title}: {}", t(lang, label)))));
         }
     }
     let sections: [(&str, &Vec<Cell>); 6] = [
@@ -359,4 +362,22 @@ pub fn to_csv(s: &CountyStats) -> String {
         out.push_str(&format!("month,{},{},{v}\n", m.month, m.month));
     }
     out
+}
+
+/// Every breakdown cell labelled in the reader's language: closure reasons, sex, age bands, nationalities
+/// (CLDR names), accommodation kinds. Municipalities are labelled by name when counted.
+pub fn label(s: &mut CountyStats, lang: &str) {
+    use crate::i18n::{names, t};
+    let relabel = |cells: &mut Vec<Cell>, f: &dyn Fn(&str) -> String| {
+        for c in cells.iter_mut() {
+            c.label = f(&c.key);
+        }
+    };
+    let unknown =
+        |k: &str, f: &dyn Fn(&str) -> String| if k == "unknown" { t(lang, "sex_unknown").to_string() } else { f(k) };
+    relabel(&mut s.closure_reasons, &|k| t(lang, &format!("reason_{k}")).to_string());
+    relabel(&mut s.by_sex, &|k| t(lang, &format!("sex_{k}")).to_string());
+    relabel(&mut s.by_age_band, &|k| format!("{} {}", k.replace('-', "–"), t(lang, "years")));
+    relabel(&mut s.by_nationality, &|k| unknown(k, &|k| names::country(lang, k)));
+    relabel(&mut s.by_accommodation_kind, &|k| unknown(k, &|k| t(lang, &format!("acc_kind_{k}")).to_string()));
 }

@@ -74,6 +74,11 @@ pub fn by_email(conn: &mut AnyConnection, email: &str) -> QueryResult<Option<Use
         .optional()
 }
 
+/// The names of these users, by id.
+pub fn names(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, String>> {
+    Ok(users::table.filter(users::id.eq_any(ids)).select((users::id, users::name)).load(conn)?.into_iter().collect())
+}
+
 pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<UserRow>> {
     users::table.order(users::id.asc()).select(UserRow::as_select()).load(conn)
 }

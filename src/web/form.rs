@@ -68,6 +68,19 @@ impl FormFields {
         self
     }
 
+    /// A comma-separated list, each item mapped (a language typed by its name becomes its code).
+    pub fn split_mapped(self, name: &str, f: impl Fn(&str) -> String) -> Self {
+        let mut this = self.split(name);
+        if let Some(Value::Array(items)) = this.0.get_mut(name) {
+            for item in items.iter_mut() {
+                if let Value::String(x) = item {
+                    *x = f(x);
+                }
+            }
+        }
+        this
+    }
+
     pub fn with(mut self, name: &str, v: Value) -> Self {
         self.0.insert(name.to_string(), v);
         self

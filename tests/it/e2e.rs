@@ -208,18 +208,30 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     // The county officer edits the routine and sees the episode pseudonymised.
     login(&c, &base, "lansstyrelsen@demo.saknad.se").await;
     c.goto(&format!("{base}/routine")).await.expect("routine");
-    let deadline_input = c.find(Locator::Id("s1_deadline")).await.expect("police deadline");
+    // Each step is a card that opens; a deadline is a number and a unit.
+    c.find(Locator::Css("#steps_1_card > summary")).await.expect("police card").click().await.expect("open");
+    let deadline_input = c.find(Locator::Id("steps_1__deadline")).await.expect("police deadline");
     deadline_input.clear().await.expect("clear");
-    deadline_input.send_keys("PT45M").await.expect("type");
+    deadline_input.send_keys("45").await.expect("type");
+    c.find(Locator::Id("steps_1__deadline_unit"))
+        .await
+        .expect("unit")
+        .select_by_value("minutes")
+        .await
+        .expect("select");
+    c.find(Locator::Id("note")).await.expect("note").send_keys("Polisen inom 45 minuter").await.expect("type");
+    shot(&c, "06a-routine-editing").await;
     c.find(Locator::Id("save-routine")).await.expect("save").click().await.expect("click");
-    wait_for_page(&c, "new version stored", |p| p.contains("Version 2")).await;
+    wait_for_page(&c, "new version stored", |p| p.contains("Version 2") && p.contains("45 minuter")).await;
     shot(&c, "06-routine").await;
-    // A bad deadline is shown next to its field.
-    let deadline_input = c.find(Locator::Id("s1_deadline")).await.expect("police deadline");
+    // A bad deadline is shown next to its field, the summary links to it.
+    c.find(Locator::Css("#steps_1_card > summary")).await.expect("police card").click().await.expect("open");
+    let deadline_input = c.find(Locator::Id("steps_1__deadline")).await.expect("police deadline");
     deadline_input.clear().await.expect("clear");
-    deadline_input.send_keys("soon").await.expect("type");
+    deadline_input.send_keys("snart").await.expect("type");
     c.find(Locator::Id("save-routine")).await.expect("save").click().await.expect("click");
-    wait_for_page(&c, "inline error", |p| p.contains("error-summary") && p.contains("s1_deadline_e")).await;
+    wait_for_page(&c, "inline error", |p| p.contains("error-summary") && p.contains("steps_1__deadline-error")).await;
+    shot(&c, "06b-routine-error").await;
     c.goto(&format!("{base}/cases")).await.expect("cases");
     let page = source(&c).await;
     assert!(page.contains("AB-") && !page.contains("Amir") && !page.contains("Rahimi"), "pseudonymised list");

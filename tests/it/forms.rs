@@ -193,66 +193,98 @@ db_test!(the_page_and_the_api_refuse_the_same_input_for_the_same_reasons, |app| 
 
 db_test!(the_routine_editor_saves_its_rows_with_a_new_step_and_refuses_a_bad_deadline_at_its_cell, |app| {
     use saknad::db::schema::routine_versions;
+    use saknad::domain::deadline::pick;
     let w = World::new(&app).await;
     let versions = |a: &TestApp| routine_versions::table.count().get_result::<i64>(&mut *a.conn()).unwrap_or(-1);
-    // Every row of the current routine as the editor shows it, and the blank row filled in as a new step.
+    let (s, html) = app.page("/routine", &w.co).await;
+    assert_eq!(s, Status::Ok);
+    let codes = crate::pages::visible_codes(&html);
+    assert!(codes.is_empty() && !html.contains(">PT1H<"), "no code is shown: {codes:?}");
+    assert!(html.contains("<option value=\"hours\" selected>timmar</option>"), "durations are a number and a unit");
+    // Every card of the current routine as the editor shows it, and the blank card filled in as a new step:
+    // durations as a number and a unit, a new step without a key.
     let steps = saknad::domain::routine::national_default().steps;
-    let mut rows: Vec<(String, String)> = vec![("review_period".into(), "P3M".into())];
+    let mut rows: Vec<(String, String)> =
+        vec![("review_period_n".into(), "3".into()), ("review_period_unit".into(), "months".into())];
+    let dur = |rows: &mut Vec<(String, String)>, name: String, d: Option<&String>| {
+        let (n, unit) = d.and_then(|d| pick(d)).map(|(n, u)| (n.to_string(), u)).unwrap_or_default();
+        rows.push((format!("{name}_n"), n));
+        rows.push((format!("{name}_unit"), if unit.is_empty() { "hours".into() } else { unit.into() }));
+    };
     for (i, s) in steps.iter().enumerate() {
         for (col, v) in [
-            ("key", Some(&s.key)),
-            ("title_sv", Some(&s.title_sv)),
-            ("title_en", Some(&s.title_en)),
-            ("responsible", Some(&s.responsible)),
-            ("phase", Some(&s.phase)),
-            ("deadline", Some(&s.deadline)),
-            ("high_risk_deadline", s.high_risk_deadline.as_ref()),
-            ("condition", Some(&s.condition)),
-            ("ack_window", s.ack_window.as_ref()),
+            ("key", &s.key),
+            ("title_sv", &s.title_sv),
+            ("title_en", &s.title_en),
+            ("responsible", &s.responsible),
+            ("phase", &s.phase),
+            ("condition", &s.condition),
         ] {
-            rows.push((format!("steps[{i}].{col}"), v.cloned().unwrap_or_default()));
+            rows.push((format!("steps[{i}].{col}"), v.clone()));
         }
+        // The police step's deadline shortened to 45 minutes, the last step removed.
+        let deadline = if s.key == "police_report" { "PT45M".to_string() } else { s.deadline.clone() };
+        dur(&mut rows, format!("steps[{i}].deadline"), Some(&deadline));
+        dur(&mut rows, format!("steps[{i}].high_risk"), s.high_risk_deadline.as_ref());
+        dur(&mut rows, format!("steps[{i}].ack"), s.ack_window.as_ref());
         if s.required {
             rows.push((format!("steps[{i}].required"), "true".into()));
+        }
+        if i == steps.len() - 1 {
+            rows.push((format!("steps[{i}].remove"), "true".into()));
         }
     }
     let n = steps.len();
     for (col, v) in [
-        ("key", "follow_up_call"),
         ("title_sv", "Uppföljande samtal"),
         ("title_en", "Follow-up call"),
         ("responsible", "social_worker"),
         ("phase", "found"),
-        ("deadline", "P2D"),
         ("condition", "always"),
+        ("deadline_n", "2"),
+        ("deadline_unit", "days"),
     ] {
         rows.push((format!("steps[{n}].{col}"), v.into()));
     }
+    rows.push(("note".into(), "Kortare tid till polisen enligt länets beslut".into()));
     let before = versions(&app);
     let mut spoiled = rows.clone();
-    if let Some(d) = spoiled.iter_mut().find(|(k, _)| *k == format!("steps[{n}].deadline")) {
-        d.1 = "soon".into();
+    if let Some(d) = spoiled.iter_mut().find(|(k, _)| *k == format!("steps[{n}].deadline_n")) {
+        d.1 = "snart".into();
     }
     let (s, _, html) = app.submit_page("/routine", &w.co, &as_refs(&spoiled)).await;
     assert_eq!(s, Status::UnprocessableEntity, "{html}");
-    assert!(html.contains(&format!("id=\"s{n}_deadline_e\"")), "the error stands at the new row's deadline: {html}");
-    assert!(html.contains("value=\"soon\""), "what was typed is shown again");
+    assert!(error_at(&html, &format!("steps_{n}__deadline")), "the error stands at the new card's deadline: {html}");
+    assert!(html.contains(&format!("href=\"#steps_{n}__deadline\"")), "the summary links to that input");
+    assert!(html.contains("Ange ett heltal"), "in the page's language");
+    assert!(html.contains("value=\"snart\""), "what was typed is shown again");
     assert_eq!(versions(&app), before, "a refused routine stores nothing");
     let (s, location, html) = app.submit_page("/routine", &w.co, &as_refs(&rows)).await;
     assert!(s.code < 400, "{s}: {html}");
     assert_eq!(versions(&app), before + 1);
     let (s, body) = app.get("/api/v1/counties/01/routine", Some(&w.co)).await;
     assert_eq!(s, Status::Ok);
-    let added = body["steps"].as_array().and_then(|a| a.iter().find(|s| s["key"] == "follow_up_call").cloned());
-    let added = added.unwrap_or_default();
+    let all = body["steps"].as_array().cloned().unwrap_or_default();
+    let added = all.iter().find(|s| s["title_sv"] == "Uppföljande samtal").cloned().unwrap_or_default();
+    assert_eq!(added["key"], "uppfoljande_samtal", "a new step's key is made from its title");
     assert_eq!(added["anchor"], "found", "a new found-phase step is anchored on found");
+    assert_eq!(added["deadline"], "P2D");
+    assert_eq!(all[1]["deadline"], "PT45M");
+    assert!(!all.iter().any(|s| s["key"] == steps[n - 1].key.as_str()), "the removed step is gone");
     assert_eq!(
         body["steps"][0]["guidance_sv"],
         steps[0].guidance_sv.as_str(),
         "guidance kept from the current version"
     );
-    if let Some(next) = location {
-        assert!(app.page(&next, &w.co).await.0.code < 400);
+    let (_, html) = app.page(location.as_deref().unwrap_or("/routine"), &w.co).await;
+    for said in [
+        "Kortare tid till polisen enligt länets beslut",
+        "Nytt steg: Uppföljande samtal",
+        &format!("Borttaget steg: {}", steps[n - 1].title_sv),
+        &format!("{}: Tidsgräns 1 timme → 45 minuter", steps[1].title_sv),
+        "Första versionen",
+    ] {
+        assert!(html.contains(said), "the version history says {said:?}: {html}");
     }
 });
 

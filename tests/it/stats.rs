@@ -220,10 +220,15 @@ db_test!(csv_export_suppresses_small_cells_and_escapes_names, |app| {
     assert!(resp.content_type().is_some_and(|c| c.sub() == "csv"));
     let csv = resp.into_string().await.unwrap_or_default();
     assert!(csv.starts_with("section,key,label,value\n"));
-    assert!(csv.contains("total,episodes,episodes,4\n"));
+    assert!(csv.contains("total,episodes,Försvinnanden,4\n"), "a person reads labels, a program keys: {csv}");
     assert!(csv.contains("municipality,0180,\"Stockholm, \"\"city\"\"\",3\n"), "{csv}");
     assert!(csv.contains("municipality,0184,Solna,<3\n"));
-    assert!(csv.contains("step,police_report,done_on_time,3\n"));
+    let police = saknad::i18n::step_title("sv", "police_report");
+    assert!(csv.contains(&format!("step,police_report.done_on_time,{police}: i tid,3\n")), "{csv}");
+    let codes = crate::pages::visible_codes(
+        &csv.lines().map(|l| l.split(',').nth(2).unwrap_or("")).collect::<Vec<_>>().join("\n"),
+    );
+    assert!(codes.is_empty(), "no label is a code: {codes:?}");
 });
 
 db_test!(the_access_log_review_finds_who_read_which_episode, |app| {

@@ -44,8 +44,9 @@ pub async fn get_county_stats(api: Api<'_>, code: &str, period: Period) -> AppRe
 #[rocket::get("/counties/<code>/stats.csv?<period..>")]
 pub async fn get_county_stats_csv(api: Api<'_>, code: &str, period: Period) -> AppResult<(ContentType, String)> {
     let Api { st, user } = api;
+    let lang = crate::i18n::lang_of(Some(&user.language));
     let s = compute(st, user, code.to_string(), period).await?;
-    Ok((ContentType::new("text", "csv").with_params(("charset", "utf-8")), stats::to_csv(&s)))
+    Ok((ContentType::new("text", "csv").with_params(("charset", "utf-8")), stats::to_csv(&s, lang)))
 }
 
 /// Every county side by side (national analysts).
@@ -84,6 +85,7 @@ pub async fn get_access_log(
         case: case.map(String::from),
         from: from.map(String::from),
         to: to.map(String::from),
+        ..Default::default()
     };
     let entries = st.db.run(move |c| app::stats::access_log(c, &me, &county, &f, now)).await?;
     st.audit.log(actor, crate::store::audit::Event::new("access_log_read").county(Some(code.to_string())), now).await?;

@@ -6,7 +6,9 @@ use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::i18n;
-use crate::store::org::{self, Accommodation, Mailboxes, MunicipalityContacts, ACCOMMODATION_KINDS};
+use crate::store::org::{
+    self, Accommodation, CountyMunicipalities, Mailboxes, MunicipalityContacts, ACCOMMODATION_KINDS,
+};
 use crate::store::users::{self, UserView};
 use crate::web::form::{blank_with, CommandForm};
 use crate::web::session::CsrfChecked;
@@ -17,26 +19,54 @@ use serde_json::{json, Map, Value};
 
 async fn users_page(mut v: Visit<'_>, f: &Value, errors: FieldErrors) -> PageResult {
     v.user.require(&[Role::Admin])?;
-    let (list, accs) =
+    let (list, accs, places) =
         v.st.db
             .run(|c| {
                 Ok::<_, AppError>((
                     users::list(c)?.iter().map(UserView::from).collect::<Vec<_>>(),
                     org::list_accommodations(c, None, None)?,
+                    org::municipalities_by_county(c)?,
                 ))
             })
             .await?;
-    let page = UsersPage { users: list, accommodations: accs, roles: choices(v.lang, "role_", &Role::NAMES), f };
+    let users = list
+        .into_iter()
+        .map(|u| {
+            let w = &u.workplace;
+            let place = match (w.accommodation_id, &w.municipality_code, &w.county_code) {
+                (Some(a), _, _) => accs.iter().find(|x| x.id == a).map(|x| x.name.clone()),
+                (None, Some(m), _) => municipality_name(&places, m),
+                (None, None, Some(c)) => places.iter().find(|x| &x.code == c).map(|x| x.name.clone()),
+                _ => None,
+            };
+            UserRowView { user: u, place }
+        })
+        .collect();
+    let roles = choices(v.lang, "role_", &Role::NAMES);
+    let page = UsersPage { users, accommodations: accs, roles, places, f };
     v.show_form("/admin/users", "pages/admin_users.html", &page, &errors)
 }
 
-/// The users page's view model: the users, and the form for a new one (`f`).
+fn municipality_name(places: &[CountyMunicipalities], code: &str) -> Option<String> {
+    places.iter().flat_map(|c| &c.municipalities).find(|m| m.code == code).map(|m| m.name.clone())
+}
+
+/// The users page's view model: the users with where they work, and the form for a new one (`f`).
 #[derive(Serialize)]
 struct UsersPage<'a> {
-    users: Vec<UserView>,
+    users: Vec<UserRowView>,
     accommodations: Vec<Accommodation>,
     roles: Vec<Choice>,
+    places: Vec<CountyMunicipalities>,
     f: &'a Value,
+}
+
+#[derive(Serialize)]
+struct UserRowView {
+    #[serde(flatten)]
+    user: UserView,
+    /// the accommodation, municipality or county, by name
+    place: Option<String>,
 }
 
 #[rocket::get("/admin/users")]
@@ -91,16 +121,37 @@ pub async fn post_user_password_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, 
 
 async fn accommodations_page(mut v: Visit<'_>, f: &Value, errors: FieldErrors) -> PageResult {
     v.user.require(&[Role::Admin])?;
-    let list = v.st.db.run(|c| org::list_accommodations(c, None, None).map_err(AppError::from)).await?;
-    let page = AccommodationsPage { accommodations: list, kinds: &ACCOMMODATION_KINDS, f };
+    let (list, places) =
+        v.st.db
+            .run(|c| Ok::<_, AppError>((org::list_accommodations(c, None, None)?, org::municipalities_by_county(c)?)))
+            .await?;
+    let l = v.lang;
+    let accommodations = list
+        .into_iter()
+        .map(|a| AccommodationRow {
+            kind_label: i18n::t(l, &format!("acc_kind_{}", a.kind)),
+            municipality: municipality_name(&places, &a.municipality_code).unwrap_or_default(),
+            a,
+        })
+        .collect();
+    let page = AccommodationsPage { accommodations, kinds: choices(l, "acc_kind_", &ACCOMMODATION_KINDS), places, f };
     v.show_form("/admin/accommodations", "pages/admin_accommodations.html", &page, &errors)
 }
 
 #[derive(Serialize)]
 struct AccommodationsPage<'a> {
-    accommodations: Vec<Accommodation>,
-    kinds: &'static [&'static str],
+    accommodations: Vec<AccommodationRow>,
+    kinds: Vec<Choice>,
+    places: Vec<CountyMunicipalities>,
     f: &'a Value,
+}
+
+#[derive(Serialize)]
+struct AccommodationRow {
+    #[serde(flatten)]
+    a: Accommodation,
+    kind_label: &'static str,
+    municipality: String,
 }
 
 #[rocket::get("/admin/accommodations")]
@@ -130,19 +181,23 @@ pub async fn post_accommodation_page(
 pub async fn get_municipalities_page(mut v: Visit<'_>, county: Option<&str>) -> PageResult {
     v.user.require(&[Role::Admin])?;
     let county = county.unwrap_or("01").to_string();
-    let list = v.st.db.run(move |c| org::municipalities_of(c, &county).map_err(AppError::from)).await?;
-    let page = MunicipalitiesPage { heading: i18n::t(v.lang, "nav_municipalities"), municipalities: list };
+    let places = v.st.db.run(move |c| org::municipalities_by_county(c).map_err(AppError::from)).await?;
+    let municipalities = places.iter().find(|c| c.code == county).map(|c| c.municipalities.clone()).unwrap_or_default();
+    let heading = i18n::t(v.lang, "nav_municipalities");
+    let page = MunicipalitiesPage { heading, municipalities, county: &county, places: &places };
     v.show(Status::Ok, "/admin/municipalities", "pages/admin_municipalities.html", &page)
 }
 
 #[derive(Serialize)]
-struct MunicipalitiesPage {
+struct MunicipalitiesPage<'a> {
     heading: &'static str,
     municipalities: Vec<crate::store::org::Municipality>,
+    county: &'a str,
+    places: &'a [CountyMunicipalities],
 }
 
-fn municipality_form(mut v: Visit<'_>, code: &str, values: Value, errors: FieldErrors) -> PageResult {
-    let heading = format!("{} {code}", i18n::t(v.lang, "nav_municipalities"));
+fn municipality_form(mut v: Visit<'_>, code: &str, name: &str, values: Value, errors: FieldErrors) -> PageResult {
+    let heading = format!("{} – {name}", i18n::t(v.lang, "nav_municipalities"));
     let fields = (MunicipalityContacts::NAMES, MunicipalityContacts::REQUIRED);
     v.mailbox_form(
         "/admin/municipalities",
@@ -158,8 +213,14 @@ fn municipality_form(mut v: Visit<'_>, code: &str, values: Value, errors: FieldE
 pub async fn get_municipality_page(v: Visit<'_>, code: &str) -> PageResult {
     v.user.require(&[Role::Admin])?;
     let c2 = code.to_string();
-    let contacts = v.st.db.run(move |c| org::municipality_contacts(c, &c2)?.ok_or_else(AppError::not_found)).await?;
-    municipality_form(v, code, serde_json::to_value(&contacts).unwrap_or_default(), FieldErrors::new())
+    let (contacts, name) =
+        v.st.db
+            .run(move |c| {
+                let contacts = org::municipality_contacts(c, &c2)?.ok_or_else(AppError::not_found)?;
+                Ok::<_, AppError>((contacts, org::municipality(c, &c2)?.map(|m| m.name).unwrap_or_default()))
+            })
+            .await?;
+    municipality_form(v, code, &name, serde_json::to_value(&contacts).unwrap_or_default(), FieldErrors::new())
 }
 
 #[rocket::post("/admin/municipalities/<code>", data = "<form>")]
@@ -175,7 +236,14 @@ pub async fn post_municipality_page(
         Ok(_) => v.saved(format!("/admin/municipalities/{code}")),
         Err(e) => {
             let errors = e.into_fields()?;
-            municipality_form(Visit { flash: None, ..v }, code, f, errors)
+            let c2 = code.to_string();
+            let name =
+                v.st.db
+                    .run(move |c| org::municipality(c, &c2).map_err(AppError::from))
+                    .await?
+                    .map(|m| m.name)
+                    .unwrap_or_default();
+            municipality_form(Visit { flash: None, ..v }, code, &name, f, errors)
         }
     }
 }

@@ -93,7 +93,14 @@ pub async fn get_child_page(mut v: Visit<'_>, id: i64) -> PageResult {
         Status::Ok,
         "/children",
         "pages/child.html",
-        &ChildPage { child: &child, sheet_fields, can_move, accommodations },
+        &ChildPage {
+            nationality: child.nationality.as_deref().map(|c| i18n::names::country(lang, c)),
+            languages: i18n::names::language_list(lang, &child.languages),
+            child: &child,
+            sheet_fields,
+            can_move,
+            accommodations,
+        },
     )
 }
 
@@ -101,6 +108,9 @@ pub async fn get_child_page(mut v: Visit<'_>, id: i64) -> PageResult {
 #[derive(Serialize)]
 struct ChildPage<'a> {
     child: &'a ChildView,
+    /// nationality and languages by their names
+    nationality: Option<String>,
+    languages: String,
     sheet_fields: Vec<SheetField>,
     can_move: bool,
     accommodations: Vec<Accommodation>,
@@ -213,10 +223,8 @@ pub async fn get_child_new(mut v: Visit<'_>) -> PageResult {
     let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::SocialWorker])?;
     v.flash = None;
-    let muni = user.workplace.municipality_code.clone();
-    let accs = st.db.run(move |c| org::list_accommodations(c, muni.as_deref(), None).map_err(AppError::from)).await?;
     let f = serde_json::to_value(ChildForm { sex: Some("unknown".into()), ..Default::default() }).unwrap_or_default();
-    let page = NewChildPage { accommodations: accs, sexes: choices(v.lang, "sex_", &crate::app::children::SEXES), f };
+    let page = NewChildPage::load(st, &user, v.lang, f).await?;
     v.show_form("/children/new", "pages/child_new.html", &page, &FieldErrors::new())
 }
 
@@ -224,8 +232,39 @@ pub async fn get_child_new(mut v: Visit<'_>) -> PageResult {
 #[derive(Serialize)]
 struct NewChildPage {
     accommodations: Vec<Accommodation>,
+    places: Vec<org::CountyMunicipalities>,
     sexes: Vec<Choice>,
+    /// every nationality by its name, and the language names the languages field suggests
+    countries: Vec<(String, String)>,
+    language_names: Vec<String>,
+    /// the two languages of this service, for the guardian's emails
+    ui_languages: Vec<Choice>,
     f: Value,
+}
+
+impl NewChildPage {
+    /// The municipality's accommodations and every municipality for the assigning-municipality picker.
+    async fn load(st: &AppState, user: &AuthUser, lang: &'static str, f: Value) -> Result<Self, PageError> {
+        let muni = user.workplace.municipality_code.clone();
+        let (accommodations, places) = st
+            .db
+            .run(move |c| {
+                Ok::<_, AppError>((
+                    org::list_accommodations(c, muni.as_deref(), None)?,
+                    org::municipalities_by_county(c)?,
+                ))
+            })
+            .await?;
+        Ok(NewChildPage {
+            accommodations,
+            places,
+            sexes: choices(lang, "sex_", &crate::app::children::SEXES),
+            countries: i18n::names::countries(lang),
+            language_names: i18n::names::languages(lang).into_iter().map(|(_, n)| n).collect(),
+            ui_languages: choices(lang, "language_", &i18n::LANGUAGES),
+            f,
+        })
+    }
 }
 
 /// The registration form's fields as the template names them; shown back as typed when refused.
@@ -258,7 +297,7 @@ pub async fn post_child_new(_csrf: CsrfChecked, mut v: Visit<'_>, form: FormFiel
     }
     let input = form
         .split("aliases")
-        .split("languages")
+        .split_mapped("languages", |l| i18n::names::language_code(l).unwrap_or_else(|| l.to_string()))
         .flag("date_of_birth_estimated")
         .renamed("guardian_name", "guardian.name")
         .renamed("guardian_email", "guardian.email")
@@ -276,11 +315,7 @@ pub async fn post_child_new(_csrf: CsrfChecked, mut v: Visit<'_>, form: FormFiel
             let errors: FieldErrors =
                 e.into_fields()?.into_iter().map(|(k, v)| (k.replace("guardian.", "guardian_"), v)).collect();
             v.flash = None;
-            let muni = user.workplace.municipality_code.clone();
-            let accs =
-                st.db.run(move |c| org::list_accommodations(c, muni.as_deref(), None).map_err(AppError::from)).await?;
-            let page =
-                NewChildPage { accommodations: accs, sexes: choices(v.lang, "sex_", &crate::app::children::SEXES), f };
+            let page = NewChildPage::load(st, &user, v.lang, f).await?;
             v.show_form("/children/new", "pages/child_new.html", &page, &errors)
         }
     }

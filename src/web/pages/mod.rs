@@ -207,8 +207,7 @@ pub fn choices(lang: &str, prefix: &str, codes: &[&'static str]) -> Vec<Choice> 
 
 /// A step by its title in the page's language: the national default's, a county's own step by its key.
 pub fn step_title(lang: &str, key: &str) -> String {
-    let titles = crate::domain::routine::national_default().steps;
-    titles.iter().find(|d| d.key == key).map_or(key.to_string(), |d| d.title(lang).to_string())
+    i18n::step_title(lang, key)
 }
 
 /// 200 for a form shown afresh, 422 for one shown again with its errors.
