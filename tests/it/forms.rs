@@ -288,6 +288,46 @@ db_test!(the_routine_editor_saves_its_rows_with_a_new_step_and_refuses_a_bad_dea
     }
 });
 
+db_test!(a_child_is_registered_with_nationality_and_languages_by_their_names, |app| {
+    use saknad::db::schema::children;
+    let w = World::new(&app).await;
+    let (s, html) = app.page("/children/new", &w.sw).await;
+    assert_eq!(s, Status::Ok);
+    assert!(html.contains("<option value=\"AF\">Afghanistan</option>"), "nationality is picked by name");
+    assert!(html.contains("<option value=\"dari\">"), "languages are suggested by name");
+    assert!(!html.contains("ISO"), "no code system is named to the user");
+    let acc = w.acc.to_string();
+    let form = |languages: &'static str| {
+        vec![
+            ("given_name", "Omid"),
+            ("family_name", "Karimi"),
+            ("date_of_birth", "2011-05-02"),
+            ("sex", "male"),
+            ("nationality", "ER"),
+            ("languages", languages),
+            ("guardian_language", "en"),
+        ]
+    };
+    let count = |a: &TestApp| children::table.count().get_result::<i64>(&mut *a.conn()).unwrap_or(-1);
+    let before = count(&app);
+    let mut bad = form("tigrinja, klingonska språket");
+    bad.push(("accommodation_id", &acc));
+    let (s, _, html) = app.submit_page("/children/new", &w.sw, &bad).await;
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert!(error_at(&html, "languages") && html.contains("Skriv språken med namn"), "{html}");
+    assert!(html.contains("value=\"tigrinja, klingonska språket\""), "what was typed is kept");
+    assert_eq!(count(&app), before, "nothing stored");
+    let mut good = form("Tigrinja, arabiska");
+    good.push(("accommodation_id", &acc));
+    let (s, location, html) = app.submit_page("/children/new", &w.sw, &good).await;
+    assert!(s.code < 400, "{s}: {html}");
+    let (_, child) = app.get(&format!("/api/v1{}", location.clone().unwrap_or_default()), Some(&w.sw)).await;
+    assert_eq!(child["languages"], serde_json::json!(["ti", "ar"]), "stored as codes: {child}");
+    assert_eq!(child["nationality"], "ER");
+    let (_, page) = app.page(&location.unwrap_or_default(), &w.sw).await;
+    assert!(page.contains("Eritrea") && page.contains("tigrinja, arabiska"), "read as names: {page}");
+});
+
 fn as_refs(f: &[(String, String)]) -> Vec<(&str, &str)> {
     f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }

@@ -258,6 +258,38 @@ db_test!(the_access_log_review_finds_who_read_which_episode, |app| {
     assert_eq!(app.get("/api/v1/counties/01/access-log", Some(&admin)).await.0, Status::Forbidden);
 });
 
+db_test!(the_access_log_page_finds_a_user_by_name_and_pages_fifty_entries_at_a_time, |app| {
+    let _w = fixture(&app).await;
+    let sw = app.login("sw@x.se").await;
+    let (_, list) = app.get("/api/v1/cases?status=closed", Some(&sw)).await;
+    let id = list[0]["id"].clone();
+    for _ in 0..60 {
+        app.get(&format!("/api/v1/cases/{id}"), Some(&sw)).await;
+    }
+    let co = app.login("co@x.se").await;
+    // The test users' names are the common fixture's: the social worker is Sam Socialsekreterare.
+    let (name, part) = ("Sam Socialsekreterare", "sam");
+    let rows = |html: &str| html.matches("<tr><td>").count();
+    let (s, html) = app.page(&format!("/access-log?user={part}"), &co).await;
+    assert_eq!(s, Status::Ok, "{html}");
+    assert_eq!(rows(&html), 50, "a page holds 50 entries");
+    assert_eq!(html.matches(&format!("</td><td>{name}</td>")).count(), 50, "only {name}'s entries: {html}");
+    assert!(
+        html.contains(&format!("access-log?user={part}&amp;page=2\" rel=\"next\"")),
+        "the next page keeps the filter: {html}"
+    );
+    let (s, html2) = app.page(&format!("/access-log?user={part}&page=2"), &co).await;
+    assert_eq!(s, Status::Ok);
+    assert!(rows(&html2) >= 10 && rows(&html2) < 50, "the rest on page 2");
+    assert!(html2.contains("rel=\"prev\"") && !html2.contains("rel=\"next\""));
+    let (_, nobody) = app.page("/access-log?user=ingen+s%C3%A5dan", &co).await;
+    assert_eq!(rows(&nobody), 0, "a name nobody has finds nothing");
+    assert!(nobody.contains("Inga händelser"));
+    let (s, bad) = app.page("/access-log?from=ig%C3%A5r", &co).await;
+    assert_eq!(s, Status::UnprocessableEntity, "a bad date is refused at its field");
+    assert!(bad.contains("id=\"from-error\""), "{bad}");
+});
+
 db_test!(retention_deletes_photos_then_pseudonymises_and_keeps_every_figure, |app| {
     use diesel::prelude::*;
     let _w = fixture(&app).await;
