@@ -46,7 +46,7 @@ fn check_indicators(ck: &mut Check, key: &str, list: &mut Vec<String>) {
 }
 
 /// `POST /api/v1/cases` and the staff report form.
-#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ReportCase {
     #[serde(deserialize_with = "de::id")]
@@ -130,7 +130,7 @@ pub fn check_report(input: Submitted<ReportCase>, now: DateTime<Utc>) -> (Report
 }
 
 /// `POST …/steps/{key}/complete` and the step form.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, serde::Serialize)]
 #[serde(default)]
 pub struct CompleteStep {
     pub note: Option<String>,
@@ -139,7 +139,7 @@ pub struct CompleteStep {
 }
 
 /// `POST …/steps/{key}/skip`, `POST …/extend` and their forms: the reason is required.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, serde::Serialize)]
 #[serde(default)]
 pub struct WithReason {
     #[schema(required = true)]
@@ -154,7 +154,7 @@ impl WithReason {
 }
 
 /// `POST …/risk-assessments` and the risk form.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, serde::Serialize)]
 #[serde(default)]
 pub struct AssessRisk {
     /// none, low, medium or high
@@ -167,7 +167,7 @@ pub struct AssessRisk {
 }
 
 /// `POST …/found` and the found form.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, serde::Serialize)]
 #[serde(default)]
 pub struct RecordFound {
     /// defaults to now
@@ -179,8 +179,23 @@ pub struct RecordFound {
     pub condition: Option<String>,
 }
 
+/// `POST …/additions`: one thing learnt after the report.
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema, serde::Serialize)]
+#[serde(default)]
+pub struct AddToReport {
+    /// last_seen, clothing, belongings, circumstances, possible_whereabouts, search_actions or other
+    #[schema(required = true)]
+    pub field: Option<String>,
+    #[schema(required = true)]
+    pub text: Option<String>,
+}
+
+/// What an addition may be about: the report's free-text parts, or anything else.
+pub const ADDITION_FIELDS: [&str; 7] =
+    ["last_seen", "clothing", "belongings", "circumstances", "possible_whereabouts", "search_actions", "other"];
+
 /// `POST …/close` and the closing form.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, serde::Serialize)]
 #[serde(default)]
 pub struct CloseCase {
     /// returned, turned_18, left_sweden, transferred, review_period_ended, deceased or withdrawn
@@ -484,6 +499,83 @@ pub fn found(
         )?;
         Ok(())
     })
+}
+
+/// Adds to the report what was learnt later (responsible social worker, staff of the accommodation) while
+/// the episode is open: kept in the timeline with who and when, in the access log as a change.
+pub fn add_to_report(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    id: EpisodeId,
+    input: Submitted<AddToReport>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let a = input.valid(|a, ck| {
+        ck.one_of("field", &mut a.field, &ADDITION_FIELDS);
+        ck.required("field", &a.field);
+        ck.req_text("text", &mut a.text, TEXT);
+    })?;
+    let item = (a.field.unwrap_or_default(), a.text.unwrap_or_default());
+    write_tx(conn, |conn| add_all(conn, user, id, std::slice::from_ref(&item), now))
+}
+
+/// A second report of a child already reported: what this reporter wrote is added to the open episode,
+/// never dropped (one transaction, nothing when every field is empty).
+pub fn add_second_report(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    id: EpisodeId,
+    report: &ReportCase,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let r = report;
+    let mut items: Vec<(String, String)> = Vec::new();
+    let mut put = |field: &str, v: &Option<String>| {
+        if let Some(t) = v.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            items.push((field.to_string(), t.chars().take(TEXT).collect()));
+        }
+    };
+    let last_seen = [r.last_seen_place.as_deref(), r.last_seen_by.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|t| !t.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(" – ");
+    put("last_seen", &Some(last_seen));
+    put("clothing", &r.clothing);
+    put("circumstances", &r.circumstances);
+    put("possible_whereabouts", &r.possible_whereabouts);
+    put("search_actions", &r.search_actions);
+    put("belongings", &r.belongings);
+    if items.is_empty() {
+        return Ok(0);
+    }
+    write_tx(conn, |conn| add_all(conn, user, id, &items, now)).map(|()| items.len())
+}
+
+fn add_all(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    id: EpisodeId,
+    items: &[(String, String)],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let e = load_for_action(conn, user, id)?;
+    authorize(user, &e, Act::AddToReport)?;
+    if status_of(&e) == crate::domain::episode::Status::Closed {
+        return Err(AppError::conflict("conflict", "the episode is closed"));
+    }
+    let who = TimelineActor::from(user);
+    for (field, text) in items {
+        event(conn, e.id, now, "report_added", &who, json!({"field": field, "text": text}))?;
+    }
+    audit::append(
+        conn,
+        &user.actor(),
+        &Event::new("report_added").on("case", e.id).county(Some(e.county_code.clone())),
+        now,
+    )?;
+    Ok(())
 }
 
 /// Closes the episode; pending steps are cancelled with the closure reason.

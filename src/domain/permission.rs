@@ -48,6 +48,8 @@ pub enum Act {
     Found,
     Close,
     ExtendReview,
+    /// Add to the report what was learnt later (staff of the accommodation too: they know most).
+    AddToReport,
 }
 
 /// Whether `relation` may do `act`.
@@ -55,7 +57,9 @@ pub fn may(relation: Relation, act: Act) -> bool {
     match relation {
         Relation::Responsible => true,
         Relation::Host => act == Act::Found,
-        Relation::Accommodation => matches!(act, Act::Found | Act::CompleteStep { staff_step: true }),
+        Relation::Accommodation => {
+            matches!(act, Act::Found | Act::CompleteStep { staff_step: true } | Act::AddToReport)
+        }
         Relation::Observer => false,
     }
 }

@@ -65,6 +65,12 @@ fn rules_for_personal_data() -> Vec<Rule> {
             [F, N, A, N, F, F, F, F],
         ),
         r(Method::Post, "/api/v1/cases/<id>/found", Some("{}"), [A, N, A, N, F, F, F, F]),
+        r(
+            Method::Post,
+            "/api/v1/cases/<id>/additions",
+            Some(r#"{"field":"other","text":"x"}"#),
+            [A, N, A, N, F, F, F, F],
+        ),
         r(Method::Get, "/api/v1/cases/<id>/compliance", None, [A, N, A, N, A, N, F, F]),
         r(Method::Post, "/api/v1/cases/<id>/extend", Some(r#"{"reason":"still searching"}"#), [F, N, A, N, F, F, F, F]),
         r(

@@ -529,6 +529,7 @@ db_test!(the_host_municipality_may_read_and_record_found_and_nothing_else, |app|
         (format!("/api/v1/cases/{id}/steps/risk_assessment/complete"), serde_json::json!({"note": "done"})),
         (format!("/api/v1/cases/{id}/steps/search_and_contact/complete"), serde_json::json!({"note": "done"})),
         (format!("/api/v1/cases/{id}/extend"), serde_json::json!({"reason": "still missing"})),
+        (format!("/api/v1/cases/{id}/additions"), serde_json::json!({"field": "other", "text": "seen in Solna"})),
     ];
     for (path, body) in &refused {
         let (s, v) = app.post(path, Some(host), body.clone()).await;
@@ -559,4 +560,105 @@ db_test!(the_host_municipality_may_read_and_record_found_and_nothing_else, |app|
         )
         .await;
     assert_eq!(s, Status::Created);
+});
+
+db_test!(what_is_learnt_later_is_added_to_the_report_and_a_second_report_is_added_not_dropped, |app| {
+    let w = World::new(&app).await;
+    let (s, case) = app.post("/api/v1/cases", Some(&w.staff), report(&app, w.child, 10)).await;
+    assert_eq!(s, Status::Created, "{case}");
+    let id = case["id"].as_i64().unwrap_or(0);
+    let path = format!("/api/v1/cases/{id}/additions");
+    // Refused by field, nothing stored.
+    for (body, f) in [
+        (json!({"field": "shoes", "text": "white trainers"}), "field"),
+        (json!({"field": "clothing", "text": "  "}), "text"),
+        (json!({"text": "white trainers"}), "field"),
+    ] {
+        let (s, v) = app.post(&path, Some(&w.staff), body.clone()).await;
+        assert_eq!(s, Status::UnprocessableEntity, "{body}: {v}");
+        assert!(field(&v, f).is_some(), "{body}: {v}");
+    }
+    let (_, c) = app.get(&format!("/api/v1/cases/{id}"), Some(&w.sw)).await;
+    assert_eq!(c["additions"], json!([]), "nothing stored by a refusal");
+    let (s, c) = app.post(&path, Some(&w.staff), json!({"field": "clothing", "text": "white trainers"})).await;
+    assert_eq!(s, Status::Created, "{c}");
+    assert_eq!(c["additions"][0]["field"], "clothing");
+    assert_eq!(c["additions"][0]["text"], "white trainers");
+    assert!(c["additions"][0]["by"].as_str().is_some_and(|b| !b.is_empty()), "who added it: {c}");
+    assert_eq!(c["clothing"], "red jacket, blue jeans", "the report itself is not rewritten");
+    let (s, _) =
+        app.post(&path, Some(&w.sw), json!({"field": "possible_whereabouts", "text": "an uncle in Malmö"})).await;
+    assert_eq!(s, Status::Created);
+    // The county officer sees neither the text nor that there is any.
+    let (_, pseudo) = app.get(&format!("/api/v1/cases/{id}"), Some(&w.co)).await;
+    assert!(pseudo.get("additions").is_none() && !pseudo.to_string().contains("trainers"), "{pseudo}");
+    // Every addition is in the access log as a change.
+    let (_, log) = app
+        .get(&format!("/api/v1/counties/01/access-log?case={}", case["reference"].as_str().unwrap_or("")), Some(&w.co))
+        .await;
+    assert_eq!(log.as_array().map(|l| l.iter().filter(|e| e["action"] == "report_added").count()), Some(2));
+    // A second staff member reports the same child from the form: what they wrote is added, not dropped.
+    app.user("staff2@x.se", saknad::domain::role::Role::Staff, Some("01"), Some("0180"), Some(w.acc));
+    let staff2 = app.login("staff2@x.se").await;
+    let (s, to, html) = app
+        .submit_page(
+            &format!("/children/{}/report", w.child),
+            &staff2,
+            &[
+                ("discovered_at", "2026-11-30T09:00"),
+                ("last_seen_at", "2026-11-30T08:00"),
+                ("last_seen_place", "Slussen"),
+                ("clothing", "grey hoodie"),
+                ("circumstances", "left with two older men in a car"),
+            ],
+        )
+        .await;
+    assert!(s.code < 400, "{s}: {html}");
+    assert_eq!(to.as_deref(), Some(format!("/cases/{id}").as_str()));
+    let (_, page) = app.page(&format!("/cases/{id}"), &staff2).await;
+    for said in [
+        "Tillägg till anmälan",
+        "grey hoodie",
+        "left with two older men in a car",
+        "Slussen",
+        "white trainers",
+        "an uncle in Malmö",
+    ] {
+        assert!(page.contains(said), "the case page shows {said:?}: {page}");
+    }
+    let (_, c) = app.get(&format!("/api/v1/cases/{id}"), Some(&w.sw)).await;
+    assert_eq!(c["additions"].as_array().map(Vec::len), Some(5), "{c}");
+    // Nothing more once the episode is closed.
+    let (s, _) = app
+        .post(&format!("/api/v1/cases/{id}/close"), Some(&w.sw), json!({"reason": "withdrawn", "note": "duplicate"}))
+        .await;
+    assert_eq!(s, Status::Ok);
+    let (s, v) = app.post(&path, Some(&w.staff), json!({"field": "other", "text": "late news"})).await;
+    assert_eq!((s, code(&v)), (Status::Conflict, "conflict"));
+});
+
+db_test!(a_refused_step_on_the_case_page_shows_its_error_at_the_field_and_keeps_what_was_typed, |app| {
+    let w = World::new(&app).await;
+    let (s, case) = app.post("/api/v1/cases", Some(&w.staff), report(&app, w.child, 10)).await;
+    assert_eq!(s, Status::Created, "{case}");
+    let id = case["id"].as_i64().unwrap_or(0);
+    let (s, _, html) = app
+        .submit_page(
+            &format!("/cases/{id}/steps/police_report/complete"),
+            &w.staff,
+            &[("police_reference", ""), ("note", "ringde 114 14 kl 02.10")],
+        )
+        .await;
+    assert_eq!(s, Status::UnprocessableEntity, "{html}");
+    assert!(html.contains("<title>Fel:"), "Fel: in the title");
+    assert!(html.contains("id=\"done-police_report-police_reference-error\""), "the error at the reference: {html}");
+    assert!(html.contains("href=\"#done-police_report-police_reference\""), "the summary links to it");
+    assert!(html.contains("value=\"ringde 114 14 kl 02.10\""), "the note typed is kept");
+    assert!(html.contains("<details class=\"task-action\" open>"), "the step's action stays open");
+    let (_, c) = app.get(&format!("/api/v1/cases/{id}"), Some(&w.sw)).await;
+    assert_eq!(step(&c, "police_report")["status"], "pending", "nothing stored");
+    let (s, _, html) =
+        app.submit_page(&format!("/cases/{id}/close"), &w.sw, &[("reason", "withdrawn"), ("close_note", "")]).await;
+    assert_eq!(s, Status::UnprocessableEntity, "{html}");
+    assert!(html.contains("id=\"close-close_note-error\""), "the closing note's error at its field: {html}");
 });

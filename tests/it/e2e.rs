@@ -87,6 +87,36 @@ async fn login(c: &Client, base: &str, email: &str) {
     wait_for_page(c, "signed in", |p| p.contains("/logout")).await;
 }
 
+/// The acknowledgement link of a message written to the outbox folder (no SMTP server in this test) for
+/// a recipient other than the police: the guardian's or social services'.
+fn ack_link(outbox: &std::path::Path) -> Option<String> {
+    let mut links = Vec::new();
+    for entry in std::fs::read_dir(outbox).ok()?.flatten() {
+        let raw = std::fs::read(entry.path()).ok()?;
+        let Ok(mail) = mailparse::parse_mail(&raw) else { continue };
+        let to = mail.headers.iter().find(|h| h.get_key().eq_ignore_ascii_case("to")).map(|h| h.get_value());
+        if to.as_deref().is_some_and(|t| t.contains("polisen")) {
+            continue;
+        }
+        let parts: Vec<&mailparse::ParsedMail> = std::iter::once(&mail).chain(mail.subparts.iter()).collect();
+        for part in parts.iter().flat_map(|p| std::iter::once(*p).chain(p.subparts.iter())) {
+            if part.ctype.mimetype == "text/plain" {
+                let body = part.get_body().unwrap_or_default();
+                links.extend(body.lines().filter(|l| l.contains("/ack/")).map(|l| l.trim().to_string()));
+            }
+        }
+    }
+    links.into_iter().next()
+}
+
+/// The page fits the window's width: nothing scrolls sideways (WCAG 1.4.10 at 320 px).
+async fn reflows(c: &Client) -> bool {
+    let w =
+        c.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await.expect("widths");
+    let (scroll, inner) = (w[0].as_i64().unwrap_or(i64::MAX), w[1].as_i64().unwrap_or(0));
+    scroll <= inner
+}
+
 async fn source(c: &Client) -> String {
     c.source().await.unwrap_or_default()
 }
@@ -192,14 +222,43 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     shot(&c, "04-case-notified").await;
     let case_url = c.current_url().await.expect("url").to_string();
 
+    // The guardian acknowledges from the link in the email, on a phone.
+    let outbox = dir.path().join("outbox");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let link = loop {
+        if let Some(l) = ack_link(&outbox) {
+            break l;
+        }
+        assert!(Instant::now() < deadline, "no acknowledgement link in {}", outbox.display());
+        rocket::tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    c.delete_all_cookies().await.expect("cookies");
+    c.goto(&link).await.expect("ack page");
+    wait_for_page(&c, "acknowledgement page", |p| p.contains("id=\"name\"")).await;
+    shot(&c, "04a-acknowledge").await;
+    c.find(Locator::Id("name")).await.expect("name").send_keys("Greta Godman").await.expect("type");
+    c.find(Locator::Css("main form button[type=submit]")).await.expect("ack").click().await.expect("click");
+    wait_for_page(&c, "acknowledged", |p| p.contains("Greta Godman") || p.contains("Tack")).await;
+    shot(&c, "04b-acknowledged").await;
+
     // The social worker completes a step, records the return and closes.
     login(&c, &base, "socialsekreterare@demo.saknad.se").await;
     c.goto(&case_url).await.expect("case");
+    c.execute("document.getElementById('steps').scrollIntoView();", vec![]).await.expect("scroll");
+    shot(&c, "04c-case-task-list").await;
+    // What was learnt later is added to the report.
+    c.find(Locator::Css("#add-to-report > summary")).await.expect("add").click().await.expect("open");
+    c.find(Locator::Id("add-field")).await.expect("about").select_by_value("possible_whereabouts").await.expect("pick");
+    c.find(Locator::Id("add-text")).await.expect("text").send_keys("en kusin i Malmö").await.expect("type");
+    c.find(Locator::Id("add-button")).await.expect("add").click().await.expect("click");
+    wait_for_page(&c, "addition shown", |p| p.contains("report-additions") && p.contains("en kusin i Malmö")).await;
+    // A step is a row of the task list; its action opens beneath it.
+    c.find(Locator::Css("#step-lvu_assessment summary")).await.expect("lvu action").click().await.expect("open");
     c.find(Locator::Css("#step-lvu_assessment form button")).await.expect("lvu complete").click().await.expect("click");
     wait_for_page(&c, "step saved", |p| p.contains("Sparat")).await;
     c.find(Locator::Id("found-button")).await.expect("found").click().await.expect("click");
     wait_for_page(&c, "found", |p| p.contains("id=\"case-status\">påträffad")).await;
-    let reason = c.find(Locator::Id("reason")).await.expect("reason");
+    let reason = c.find(Locator::Id("close-reason")).await.expect("reason");
     reason.select_by_value("transferred").await.expect("select");
     c.find(Locator::Id("close-button")).await.expect("close").click().await.expect("click");
     wait_for_page(&c, "closed", |p| p.contains("id=\"case-status\">avslutat")).await;
@@ -260,6 +319,51 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
         c.goto(&format!("{base}{path}")).await.expect("page");
         shot(&c, name).await;
     }
+    // The admin registers a user with the municipality picked by name.
+    login(&c, &base, "admin@demo.saknad.se").await;
+    c.goto(&format!("{base}/admin/users")).await.expect("users");
+    shot(&c, "14-wide-admin-users").await;
+    c.find(Locator::Id("email"))
+        .await
+        .expect("email")
+        .send_keys("ny.socialsekreterare@demo.saknad.se")
+        .await
+        .expect("type");
+    c.find(Locator::Id("name")).await.expect("name").send_keys("Nina Ny").await.expect("type");
+    c.find(Locator::Id("password")).await.expect("pw").send_keys("ett långt lösenord 2026").await.expect("type");
+    c.find(Locator::Id("role")).await.expect("role").select_by_value("social_worker").await.expect("role");
+    c.find(Locator::Id("county_code")).await.expect("county").select_by_value("01").await.expect("county");
+    c.find(Locator::Id("municipality_code")).await.expect("muni").select_by_value("0184").await.expect("muni");
+    c.find(Locator::Css("form[action^='/admin/users?'] button.primary"))
+        .await
+        .expect("create")
+        .click()
+        .await
+        .expect("click");
+    wait_for_page(&c, "user created", |p| p.contains("Nina Ny") && p.contains("Solna")).await;
+    c.goto(&format!("{base}/admin/accommodations")).await.expect("accommodations");
+    shot(&c, "15-wide-admin-accommodations").await;
+
+    // At 320 px every page reflows: nothing scrolls sideways (WCAG 1.4.10).
+    c.set_window_size(320, 800).await.expect("resize");
+    let mut wide = Vec::new();
+    for (who, paths) in [
+        ("admin@demo.saknad.se", vec!["/admin/users", "/admin/accommodations", "/admin/municipalities"]),
+        ("personal@demo.saknad.se", vec!["/", "/worklist", &case_url]),
+        ("socialsekreterare@demo.saknad.se", vec!["/cases", "/children", "/children/new", &case_url]),
+        ("lansstyrelsen@demo.saknad.se", vec!["/cases", "/routine", "/stats", "/access-log", "/contacts"]),
+    ] {
+        login(&c, &base, who).await;
+        for path in paths {
+            let url = if path.starts_with("http") { path.to_string() } else { format!("{base}{path}") };
+            c.goto(&url).await.expect("page");
+            if !reflows(&c).await {
+                wide.push(format!("{who} {path}"));
+            }
+        }
+    }
+    shot(&c, "16-narrow-access-log").await;
+    assert!(wide.is_empty(), "pages that scroll sideways at 320 px: {wide:?}");
     let _ = c.close().await;
     server.abort();
     let violations = AXE_VIOLATIONS.lock().map(|v| v.clone()).unwrap_or_default();

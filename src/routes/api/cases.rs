@@ -1,5 +1,7 @@
 use super::Api;
-use crate::app::cases::{self as actions, AssessRisk, CloseCase, CompleteStep, RecordFound, ReportCase, WithReason};
+use crate::app::cases::{
+    self as actions, AddToReport, AssessRisk, CloseCase, CompleteStep, RecordFound, ReportCase, WithReason,
+};
 use crate::app::command::Submitted;
 use crate::auth::AuthUser;
 use crate::db::{read_tx, write_tx};
@@ -277,6 +279,21 @@ pub async fn post_case_found(api: Api<'_>, id: &str, data: Body) -> AppResult<Js
     let input = command(data)?;
     episode_action(st, user, id, move |c, u, secret, id, now| actions::found(c, u, secret, EpisodeId(id), input, now))
         .await
+}
+
+/// Add to the report what was learnt later (staff of the accommodation, the responsible social worker),
+/// while the episode is open; the episode gains it under `additions`.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/additions", tag = "cases", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = AddToReport,
+    responses((status = 201, body = CaseView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
+              (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::post("/cases/<id>/additions", data = "<data>")]
+pub async fn post_case_addition(api: Api<'_>, id: &str, data: Body) -> AppResult<(Status, Json<CaseView>)> {
+    let Api { st, user } = api;
+    let input = command(data)?;
+    episode_action(st, user, id, move |c, u, _, id, now| actions::add_to_report(c, u, EpisodeId(id), input, now))
+        .await
+        .map(|v| (Status::Created, v))
 }
 
 /// Close the episode (social worker). `returned` needs every required step done or skipped.

@@ -77,6 +77,7 @@ pub fn routes() -> Vec<Route> {
         cases::post_step_skip,
         cases::post_risk_assessment,
         cases::post_case_found,
+        cases::post_case_addition,
         cases::post_case_close,
         worklist::get_worklist,
         worklist::get_case_compliance,

@@ -181,6 +181,37 @@ pub struct EventView {
     pub detail: Box<serde_json::value::RawValue>,
 }
 
+/// What someone added to the report later (`POST …/additions`, or a second report of the same child),
+/// kept in the timeline as `report_added`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Addition {
+    #[serde(serialize_with = "crate::timefmt::utc")]
+    pub at: DateTime<Utc>,
+    /// last_seen, clothing, belongings, circumstances, possible_whereabouts, search_actions or other
+    pub field: String,
+    pub text: String,
+    pub by: Option<String>,
+}
+
+impl Addition {
+    /// The additions among the events of a timeline, oldest first.
+    pub fn from_timeline(events: &[EventView]) -> Vec<Addition> {
+        #[derive(Deserialize)]
+        struct Detail {
+            field: String,
+            text: String,
+        }
+        events
+            .iter()
+            .filter(|e| e.kind == "report_added")
+            .filter_map(|e| {
+                let d: Detail = serde_json::from_str(e.detail.get()).ok()?;
+                Some(Addition { at: e.at, field: d.field, text: d.text, by: e.actor_name.clone() })
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RiskAssessmentView {
     pub id: i64,
@@ -243,6 +274,9 @@ pub struct CasePersonal {
     pub closure_note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<EventView>>,
+    /// what was added to the report later, oldest first (with the timeline)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additions: Option<Vec<Addition>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk_assessments: Option<Vec<RiskAssessmentView>>,
 }
@@ -373,6 +407,7 @@ pub fn views(
                 found_by: f.found_by,
                 found_condition: f.condition,
                 closure_note: r.closure_note.clone(),
+                additions: timeline.as_deref().map(Addition::from_timeline),
                 timeline,
                 risk_assessments: risk,
             })

@@ -25,7 +25,18 @@ fn status_label(l: &str, s: &str) -> &'static str {
 /// The episode page: notifications and acknowledgements (never reloaded by itself: a Refresh link), steps with
 /// their actions, risk, found and close forms, timeline. County officers see the pseudonymised form.
 #[rocket::get("/cases/<id>")]
-pub async fn get_case_page(mut v: Visit<'_>, id: i64) -> PageResult {
+pub async fn get_case_page(v: Visit<'_>, id: i64) -> PageResult {
+    case_page(v, id, None).await
+}
+
+/// A refused form of the case page: which form (its inputs' id prefix), what was typed, why.
+struct RefusedForm {
+    prefix: String,
+    values: serde_json::Map<String, serde_json::Value>,
+    errors: crate::error::FieldErrors,
+}
+
+async fn case_page(mut v: Visit<'_>, id: i64, refused: Option<RefusedForm>) -> PageResult {
     let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
     let now = st.clock.now();
@@ -51,12 +62,19 @@ pub async fn get_case_page(mut v: Visit<'_>, id: i64) -> PageResult {
     let l = v.lang;
     let open = view.status != CaseStatus::Closed;
     let sw = user.is(Role::SocialWorker);
+    let (prefix, fv, errors) = match refused {
+        Some(r) => (r.prefix, r.values, r.errors),
+        None => (String::new(), Default::default(), Default::default()),
+    };
+    let prefix = prefix.as_str();
     let steps = view
         .steps
         .iter()
         .map(|s| {
             let pending = open && s.status == StepStatus::Pending;
             StepRowView {
+                open: prefix == format!("done-{}-", s.key) || prefix == format!("skip-{}-", s.key),
+                status: s.status.as_str(),
                 key: &s.key,
                 title: &s.title,
                 required: s.required,
@@ -104,7 +122,35 @@ pub async fn get_case_page(mut v: Visit<'_>, id: i64) -> PageResult {
         }
         None => Vec::new(),
     };
+    let additions = view
+        .personal
+        .as_ref()
+        .and_then(|p| p.additions.as_deref())
+        .unwrap_or_default()
+        .iter()
+        .map(|a| AdditionView {
+            label: i18n::t(l, &format!("addition_{}", a.field)),
+            text: &a.text,
+            at: local(a.at),
+            by: a.by.as_deref(),
+        })
+        .collect();
+    // Staff of the accommodation and the responsible social worker add to an open report; the host
+    // municipality reads it.
+    let relation = crate::domain::permission::Relation::of(
+        user.role,
+        user.workplace.municipality_code.as_deref(),
+        view.personal.as_ref().map(|p| p.responsible_municipality_code.as_str()).unwrap_or_default(),
+    );
+    let can_add = open
+        && view.personal.is_some()
+        && crate::domain::permission::may(relation, crate::domain::permission::Act::AddToReport);
     let page = CasePage {
+        additions,
+        can_add,
+        addition_fields: choices(l, "addition_", &actions::ADDITION_FIELDS),
+        open_form: prefix.trim_end_matches('-').to_string(),
+        fv,
         report_lines,
         c: &view,
         steps,
@@ -121,13 +167,21 @@ pub async fn get_case_page(mut v: Visit<'_>, id: i64) -> PageResult {
         indicators: choices(l, "indicator_", &risk::REPORTED),
         reasons: choices(l, "reason_", &CLOSURE_REASONS),
     };
-    v.show(Status::Ok, if user.is(Role::Staff) { "/" } else { "/cases" }, "pages/case.html", &page)
+    let current = if user.is(Role::Staff) { "/" } else { "/cases" };
+    v.show_form_in(current, "pages/case.html", &page, prefix, &errors)
 }
 
 /// The case page's view model.
 #[derive(Serialize)]
 struct CasePage<'a> {
     c: &'a CaseView,
+    /// what was added to the report later, and whether this reader may add
+    additions: Vec<AdditionView<'a>>,
+    can_add: bool,
+    addition_fields: Vec<Choice>,
+    /// the refused form (its id prefix without the dash) and what was typed in it, by input id
+    open_form: String,
+    fv: serde_json::Map<String, serde_json::Value>,
     /// what was reported, for the people who may read it (absent in the pseudonymised form)
     report_lines: Vec<Line>,
     steps: Vec<StepRowView<'a>>,
@@ -145,9 +199,20 @@ struct CasePage<'a> {
     reasons: Vec<Choice>,
 }
 
+#[derive(Serialize)]
+struct AdditionView<'a> {
+    label: &'static str,
+    text: &'a str,
+    at: String,
+    by: Option<&'a str>,
+}
+
 /// A step as its row shows it, with what the reader may do to it.
 #[derive(Serialize)]
 struct StepRowView<'a> {
+    /// its status as a tag's class, and whether its form was just refused (shown open)
+    status: &'a str,
+    open: bool,
     key: &'a str,
     title: &'a str,
     required: bool,
@@ -487,32 +552,36 @@ struct WorkRowView<'a> {
     overdue: bool,
 }
 
-/// Runs an episode action and returns to the episode page with its outcome as a message.
-async fn act<F>(v: Visit<'_>, id: i64, action: F) -> PageResult
+/// Runs an episode action and returns to the episode page with its outcome as a message. A refusal of
+/// fields shows the page again with each error at its input in the form `prefix` names, what was typed
+/// kept; a refusal of the action (a conflict) is the error summary at the top.
+async fn act<F>(v: Visit<'_>, id: i64, prefix: String, shown: serde_json::Value, action: F) -> PageResult
 where
     F: FnOnce(&mut crate::db::AnyConnection, &AuthUser, &[u8], chrono::DateTime<chrono::Utc>) -> Result<(), AppError>
         + Send
         + 'static,
 {
-    let (now, l, user) = (v.now(), v.lang, v.user);
+    let (now, l, user) = (v.now(), v.lang, v.user.clone());
     let secret = v.st.settings.jwt_secret.clone().into_bytes();
     let result = v.st.db.run(move |c| action(c, &user, &secret, now)).await;
     v.st.outbox.poke();
     match result {
         Ok(()) => flash(format!("/cases/{id}"), i18n::t(l, "saved")),
-        // Refused: back to the case with the reason in the page's language, shown as an error.
+        Err(e) if e.kind == crate::app::ErrorKind::Validation && e.fields.is_some() => {
+            let errors = e.fields.unwrap_or_default();
+            let values = match shown {
+                serde_json::Value::Object(m) => m.into_iter().map(|(k, v)| (format!("{prefix}{k}"), v)).collect(),
+                _ => Default::default(),
+            };
+            case_page(Visit { flash: None, ..v }, id, Some(RefusedForm { prefix, values, errors })).await
+        }
         Err(e) if matches!(e.kind, crate::app::ErrorKind::Conflict | crate::app::ErrorKind::Validation) => {
             let detail = match &e.fields {
                 Some(f) if e.code == "required_steps_pending" => {
                     let steps: Vec<String> = f.keys().map(|k| super::step_title(l, k)).collect();
                     format!("{} {}", i18n::reason(l, &e.message), steps.join(", "))
                 }
-                Some(f) => f
-                    .iter()
-                    .map(|(k, v)| format!("{}: {}", super::field_label(l, k), i18n::reason(l, v)))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                None => i18n::reason(l, &e.message),
+                _ => i18n::reason(l, &e.message),
             };
             Ok(super::Out::Flash(rocket::response::Flash::error(
                 rocket::response::Redirect::to(format!("/cases/{id}")),
@@ -536,13 +605,20 @@ pub async fn post_step_page(
     let key = key.to_string();
     match what {
         "complete" => {
+            let shown = form.shown::<CompleteStep>();
             let input = form.command::<CompleteStep>().input;
-            act(v, id, move |c, u, _, now| actions::complete_step(c, u, EpisodeId(id), &key, input, now).map(|_| ()))
-                .await
+            act(v, id, format!("done-{key}-"), shown, move |c, u, _, now| {
+                actions::complete_step(c, u, EpisodeId(id), &key, input, now).map(|_| ())
+            })
+            .await
         }
         "skip" => {
+            let shown = form.shown::<WithReason>();
             let input = form.command::<WithReason>().input;
-            act(v, id, move |c, u, _, now| actions::skip_step(c, u, EpisodeId(id), &key, input, now).map(|_| ())).await
+            act(v, id, format!("skip-{key}-"), shown, move |c, u, _, now| {
+                actions::skip_step(c, u, EpisodeId(id), &key, input, now).map(|_| ())
+            })
+            .await
         }
         _ => Err(AppError::not_found().into()),
     }
@@ -550,16 +626,58 @@ pub async fn post_step_page(
 
 #[rocket::post("/cases/<id>/found", data = "<form>")]
 pub async fn post_found_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: CommandForm<RecordFound>) -> PageResult {
-    act(v, id, move |c, u, secret, now| actions::found(c, u, secret, EpisodeId(id), form.input, now)).await
+    let shown = form.shown();
+    act(v, id, "found-".into(), shown, move |c, u, secret, now| {
+        actions::found(c, u, secret, EpisodeId(id), form.input, now)
+    })
+    .await
 }
 
 #[rocket::post("/cases/<id>/risk", data = "<form>")]
 pub async fn post_risk_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: CommandForm<AssessRisk>) -> PageResult {
-    act(v, id, move |c, u, _, now| actions::assess_risk(c, u, EpisodeId(id), form.input, now).map(|_| ())).await
+    let shown = form.shown();
+    act(v, id, "risk-".into(), shown, move |c, u, _, now| {
+        actions::assess_risk(c, u, EpisodeId(id), form.input, now).map(|_| ())
+    })
+    .await
 }
 
 #[rocket::post("/cases/<id>/close", data = "<form>")]
 pub async fn post_close_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: FormFields) -> PageResult {
+    let shown = form.shown::<CloseCase>();
     let form = form.renamed("close_note", "note").command::<CloseCase>();
-    act(v, id, move |c, u, secret, now| actions::close(c, u, secret, EpisodeId(id), form.input, now)).await
+    // The note's input is `close_note` on the page.
+    let shown = match shown {
+        serde_json::Value::Object(mut m) => {
+            if let Some(n) = m.remove("note") {
+                m.insert("close_note".into(), n);
+            }
+            serde_json::Value::Object(m)
+        }
+        other => other,
+    };
+    act(v, id, "close-".into(), shown, move |c, u, secret, now| {
+        actions::close(c, u, secret, EpisodeId(id), form.input, now).map_err(|mut e| {
+            if let Some(f) = e.fields.as_mut().filter(|_| e.kind == crate::app::ErrorKind::Validation) {
+                if let Some(why) = f.remove("note") {
+                    f.insert("close_note".into(), why);
+                }
+            }
+            e
+        })
+    })
+    .await
+}
+
+/// What was learnt after the report, added to it (staff of the accommodation, the social worker).
+#[rocket::post("/cases/<id>/additions", data = "<form>")]
+pub async fn post_addition_page(
+    _csrf: CsrfChecked,
+    v: Visit<'_>,
+    id: i64,
+    form: CommandForm<actions::AddToReport>,
+) -> PageResult {
+    let shown = form.shown();
+    act(v, id, "add-".into(), shown, move |c, u, _, now| actions::add_to_report(c, u, EpisodeId(id), form.input, now))
+        .await
 }

@@ -6,7 +6,7 @@ use crate::app::command::Submitted;
 use crate::app::{self, ErrorKind};
 use crate::auth::AuthUser;
 use crate::db::write_tx;
-use crate::domain::ids::ChildId;
+use crate::domain::ids::{ChildId, EpisodeId};
 use crate::domain::preparedness;
 use crate::domain::risk::REPORTED;
 use crate::domain::role::Role;
@@ -383,10 +383,18 @@ pub async fn post_report(_csrf: CsrfChecked, mut v: Visit<'_>, id: i64, form: Fo
         .db
         .run(move |c| {
             let (cmd, ck) = crate::app::cases::check_report(form.input, now);
-            let report = crate::app::cases::accepted_report(cmd, ck)?;
-            write_tx(c, |c| crate::app::cases::report(c, &u, &secret, &report, now))
+            let kept = cmd.clone();
+            Ok::<_, AppError>(match crate::app::cases::accepted_report(cmd, ck) {
+                Err(e) => Err((e, None)),
+                Ok(report) => write_tx(c, |c| crate::app::cases::report(c, &u, &secret, &report, now))
+                    .map_err(|e| (e, Some(kept))),
+            })
         })
-        .await;
+        .await?;
+    let (result, second) = match result {
+        Ok(case) => (Ok(case), None),
+        Err((e, kept)) => (Err(e), kept),
+    };
     match result {
         Ok(case) => {
             st.outbox.poke();
@@ -394,8 +402,21 @@ pub async fn post_report(_csrf: CsrfChecked, mut v: Visit<'_>, id: i64, form: Fo
             let _ = lang;
             redirect(format!("/cases/{case}/reported"))
         }
-        // Someone else reported the child a moment ago: show that episode.
-        Err(e) if e.kind == crate::app::ErrorKind::Conflict => redirect(format!("/children/{id}/report")),
+        // Someone else reported the child a moment ago: what this reporter wrote is added to that
+        // episode, never dropped.
+        Err(e) if e.kind == crate::app::ErrorKind::Conflict => {
+            let child = load_child(st, &user, id).await?;
+            let Some(open) = child.open_case_id else { return Err(e.into()) };
+            let (u, now) = (user.clone(), st.clock.now());
+            let second = second.unwrap_or_default();
+            let added =
+                st.db.run(move |c| crate::app::cases::add_second_report(c, &u, EpisodeId(open), &second, now)).await?;
+            let to = format!("/cases/{open}");
+            match added {
+                0 => redirect(to),
+                _ => super::flash(to, i18n::t(v.lang, "second_report_added")),
+            }
+        }
         Err(e) => {
             let errors = e.into_fields()?;
             let child = load_child(st, &user, id).await?;

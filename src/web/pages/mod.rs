@@ -137,6 +137,22 @@ impl Visit<'_> {
         self.page(form_status(errors), name, &ctx)
     }
 
+    /// As [`show_form`](Self::show_form) for a page of several forms; the refused one's ids start with
+    /// `prefix`.
+    pub fn show_form_in(
+        &mut self,
+        current: &str,
+        name: &str,
+        view: &impl serde::Serialize,
+        prefix: &str,
+        errors: &FieldErrors,
+    ) -> PageResult {
+        let mut ctx = self.base(current);
+        set_errors_in(&mut ctx, prefix, errors, self.lang);
+        ctx.extend(Context::from_serialize(view).map_err(|_| AppError::internal())?);
+        self.page(form_status(errors), name, &ctx)
+    }
+
     /// Back to `to`, saying it was saved.
     pub fn saved(&self, to: impl Into<String>) -> PageResult {
         flash(to.into(), i18n::t(self.lang, "saved"))
@@ -315,10 +331,16 @@ pub fn field_label(lang: &str, name: &str) -> String {
 /// in the page's language, a link to the input); `ferr` holds the reason by the input's id
 /// (`steps[1].deadline` → `steps_1__deadline`), because Tera reads dots in a key as a path.
 pub fn set_errors(ctx: &mut Context, errors: &FieldErrors, lang: &str) {
-    let ids: FieldErrors = errors.iter().map(|(k, v)| (field_id(k), i18n::reason(lang, v))).collect();
+    set_errors_in(ctx, "", errors, lang)
+}
+
+/// As [`set_errors`] for one of several forms on a page: its inputs' ids start with `prefix`.
+pub fn set_errors_in(ctx: &mut Context, prefix: &str, errors: &FieldErrors, lang: &str) {
+    let id = |k: &str| format!("{prefix}{}", field_id(k));
+    let ids: FieldErrors = errors.iter().map(|(k, v)| (id(k), i18n::reason(lang, v))).collect();
     let summary: Vec<Refused> = errors
         .iter()
-        .map(|(k, v)| Refused { id: field_id(k), label: field_label(lang, k), message: i18n::reason(lang, v) })
+        .map(|(k, v)| Refused { id: id(k), label: field_label(lang, k), message: i18n::reason(lang, v) })
         .collect();
     ctx.insert("errors", &summary);
     ctx.insert("ferr", &ids);
@@ -393,6 +415,7 @@ pub fn routes() -> Vec<rocket::Route> {
         cases::post_found_page,
         cases::post_risk_page,
         cases::post_close_page,
+        cases::post_addition_page,
         county::get_routine_page,
         county::post_routine_page,
         county::get_contacts_page,
