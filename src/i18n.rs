@@ -89,6 +89,15 @@ pub fn duration(lang: &str, s: &str) -> String {
     }
 }
 
+/// A month as people write it: `2026-03` is "mars 2026" / "March 2026".
+pub fn month(lang: &str, ym: &str) -> String {
+    let Some((y, m)) = ym.split_once('-') else { return ym.to_string() };
+    match m.parse::<u32>().ok().filter(|m| (1..=12).contains(m)) {
+        Some(m) => format!("{} {y}", t(lang, &format!("month_{m}"))),
+        None => ym.to_string(),
+    }
+}
+
 /// A step by its title in the reader's language: the national default's; a county's own step by its key.
 pub fn step_title(lang: &str, key: &str) -> String {
     let titles = crate::domain::routine::national_default().steps;
@@ -124,6 +133,13 @@ mod tests {
         assert_eq!(super::lang_of(Some("SV")), "sv");
         assert_eq!(super::lang_of(Some("ar")), "en");
         assert_eq!(super::lang_of(None), "sv");
+    }
+
+    #[test]
+    fn a_month_reads_as_a_name() {
+        assert_eq!(super::month("sv", "2026-03"), "mars 2026");
+        assert_eq!(super::month("en", "2026-12"), "December 2026");
+        assert_eq!(super::month("sv", "2026-13"), "2026-13");
     }
 
     #[test]

@@ -357,12 +357,17 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
         for path in paths {
             let url = if path.starts_with("http") { path.to_string() } else { format!("{base}{path}") };
             c.goto(&url).await.expect("page");
+            let name = format!(
+                "narrow-{}{}",
+                who.split('@').next().unwrap_or(""),
+                path.rsplit_once(base.as_str()).map_or(path, |(_, p)| p).replace('/', "-")
+            );
+            shot(&c, &name).await;
             if !reflows(&c).await {
                 wide.push(format!("{who} {path}"));
             }
         }
     }
-    shot(&c, "16-narrow-access-log").await;
     assert!(wide.is_empty(), "pages that scroll sideways at 320 px: {wide:?}");
     let _ = c.close().await;
     server.abort();

@@ -454,7 +454,8 @@ pub async fn get_stats_page(mut v: Visit<'_>, q: StatsQuery) -> PageResult {
     let cell_rows = |cells: &[crate::domain::stats::Cell]| -> Vec<(String, Option<i64>)> {
         cells.iter().map(|c| (c.label.clone(), c.episodes)).collect()
     };
-    let monthly: Vec<(String, Option<i64>)> = s.monthly.iter().map(|m| (m.month.clone(), m.episodes)).collect();
+    let monthly: Vec<(String, Option<i64>)> =
+        s.monthly.iter().map(|m| (i18n::month(l, &m.month), m.episodes)).collect();
     let police = cell_rows(&s.police_report_distribution);
     let found = vec![
         (i18n::t(l, "stat_found_24h").to_string(), Some(s.found_within_24h)),
@@ -478,7 +479,7 @@ pub async fn get_stats_page(mut v: Visit<'_>, q: StatsQuery) -> PageResult {
             .collect(),
     };
     let charts = vec![
-        bars("monthly", "chart_monthly", i18n::t(l, "from"), &monthly),
+        bars("monthly", "chart_monthly", i18n::t(l, "month"), &monthly),
         bars("police", "chart_police", "", &police),
         Chart {
             title: i18n::t(l, "chart_steps"),
