@@ -372,6 +372,7 @@ fn apply_risk(
 pub fn assess_risk(
     conn: &mut AnyConnection,
     user: &AuthUser,
+    secret: &[u8],
     EpisodeId(id): EpisodeId,
     input: Submitted<AssessRisk>,
     now: DateTime<Utc>,
@@ -432,6 +433,26 @@ pub fn assess_risk(
         for key in added {
             event(conn, e.id, now, "step_added", &who, json!({"key": key}))?;
         }
+        // A trafficking indicator found at the assessment brings in the coordinator, once.
+        if risk::trafficking_suspected(&indicators) && fresh.status != Status::Closed {
+            let told = writes::told_before(conn, e.id)?;
+            if !told.iter().any(|r| r.kind == recipients::RecipientKind::TraffickingCoordinator) {
+                let child = writes::child_of(conn, &fresh)?;
+                let dir = create::directory(conn, &child, &e.county_code)?;
+                let situation = Situation { office_hours: true, high_risk: false, trafficking_suspected: true };
+                let (list, _) = recipients::for_report(&dir, &situation);
+                for r in list.iter().filter(|r| r.kind == recipients::RecipientKind::TraffickingCoordinator) {
+                    let m = outbox::Outgoing {
+                        episode_id: e.id,
+                        kind: "case_reported",
+                        recipient: r,
+                        ack_window: None,
+                        escalation_of: None,
+                    };
+                    outbox::enqueue(conn, secret, &m, now)?;
+                }
+            }
+        }
         audit::append(
             conn,
             &user.actor(),
@@ -458,7 +479,11 @@ fn notify_all(
     Ok(list.len())
 }
 
-/// Records that the child is found: found-phase steps start, everyone told before is told again.
+/// The note on a missing-phase step that stopped because the child was found.
+pub const FOUND_NOTE: &str = "the child was found";
+
+/// Records that the child is found: the missing phase's pending steps stop (skipped, noted), found-phase
+/// steps start, everyone told before is told again.
 pub fn found(
     conn: &mut AnyConnection,
     user: &AuthUser,
@@ -486,6 +511,15 @@ pub fn found(
         writes::mark_found(conn, e.id, found_at, &details, now)?;
         let who = TimelineActor::from(user);
         event(conn, e.id, now, "found", &who, json!({"found_at": found_at}))?;
+        // Found means found: nothing of the missing phase stays pending, nor reminds anyone (SPEC §7).
+        let mut stopped = Vec::new();
+        for s in steps_of(conn, &[e.id])?.iter().filter(|s| s.status == StepStatus::Pending && s.phase == "missing") {
+            writes::finish_step(conn, s, StepStatus::Skipped, Some(user.id), Some(FOUND_NOTE), now)?;
+            stopped.push(s.key.clone());
+        }
+        if !stopped.is_empty() {
+            event(conn, e.id, now, "steps_stopped", &who, json!({"keys": stopped}))?;
+        }
         let routine = routines::by_id(conn, e.routine_version_id)?.routine();
         let child = writes::child_of(conn, &e)?;
         let level = RiskLevel::parse(&e.risk_level).unwrap_or(RiskLevel::Low);

@@ -92,7 +92,9 @@ pub fn for_report(d: &Directory, s: &Situation) -> (Vec<Recipient>, Vec<Recipien
             "notify_assigning_municipality",
         );
     }
-    if s.high_risk || s.trafficking_suspected {
+    // Only trafficking brings the coordinator in: a child who is high-risk for other reasons is not
+    // disclosed to them (SPEC §7).
+    if s.trafficking_suspected {
         add(
             RecipientKind::TraffickingCoordinator,
             &d.trafficking_coordinator,
@@ -151,7 +153,7 @@ mod tests {
         d.assigning_municipality = Some("annan@kommun.se".into());
         d.guardian = None;
         let (r, missing) =
-            for_report(&d, &Situation { office_hours: false, high_risk: true, trafficking_suspected: false });
+            for_report(&d, &Situation { office_hours: false, high_risk: true, trafficking_suspected: true });
         assert_eq!(
             kinds(&r),
             [
@@ -163,5 +165,12 @@ mod tests {
             ]
         );
         assert_eq!(missing, [RecipientKind::Guardian]);
+    }
+
+    #[test]
+    fn a_high_risk_without_trafficking_is_not_disclosed_to_the_coordinator() {
+        let (r, _) =
+            for_report(&dir(), &Situation { office_hours: true, high_risk: true, trafficking_suspected: false });
+        assert!(!r.iter().any(|x| x.kind == RecipientKind::TraffickingCoordinator), "{:?}", kinds(&r));
     }
 }

@@ -1,8 +1,12 @@
 //! Risk levels, indicators and the suggested level (SPEC §2).
 //!
-//! Suggestion: any trafficking-related indicator or health/medication → `high`; under 15, `no_or_false_id`
-//! or a previous episode in the last 90 days → at least `medium`; otherwise `low`. The social worker's
+//! Suggestion: any trafficking-related indicator or health/medication → `high`; under 15, `no_or_false_id`,
+//! a previous episode in the last 90 days, and the two main push factors (a recently rejected asylum
+//! application, turning 18 soon; SPEC §7) → at least `medium`; otherwise `low`. The social worker's
 //! assessment overrides the suggestion; the suggestion only governs until then.
+//!
+//! Disclosure: the regional trafficking coordinator hears of a child only for a trafficking-related
+//! indicator ([`TRAFFICKING`]), never for a high level from other indicators (SPEC §7).
 
 use serde::{Deserialize, Serialize};
 
@@ -100,15 +104,24 @@ pub fn suggest(indicators: &[String], d: &Derived) -> RiskLevel {
     let has = |k: &str| indicators.iter().any(|i| i == k);
     if TRAFFICKING.iter().any(|k| has(k)) || has("health_or_medication") {
         RiskLevel::High
-    } else if d.under_15 || has("under_15") || has("no_or_false_id") || d.previous_episode_within_90_days {
+    } else if d.under_15
+        || has("under_15")
+        || has("no_or_false_id")
+        || d.previous_episode_within_90_days
+        || has("asylum_rejected_recently")
+        || d.turning_18_soon
+        || has("turning_18_soon")
+    {
         RiskLevel::Medium
     } else {
         RiskLevel::Low
     }
 }
 
+/// Whether any trafficking-related indicator is present: what brings in the coordinator and the step
+/// `contact_trafficking_coordinator`.
 pub fn trafficking_suspected(indicators: &[String]) -> bool {
-    indicators.iter().any(|i| i == "trafficking_suspected")
+    indicators.iter().any(|i| TRAFFICKING.contains(&i.as_str()))
 }
 
 #[cfg(test)]
@@ -132,6 +145,19 @@ mod tests {
         // An older previous episode is an indicator but does not raise the level by itself.
         assert_eq!(suggest(&s(&[]), &Derived { previous_episodes: true, ..none }), RiskLevel::Low);
         assert_eq!(suggest(&s(&["substance_misuse", "under_15"]), &none), RiskLevel::Medium);
+        // The push factors (SPEC §7).
+        assert_eq!(suggest(&s(&["asylum_rejected_recently"]), &none), RiskLevel::Medium);
+        assert_eq!(suggest(&s(&[]), &Derived { turning_18_soon: true, ..none }), RiskLevel::Medium);
+    }
+
+    #[test]
+    fn only_trafficking_indicators_bring_in_the_coordinator() {
+        for t in TRAFFICKING {
+            assert!(trafficking_suspected(&s(&[t])), "{t}");
+        }
+        for other in REPORTED.iter().chain(DERIVED.iter()).filter(|i| !TRAFFICKING.contains(i)) {
+            assert!(!trafficking_suspected(&s(&[other])), "{other}");
+        }
     }
 
     #[test]

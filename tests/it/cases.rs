@@ -344,6 +344,7 @@ db_test!(found_then_closed_as_returned_after_the_required_steps, |app| {
     assert_eq!((f["status"].as_str(), f["found_place"].as_str()), (Some("found"), Some("home")));
     for k in [
         "notify_found",
+        "police_informed_found",
         "safe_and_well_check",
         "return_conversation",
         "post_return_risk_assessment",
@@ -363,9 +364,18 @@ db_test!(found_then_closed_as_returned_after_the_required_steps, |app| {
     let (s, v) = app.post(&format!("/api/v1/cases/{id}/close"), Some(&w.sw), json!({"reason": "returned"})).await;
     assert_eq!((s, code(&v)), (Status::Conflict, "required_steps_pending"));
     let pending = v["error"]["fields"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
-    for k in ["police_report", "risk_assessment", "return_conversation", "safe_and_well_check"] {
+    for k in ["police_informed_found", "return_conversation", "safe_and_well_check"] {
         assert!(pending.contains(&k.to_string()), "{k} in {pending:?}");
     }
+    // Found means found: no step of the missing phase is pending, each says why (API.md second edition).
+    for s in f["steps"].as_array().into_iter().flatten().filter(|s| s["phase"] == "missing") {
+        assert_ne!(s["status"], "pending", "{s}");
+        if s["status"] == "skipped" && s["completed_at"].is_string() {
+            assert!(s["note"].as_str().is_some_and(|n| !n.is_empty()), "{s}");
+        }
+    }
+    assert_eq!(step(&f, "police_report")["note"], "the child was found");
+    assert!(!pending.contains(&"police_report".to_string()) && !pending.contains(&"risk_assessment".to_string()));
     assert!(!pending.contains(&"update_care_plan".to_string()), "optional steps do not block");
     for k in pending {
         let (s, _) = app
@@ -661,4 +671,63 @@ db_test!(a_refused_step_on_the_case_page_shows_its_error_at_the_field_and_keeps_
         app.submit_page(&format!("/cases/{id}/close"), &w.sw, &[("reason", "withdrawn"), ("close_note", "")]).await;
     assert_eq!(s, Status::UnprocessableEntity, "{html}");
     assert!(html.contains("id=\"close-close_note-error\""), "the closing note's error at its field: {html}");
+});
+
+db_test!(only_trafficking_indicators_bring_in_the_coordinator_and_push_factors_raise_the_level, |app| {
+    let w = World::new(&app).await;
+    let kinds = |c: &Value| -> Vec<String> {
+        c["notifications"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n["recipient_kind"].as_str().map(String::from))
+            .collect()
+    };
+    let has_step = |c: &Value, k: &str| c["steps"].as_array().into_iter().flatten().any(|s| s["key"] == k);
+    let child = |n: &str| {
+        let mut b = child_body(w.acc);
+        b["given_name"] = json!(n);
+        b
+    };
+    let report_with = |indicators: Value, name: &'static str| {
+        let app = &app;
+        let w = &w;
+        let body = child(name);
+        async move {
+            let (s, c) = app.post("/api/v1/children", Some(&w.sw), body).await;
+            assert_eq!(s, Status::Created, "{c}");
+            let mut r = report(app, c["id"].as_i64().unwrap_or(0), 10);
+            r["risk_indicators"] = indicators;
+            let (s, case) = app.post("/api/v1/cases", Some(&w.staff), r).await;
+            assert_eq!(s, Status::Created, "{case}");
+            case
+        }
+    };
+    // High risk for health reasons alone: the coordinator is not told.
+    let health = report_with(json!(["health_or_medication"]), "Hamid").await;
+    assert_eq!(health["risk_level"], "high");
+    assert!(!kinds(&health).contains(&"trafficking_coordinator".to_string()), "{:?}", kinds(&health));
+    assert!(!has_step(&health, "contact_trafficking_coordinator"));
+    // Any trafficking-related indicator alone: told, and the step added.
+    for (i, indicator) in
+        ["controlled_by_others", "unexplained_money_or_goods", "unknown_adult_contacts"].iter().enumerate()
+    {
+        let name = ["Karim", "Jamal", "Nasir"][i];
+        let c = report_with(json!([indicator]), name).await;
+        assert!(kinds(&c).contains(&"trafficking_coordinator".to_string()), "{indicator}: {:?}", kinds(&c));
+        assert!(has_step(&c, "contact_trafficking_coordinator"), "{indicator}");
+    }
+    // A recently rejected asylum application raises the suggestion to medium.
+    let asylum = report_with(json!(["asylum_rejected_recently"]), "Reza").await;
+    assert_eq!(asylum["risk_level"], "medium");
+    // A trafficking sign seen at the assessment brings the coordinator in then, once.
+    let id = health["id"].as_i64().unwrap_or(0);
+    let assess = json!({"level": "high", "indicators": ["health_or_medication", "unknown_adult_contacts"], "note": "older men seen"});
+    let (s, v) = app.post(&format!("/api/v1/cases/{id}/risk-assessments"), Some(&w.sw), assess.clone()).await;
+    assert_eq!(s, Status::Created, "{v}");
+    let (s, _) = app.post(&format!("/api/v1/cases/{id}/risk-assessments"), Some(&w.sw), assess).await;
+    assert_eq!(s, Status::Created);
+    let (_, after) = app.get(&format!("/api/v1/cases/{id}"), Some(&w.sw)).await;
+    assert_eq!(kinds(&after).iter().filter(|k| *k == "trafficking_coordinator").count(), 1, "{:?}", kinds(&after));
+    assert!(has_step(&after, "contact_trafficking_coordinator"));
 });

@@ -34,7 +34,19 @@ db_test!(the_national_default_routine_has_every_attribute, |app| {
     let r = routine(&app, &w.staff).await;
     assert_eq!((r["version"].as_i64(), r["review_period"].as_str()), (Some(1), Some("P3M")));
     let steps = r["steps"].as_array().cloned().unwrap_or_default();
-    assert_eq!(steps.len(), 18);
+    assert_eq!(steps.len(), 19);
+    // Staff tell the police the child is back, so the alert is cancelled (API.md second edition).
+    let told = steps.iter().find(|s| s["key"] == "police_informed_found").cloned().unwrap_or_default();
+    assert_eq!(
+        (
+            told["responsible"].as_str(),
+            told["phase"].as_str(),
+            told["deadline"].as_str(),
+            told["condition"].as_str(),
+            told["required"].as_bool()
+        ),
+        (Some("staff"), Some("found"), Some("PT1H"), Some("always"), Some(true))
+    );
     let police = steps.iter().find(|s| s["key"] == "police_report").cloned().unwrap_or_default();
     assert_eq!(
         (
@@ -126,7 +138,7 @@ db_test!(every_bad_template_is_refused_with_its_field_and_changes_nothing, |app|
         (Box::new(|r: &mut Value| r["steps"] = json!("all of them")), "steps", "list"),
         (
             Box::new(|r: &mut Value| r["steps"].as_array_mut().map(|s| s.push(json!(5))).unwrap_or(())),
-            "steps[18]",
+            "steps[19]",
             "object",
         ),
         (Box::new(|r: &mut Value| r["review_period"] = json!("three months")), "review_period", "ISO 8601"),

@@ -258,13 +258,14 @@ pub async fn post_risk_assessment(
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let id = path_id(id)?;
     let input = command(data)?;
-    let now = st.clock.now();
+    let (now, secret) = (st.clock.now(), st.settings.jwt_secret.clone().into_bytes());
     st.db
         .run(move |c| {
-            let aid = actions::assess_risk(c, &user, id, input, now)?;
+            let aid = actions::assess_risk(c, &user, &secret, id, input, now)?;
             store::risk_history(c, id.0)?.into_iter().find(|r| r.id == aid).ok_or_else(AppError::internal)
         })
         .await
+        .inspect(|_| st.outbox.poke())
         .map(|v| (Status::Created, Json(v)))
 }
 

@@ -636,8 +636,8 @@ pub async fn post_found_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: Co
 #[rocket::post("/cases/<id>/risk", data = "<form>")]
 pub async fn post_risk_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: CommandForm<AssessRisk>) -> PageResult {
     let shown = form.shown();
-    act(v, id, "risk-".into(), shown, move |c, u, _, now| {
-        actions::assess_risk(c, u, EpisodeId(id), form.input, now).map(|_| ())
+    act(v, id, "risk-".into(), shown, move |c, u, secret, now| {
+        actions::assess_risk(c, u, secret, EpisodeId(id), form.input, now).map(|_| ())
     })
     .await
 }
