@@ -68,7 +68,7 @@ pub fn reason(lang: &str, why: &str) -> String {
     if let Some(n) = number("at most ", " steps") {
         return format!("Högst {n} steg");
     }
-    if why.starts_with("must be one of") || why.starts_with("unknown ") {
+    if why.starts_with("must be one of") || why.starts_with("must be some of") || why.starts_with("unknown ") {
         return "Välj ett av alternativen".to_string();
     }
     if why.starts_with("the step ") && why.ends_with("cannot be removed") {

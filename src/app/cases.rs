@@ -179,6 +179,31 @@ pub struct RecordFound {
     pub condition: Option<String>,
 }
 
+/// `POST …/return-conversation` (API.md second edition) and its form.
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema, serde::Serialize)]
+#[serde(default)]
+pub struct RecordReturnConversation {
+    /// held, declined or not_reached
+    #[schema(required = true)]
+    pub outcome: Option<String>,
+    /// required when held; not in the future
+    #[serde(deserialize_with = "de::time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub held_at: Option<DateTime<Utc>>,
+    /// social_worker, independent, accommodation_staff or other
+    pub conducted_by: Option<String>,
+    pub interpreter_used: Option<bool>,
+    /// from fear_of_deportation, asylum_decision, turning_18, friends_or_family, placement_conditions,
+    /// exploited, wants_to_leave_sweden, other
+    pub reasons: Vec<String>,
+    /// from the risk indicator list
+    pub exploitation_indicators: Vec<String>,
+    pub stayed_with: Option<String>,
+    pub actions: Option<String>,
+}
+
+pub use crate::domain::episode::{CONDUCTED_BY, LEAVING_REASONS, RETURN_CONVERSATION_DAYS, RETURN_OUTCOMES};
+
 /// `POST …/additions`: one thing learnt after the report.
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema, serde::Serialize)]
 #[serde(default)]
@@ -529,6 +554,89 @@ pub fn found(
             conn,
             &user.actor(),
             &Event::new("case_found").on("case", e.id).county(Some(e.county_code)),
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// Records the return conversation (social worker of the responsible municipality) of an episode found,
+/// or closed less than 30 days ago; replaces an earlier record, completes the `return_conversation` step
+/// (a declined or unreachable conversation is a recorded decision).
+pub fn record_return_conversation(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    id: EpisodeId,
+    input: Submitted<RecordReturnConversation>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let r = input.valid(|r, ck| {
+        ck.one_of("outcome", &mut r.outcome, &RETURN_OUTCOMES);
+        ck.required("outcome", &r.outcome);
+        ck.one_of("conducted_by", &mut r.conducted_by, &CONDUCTED_BY);
+        r.reasons.dedup();
+        r.exploitation_indicators.dedup();
+        if r.reasons.len() > 20 || r.reasons.iter().any(|x| !LEAVING_REASONS.contains(&x.as_str())) {
+            ck.error("reasons", format!("must be some of: {}", LEAVING_REASONS.join(", ")));
+        }
+        if r.exploitation_indicators.len() > 20 || r.exploitation_indicators.iter().any(|x| !risk::is_indicator(x)) {
+            ck.error("exploitation_indicators", "must be risk indicators (API.md)");
+        }
+        ck.text("stayed_with", &mut r.stayed_with, TEXT);
+        ck.text("actions", &mut r.actions, TEXT);
+        if r.outcome.as_deref() == Some("held") && r.held_at.is_none() {
+            ck.error("held_at", "required");
+        }
+        if r.held_at.is_some_and(|t| t > now + Duration::seconds(CLOCK_SKEW_SECONDS)) {
+            ck.error("held_at", "may not be in the future");
+        }
+    })?;
+    write_tx(conn, |conn| {
+        let e = load_for_action(conn, user, id)?;
+        authorize(user, &e, Act::ReturnConversation)?;
+        let recent = e.closed_at.is_some_and(|c| now - utc(c) < Duration::days(RETURN_CONVERSATION_DAYS));
+        let open_for_it = match status_of(&e) {
+            Status::Found => true,
+            Status::Closed => recent && e.found_at.is_some(),
+            Status::Missing => false,
+        };
+        if !open_for_it {
+            return Err(AppError::conflict(
+                "conflict",
+                "the child is not found, or the episode closed over 30 days ago",
+            ));
+        }
+        // Forms give minutes: a conversation in the minute the child was found is not before it.
+        if r.held_at.is_some_and(|t| e.found_at.is_some_and(|f| t + Duration::seconds(60) <= utc(f))) {
+            return Err(AppError::field("held_at", "may not be before the child was found"));
+        }
+        let outcome = r.outcome.as_deref().unwrap_or_default();
+        let n = crate::store::return_conversations::New {
+            episode_id: e.id,
+            outcome,
+            held_at: r.held_at,
+            conducted_by: r.conducted_by.as_deref(),
+            interpreter_used: r.interpreter_used.unwrap_or(false),
+            reasons: &r.reasons,
+            exploitation_indicators: &r.exploitation_indicators,
+            stayed_with: r.stayed_with.as_deref(),
+            actions: r.actions.as_deref(),
+            recorded_by: user.id,
+        };
+        crate::store::return_conversations::put(conn, &n, now)?;
+        let who = TimelineActor::from(user);
+        event(conn, e.id, now, "return_conversation", &who, json!({"outcome": outcome}))?;
+        if let Some(s) = writes::step(conn, e.id, "return_conversation")? {
+            if s.status == StepStatus::Pending {
+                let note = format!("return conversation: {outcome}");
+                writes::finish_step(conn, &s, StepStatus::Done, Some(user.id), Some(&note), now)?;
+                event(conn, e.id, now, "step_done", &who, json!({"key": s.key}))?;
+            }
+        }
+        audit::append(
+            conn,
+            &user.actor(),
+            &Event::new("return_conversation_recorded").on("case", e.id).county(Some(e.county_code.clone())),
             now,
         )?;
         Ok(())

@@ -234,6 +234,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    return_conversations (episode_id) {
+        episode_id -> BigInt,
+        outcome -> Text,
+        held_at -> Nullable<Timestamp>,
+        conducted_by -> Nullable<Text>,
+        interpreter_used -> Bool,
+        reasons -> Text,
+        exploitation_indicators -> Text,
+        stayed_with -> Nullable<Text>,
+        actions -> Nullable<Text>,
+        recorded_by -> Nullable<BigInt>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     risk_assessments (id) {
         id -> BigInt,
         episode_id -> BigInt,
@@ -307,6 +323,7 @@ diesel::joinable!(episode_steps -> episodes (episode_id));
 diesel::joinable!(episode_events -> episodes (episode_id));
 diesel::joinable!(notifications -> episodes (episode_id));
 diesel::joinable!(risk_assessments -> episodes (episode_id));
+diesel::joinable!(return_conversations -> episodes (episode_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     counties,
@@ -324,4 +341,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     episode_events,
     notifications,
     risk_assessments,
+    return_conversations,
 );

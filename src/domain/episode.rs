@@ -88,6 +88,22 @@ pub fn check_close(
     }
 }
 
+/// The return conversation (API.md second edition): its outcomes, who held it, why the child left.
+pub const RETURN_OUTCOMES: [&str; 3] = ["held", "declined", "not_reached"];
+pub const CONDUCTED_BY: [&str; 4] = ["social_worker", "independent", "accommodation_staff", "other"];
+pub const LEAVING_REASONS: [&str; 8] = [
+    "fear_of_deportation",
+    "asylum_decision",
+    "turning_18",
+    "friends_or_family",
+    "placement_conditions",
+    "exploited",
+    "wants_to_leave_sweden",
+    "other",
+];
+/// How long after the closure the conversation may still be recorded.
+pub const RETURN_CONVERSATION_DAYS: i64 = 30;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,8 @@ pub enum Act {
     ExtendReview,
     /// Add to the report what was learnt later (staff of the accommodation too: they know most).
     AddToReport,
+    /// Record the return conversation: the responsible municipality's.
+    ReturnConversation,
 }
 
 /// Whether `relation` may do `act`.

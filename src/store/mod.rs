@@ -27,6 +27,7 @@ pub mod org;
 pub mod outbox;
 pub mod reminders;
 pub mod retention;
+pub mod return_conversations;
 pub mod routines;
 pub mod scope;
 pub mod stats;

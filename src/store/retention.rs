@@ -93,6 +93,12 @@ pub fn run(conn: &mut AnyConnection, photo_days: i64, personal_days: i64, now: D
             diesel::update(risk_assessments::table.filter(risk_assessments::episode_id.eq_any(&eps)))
                 .set(risk_assessments::note.eq(None::<String>))
                 .execute(c)?;
+            {
+                use crate::db::schema::return_conversations as rc;
+                diesel::update(rc::table.filter(rc::episode_id.eq_any(&eps)))
+                    .set((rc::stayed_with.eq(None::<String>), rc::actions.eq(None::<String>)))
+                    .execute(c)?;
+            }
             diesel::update(notifications::table.filter(notifications::episode_id.eq_any(&eps)))
                 .set((
                     notifications::acknowledged_by.eq(None::<String>),

@@ -56,6 +56,10 @@ pub struct CountyStats {
     pub by_age_band: Vec<Cell>,
     pub by_nationality: Vec<Cell>,
     pub by_accommodation_kind: Vec<Cell>,
+    /// the return conversations recorded for the period's episodes: held, declined, not_reached
+    pub return_conversation_outcomes: Vec<Cell>,
+    /// why the children left, as told in the conversations (a conversation may name several)
+    pub return_conversation_reasons: Vec<Cell>,
     pub monthly: Vec<MonthFigure>,
     /// Minutes from discovery to police report in bands, for the distribution chart.
     pub police_report_distribution: Vec<Cell>,
@@ -208,7 +212,22 @@ pub fn county(
         *distribution.entry(label.to_string()).or_default() += 1;
     }
     let sex_label = |k: &str| k.to_string();
+    let talks = crate::store::return_conversations::outcomes(conn, county, start, end)?;
+    let mut outcomes: BTreeMap<String, i64> =
+        crate::domain::episode::RETURN_OUTCOMES.iter().map(|o| (o.to_string(), 0)).collect();
+    let mut leaving: BTreeMap<String, i64> = BTreeMap::new();
+    for (outcome, why) in talks {
+        *outcomes.entry(outcome).or_default() += 1;
+        for r in why {
+            *leaving.entry(r).or_default() += 1;
+        }
+    }
     Ok(CountyStats {
+        return_conversation_outcomes: crate::domain::episode::RETURN_OUTCOMES
+            .iter()
+            .map(|o| cell(o.to_string(), o.to_string(), outcomes.get(*o).copied().unwrap_or(0)))
+            .collect(),
+        return_conversation_reasons: cells(leaving, |k| k.to_string()),
         county_code: county.to_string(),
         from,
         to,
@@ -343,7 +362,9 @@ pub fn to_csv(s: &CountyStats, lang: &str) -> String {
             out.push_str(&format!("step,{}.{k},{},{v}\n", f(&st.key), f(&format!("{title}: {}", t(lang, label)))));
         }
     }
-    let sections: [(&str, &Vec<Cell>); 6] = [
+    let sections: [(&str, &Vec<Cell>); 8] = [
+        ("return_conversation_outcome", &s.return_conversation_outcomes),
+        ("return_conversation_reason", &s.return_conversation_reasons),
         ("closure_reason", &s.closure_reasons),
         ("municipality", &s.by_municipality),
         ("sex", &s.by_sex),
@@ -379,5 +400,7 @@ pub fn label(s: &mut CountyStats, lang: &str) {
     relabel(&mut s.by_sex, &|k| t(lang, &format!("sex_{k}")).to_string());
     relabel(&mut s.by_age_band, &|k| format!("{} {}", k.replace('-', "–"), t(lang, "years")));
     relabel(&mut s.by_nationality, &|k| unknown(k, &|k| names::country(lang, k)));
+    relabel(&mut s.return_conversation_outcomes, &|k| t(lang, &format!("rc_outcome_{k}")).to_string());
+    relabel(&mut s.return_conversation_reasons, &|k| t(lang, &format!("rc_reason_{k}")).to_string());
     relabel(&mut s.by_accommodation_kind, &|k| unknown(k, &|k| t(lang, &format!("acc_kind_{k}")).to_string()));
 }

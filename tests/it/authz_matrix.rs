@@ -71,6 +71,12 @@ fn rules_for_personal_data() -> Vec<Rule> {
             Some(r#"{"field":"other","text":"x"}"#),
             [A, N, A, N, F, F, F, F],
         ),
+        r(
+            Method::Post,
+            "/api/v1/cases/<id>/return-conversation",
+            Some(r#"{"outcome":"declined"}"#),
+            [F, N, A, N, F, F, F, F],
+        ),
         r(Method::Get, "/api/v1/cases/<id>/compliance", None, [A, N, A, N, A, N, F, F]),
         r(Method::Post, "/api/v1/cases/<id>/extend", Some(r#"{"reason":"still searching"}"#), [F, N, A, N, F, F, F, F]),
         r(

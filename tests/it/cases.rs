@@ -731,3 +731,126 @@ db_test!(only_trafficking_indicators_bring_in_the_coordinator_and_push_factors_r
     assert_eq!(kinds(&after).iter().filter(|k| *k == "trafficking_coordinator").count(), 1, "{:?}", kinds(&after));
     assert!(has_step(&after, "contact_trafficking_coordinator"));
 });
+
+db_test!(the_return_conversation_is_a_record_replaced_by_a_later_one_and_pseudonymised_for_the_county, |app| {
+    let w = World::new(&app).await;
+    let (s, case) = app.post("/api/v1/cases", Some(&w.staff), report(&app, w.child, 60)).await;
+    assert_eq!(s, Status::Created, "{case}");
+    let id = case["id"].as_i64().unwrap_or(0);
+    let path = format!("/api/v1/cases/{id}/return-conversation");
+    let (s, v) = app.post(&path, Some(&w.sw), json!({"outcome": "declined"})).await;
+    assert_eq!((s, code(&v)), (Status::Conflict, "conflict"), "not while the child is missing");
+    let (s, _) =
+        app.post(&format!("/api/v1/cases/{id}/found"), Some(&w.staff), json!({"found_place": "Slussen"})).await;
+    assert_eq!(s, Status::Ok);
+    let now = app.clock().now();
+    for (body, f) in [
+        (json!({"outcome": "held"}), "held_at"),
+        (json!({"outcome": "talked"}), "outcome"),
+        (json!({"outcome": "held", "held_at": now.to_rfc3339(), "reasons": ["boredom"]}), "reasons"),
+        (json!({"outcome": "held", "held_at": now.to_rfc3339(), "conducted_by": "police"}), "conducted_by"),
+        (json!({"outcome": "held", "held_at": (now + Duration::hours(2)).to_rfc3339()}), "held_at"),
+        (json!({"outcome": "declined", "exploitation_indicators": ["sad"]}), "exploitation_indicators"),
+    ] {
+        let (s, v) = app.post(&path, Some(&w.sw), body.clone()).await;
+        assert_eq!(s, Status::UnprocessableEntity, "{body}: {v}");
+        assert!(field(&v, f).is_some(), "{body}: {v}");
+    }
+    assert_eq!(app.post(&path, Some(&w.staff), json!({"outcome": "declined"})).await.0, Status::Forbidden);
+    let held = json!({"outcome": "held", "held_at": now.to_rfc3339(), "conducted_by": "independent", "interpreter_used": true,
+        "reasons": ["fear_of_deportation", "friends_or_family"], "exploitation_indicators": ["unknown_adult_contacts"],
+        "stayed_with": "two older men in Rinkeby", "actions": "safety plan, new contact person"});
+    let (s, c) = app.post(&path, Some(&w.sw), held).await;
+    assert_eq!(s, Status::Created, "{c}");
+    let rc = &c["return_conversation"];
+    assert_eq!(
+        (rc["outcome"].as_str(), rc["conducted_by"].as_str(), rc["interpreter_used"].as_bool()),
+        (Some("held"), Some("independent"), Some(true))
+    );
+    assert_eq!(rc["reasons"], json!(["fear_of_deportation", "friends_or_family"]));
+    assert_eq!(rc["stayed_with"], "two older men in Rinkeby");
+    assert_eq!(step(&c, "return_conversation")["status"], "done", "it completes the step");
+    // The county officer: outcome, who, interpreter, reasons and dates; never where, with whom or actions.
+    let (_, pseudo) = app.get(&format!("/api/v1/cases/{id}"), Some(&w.co)).await;
+    let prc = &pseudo["return_conversation"];
+    assert_eq!(prc["outcome"], "held");
+    assert!(prc["held_at"].is_string() && prc["reasons"].is_array());
+    for hidden in ["stayed_with", "actions", "exploitation_indicators"] {
+        assert!(prc.get(hidden).is_none(), "{hidden}: {prc}");
+    }
+    assert!(!pseudo.to_string().contains("Rinkeby"));
+    // A later record replaces it; the timeline keeps both.
+    let (s, c) = app.post(&path, Some(&w.sw), json!({"outcome": "declined"})).await;
+    assert_eq!(s, Status::Created);
+    assert_eq!(c["return_conversation"]["outcome"], "declined");
+    assert!(c["return_conversation"]["stayed_with"].is_null());
+    let talks = c["timeline"].as_array().map(|t| t.iter().filter(|e| e["kind"] == "return_conversation").count());
+    assert_eq!(talks, Some(2));
+    // In the statistics, suppressed as a small cell.
+    let today = crate::cases::local_today(&app);
+    let (s, stats) = app.get(&format!("/api/v1/counties/01/stats?from={today}&to={today}"), Some(&w.co)).await;
+    assert_eq!(s, Status::Ok, "{stats}");
+    let cells = stats["return_conversation_outcomes"].as_array().cloned().unwrap_or_default();
+    let keys: Vec<&str> = cells.iter().filter_map(|c| c["key"].as_str()).collect();
+    assert_eq!(keys, ["held", "declined", "not_reached"]);
+    let declined = cells.iter().find(|c| c["key"] == "declined").cloned().unwrap_or_default();
+    assert_eq!((declined["episodes"].is_null(), declined["suppressed"].as_bool()), (true, Some(true)), "{declined}");
+    assert_eq!(declined["label"], "barnet avböjde");
+    // Closed more than 30 days ago: too late.
+    let (s, _) =
+        app.post(&format!("/api/v1/cases/{id}/close"), Some(&w.sw), json!({"reason": "withdrawn", "note": "x"})).await;
+    assert_eq!(s, Status::Ok);
+    assert_eq!(
+        app.post(&path, Some(&w.sw), json!({"outcome": "not_reached"})).await.0,
+        Status::Created,
+        "within 30 days"
+    );
+    app.clock().set(app.clock().now() + Duration::days(31));
+    let sw = app.login("sw@x.se").await;
+    let (s, v) = app.post(&path, Some(&sw), json!({"outcome": "not_reached"})).await;
+    assert_eq!((s, code(&v)), (Status::Conflict, "conflict"));
+});
+
+pub fn local_today(app: &TestApp) -> String {
+    saknad::domain::calendar::local_date(app.clock().now()).format("%Y-%m-%d").to_string()
+}
+
+db_test!(the_return_conversation_is_recorded_from_the_case_page, |app| {
+    let w = World::new(&app).await;
+    let (_, case) = app.post("/api/v1/cases", Some(&w.staff), report(&app, w.child, 60)).await;
+    let id = case["id"].as_i64().unwrap_or(0);
+    app.post(&format!("/api/v1/cases/{id}/found"), Some(&w.staff), json!({})).await;
+    let (s, html) = app.page(&format!("/cases/{id}"), &w.sw).await;
+    assert_eq!(s, Status::Ok);
+    assert!(
+        html.contains("action=\"/cases/{id}/return-conversation".replace("{id}", &id.to_string()).as_str()),
+        "{html}"
+    );
+    let path = format!("/cases/{id}/return-conversation");
+    let held_at = saknad::domain::calendar::to_local(app.clock().now()).format("%Y-%m-%dT%H:%M").to_string();
+    let (s, _, html) = app.submit_page(&path, &w.sw, &[("outcome", "held"), ("stayed_with", "hos en kompis")]).await;
+    assert_eq!(s, Status::UnprocessableEntity, "{html}");
+    assert!(html.contains("id=\"talk-held_at-error\""), "the error at the time it was held: {html}");
+    assert!(html.contains("hos en kompis"), "what was typed is kept");
+    let (s, _, html) = app
+        .submit_page(
+            &path,
+            &w.sw,
+            &[
+                ("outcome", "held"),
+                ("held_at", &held_at),
+                ("conducted_by", "social_worker"),
+                ("reasons[]", "turning_18"),
+                ("interpreter_used", "true"),
+            ],
+        )
+        .await;
+    assert!(s.code < 400, "{s}: {html}");
+    let (_, html) = app.page(&format!("/cases/{id}"), &w.sw).await;
+    assert!(
+        html.contains("id=\"return-conversation\"") && html.contains("att fylla 18") && html.contains("hölls"),
+        "{html}"
+    );
+    let (_, pseudo) = app.page(&format!("/cases/{id}"), &w.co).await;
+    assert!(!pseudo.contains("return-conversation?csrf"), "the county officer has no form");
+});

@@ -1,6 +1,7 @@
 use super::Api;
 use crate::app::cases::{
-    self as actions, AddToReport, AssessRisk, CloseCase, CompleteStep, RecordFound, ReportCase, WithReason,
+    self as actions, AddToReport, AssessRisk, CloseCase, CompleteStep, RecordFound, RecordReturnConversation,
+    ReportCase, WithReason,
 };
 use crate::app::command::Submitted;
 use crate::auth::AuthUser;
@@ -295,6 +296,23 @@ pub async fn post_case_addition(api: Api<'_>, id: &str, data: Body) -> AppResult
     episode_action(st, user, id, move |c, u, _, id, now| actions::add_to_report(c, u, EpisodeId(id), input, now))
         .await
         .map(|v| (Status::Created, v))
+}
+
+/// The return conversation (återkomstsamtal) as a record (the responsible social worker; episode found, or
+/// closed less than 30 days ago). A later POST replaces it; it completes the `return_conversation` step.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/return-conversation", tag = "cases", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = RecordReturnConversation,
+    responses((status = 201, body = CaseView), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody),
+              (status = 409, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::post("/cases/<id>/return-conversation", data = "<data>")]
+pub async fn post_return_conversation(api: Api<'_>, id: &str, data: Body) -> AppResult<(Status, Json<CaseView>)> {
+    let Api { st, user } = api;
+    let input = command(data)?;
+    episode_action(st, user, id, move |c, u, _, id, now| {
+        actions::record_return_conversation(c, u, EpisodeId(id), input, now)
+    })
+    .await
+    .map(|v| (Status::Created, v))
 }
 
 /// Close the episode (social worker). `returned` needs every required step done or skipped.

@@ -71,6 +71,7 @@ impl Modify for Bearer {
         super::cases::post_risk_assessment,
         super::cases::post_case_found,
         super::cases::post_case_addition,
+        super::cases::post_return_conversation,
         super::cases::post_case_close,
         super::worklist::get_worklist,
         super::worklist::get_case_compliance,

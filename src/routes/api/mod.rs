@@ -78,6 +78,7 @@ pub fn routes() -> Vec<Route> {
         cases::post_risk_assessment,
         cases::post_case_found,
         cases::post_case_addition,
+        cases::post_return_conversation,
         cases::post_case_close,
         worklist::get_worklist,
         worklist::get_case_compliance,

@@ -253,6 +253,8 @@ pub struct CaseView {
     pub closure_reason: Option<String>,
     pub steps: Vec<StepView>,
     pub notifications: Vec<NoteView>,
+    /// the return conversation's record, when one is recorded (pseudonymised for county officers)
+    pub return_conversation: Option<crate::store::return_conversations::View>,
     #[serde(flatten)]
     pub personal: Option<CasePersonal>,
 }
@@ -362,6 +364,7 @@ pub fn views(
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut steps = by_episode(steps_of(conn, &ids)?, |s| s.episode_id);
     let mut notes = by_episode(outbox::for_episodes(conn, &ids)?, |n| n.head.episode_id);
+    let mut talks = by_episode(crate::store::return_conversations::for_episodes(conn, &ids)?, |r| r.episode_id);
     let pseudo = scope.pseudonymised();
     let version_ids: Vec<i64> = rows.iter().map(|r| r.routine_version_id).collect();
     let q = routine_versions::table.select((routine_versions::id, routine_versions::version));
@@ -433,6 +436,7 @@ pub fn views(
                 .map(|s| s.into_view(lang, now, pseudo))
                 .collect(),
             notifications: notes.remove(&r.id).unwrap_or_default().into_iter().map(|n| n.into_view(pseudo)).collect(),
+            return_conversation: talks.remove(&r.id).and_then(|t| t.into_iter().next()).map(|t| t.into_view(pseudo)),
             personal,
         });
     }

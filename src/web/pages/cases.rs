@@ -145,7 +145,38 @@ async fn case_page(mut v: Visit<'_>, id: i64, refused: Option<RefusedForm>) -> P
     let can_add = open
         && view.personal.is_some()
         && crate::domain::permission::may(relation, crate::domain::permission::Act::AddToReport);
+    let talk_open = match view.status {
+        CaseStatus::Found => true,
+        CaseStatus::Closed => view.closed_at.is_some_and(|c| {
+            now - c < chrono::Duration::days(actions::RETURN_CONVERSATION_DAYS) && view.found_at.is_some()
+        }),
+        CaseStatus::Missing => false,
+    };
+    let can_talk = talk_open
+        && view.personal.is_some()
+        && crate::domain::permission::may(relation, crate::domain::permission::Act::ReturnConversation);
+    let talk = view.return_conversation.as_ref().map(|r| TalkView {
+        outcome: i18n::t(l, &format!("rc_outcome_{}", r.outcome)),
+        held_at: r.held_at.map(local),
+        conducted_by: r.conducted_by.as_deref().map(|b| i18n::t(l, &format!("rc_by_{b}"))),
+        interpreter: i18n::t(l, if r.interpreter_used { "yes" } else { "no" }),
+        reasons: r.reasons.iter().map(|x| i18n::t(l, &format!("rc_reason_{x}"))).collect::<Vec<_>>().join(", "),
+        signs: r
+            .exploitation_indicators
+            .iter()
+            .flatten()
+            .map(|x| i18n::t(l, &format!("indicator_{x}")))
+            .collect::<Vec<_>>()
+            .join(", "),
+        stayed_with: r.stayed_with.as_deref(),
+        actions: r.actions.as_deref(),
+    });
     let page = CasePage {
+        talk,
+        can_talk,
+        outcomes: choices(l, "rc_outcome_", &actions::RETURN_OUTCOMES),
+        conducted: choices(l, "rc_by_", &actions::CONDUCTED_BY),
+        leaving_reasons: choices(l, "rc_reason_", &actions::LEAVING_REASONS),
         additions,
         can_add,
         addition_fields: choices(l, "addition_", &actions::ADDITION_FIELDS),
@@ -175,6 +206,12 @@ async fn case_page(mut v: Visit<'_>, id: i64, refused: Option<RefusedForm>) -> P
 #[derive(Serialize)]
 struct CasePage<'a> {
     c: &'a CaseView,
+    /// the return conversation's record in words, and its form for the responsible social worker
+    talk: Option<TalkView<'a>>,
+    can_talk: bool,
+    outcomes: Vec<Choice>,
+    conducted: Vec<Choice>,
+    leaving_reasons: Vec<Choice>,
     /// what was added to the report later, and whether this reader may add
     additions: Vec<AdditionView<'a>>,
     can_add: bool,
@@ -197,6 +234,18 @@ struct CasePage<'a> {
     levels: Vec<Choice>,
     indicators: Vec<Choice>,
     reasons: Vec<Choice>,
+}
+
+#[derive(Serialize)]
+struct TalkView<'a> {
+    outcome: &'static str,
+    held_at: Option<String>,
+    conducted_by: Option<&'static str>,
+    interpreter: &'static str,
+    reasons: String,
+    signs: String,
+    stayed_with: Option<&'a str>,
+    actions: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -665,6 +714,20 @@ pub async fn post_close_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: Fo
             }
             e
         })
+    })
+    .await
+}
+
+/// The return conversation's record (the responsible social worker).
+#[rocket::post("/cases/<id>/return-conversation", data = "<form>")]
+pub async fn post_return_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: FormFields) -> PageResult {
+    let shown = form.shown::<actions::RecordReturnConversation>();
+    let form = form
+        .map_text("held_at", super::children::local_input)
+        .flag("interpreter_used")
+        .command::<actions::RecordReturnConversation>();
+    act(v, id, "talk-".into(), shown, move |c, u, _, now| {
+        actions::record_return_conversation(c, u, EpisodeId(id), form.input, now)
     })
     .await
 }

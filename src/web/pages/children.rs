@@ -354,7 +354,7 @@ struct ReportPage<'a> {
 
 /// `datetime-local` values are Stockholm wall-clock times; the API takes RFC 3339.
 /// A `datetime-local` field is Stockholm time; anything else is passed on for the command to refuse.
-fn local_input(s: &str) -> String {
+pub(super) fn local_input(s: &str) -> String {
     let s = s.trim();
     let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))

@@ -463,6 +463,7 @@ pub async fn get_stats_page(mut v: Visit<'_>, q: StatsQuery) -> PageResult {
         (i18n::t(l, "stat_episodes").to_string(), Some(s.episodes)),
     ];
     let munis = cell_rows(&s.by_municipality);
+    let talks = cell_rows(&s.return_conversation_outcomes);
     let series = [i18n::t(l, "on_time"), i18n::t(l, "late"), i18n::t(l, "overdue"), i18n::t(l, "skipped")];
     let steps: Vec<(String, Vec<i64>)> = s
         .steps
@@ -492,6 +493,7 @@ pub async fn get_stats_page(mut v: Visit<'_>, q: StatsQuery) -> PageResult {
         },
         bars("found", "chart_found", "", &found),
         bars("municipality", "chart_municipality", i18n::t(l, "municipality"), &munis),
+        bars("return", "chart_return_conversations", i18n::t(l, "rc_outcome"), &talks),
     ];
     let national = match user.is(Role::NationalAnalyst) {
         true => {

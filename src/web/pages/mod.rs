@@ -416,6 +416,7 @@ pub fn routes() -> Vec<rocket::Route> {
         cases::post_risk_page,
         cases::post_close_page,
         cases::post_addition_page,
+        cases::post_return_page,
         county::get_routine_page,
         county::post_routine_page,
         county::get_contacts_page,
