@@ -64,7 +64,7 @@ pub fn seed(conn: &mut AnyConnection, now: DateTime<Utc>) -> QueryResult<Option<
             now,
         )?;
         type Person<'a> = (&'a str, &'a str, Role, Option<&'a str>, Option<&'a str>, Option<i64>);
-        let people: [Person; 5] = [
+        let people: [Person; 6] = [
             ("admin@demo.saknad.se", "Alva Admin", Role::Admin, None, None, None),
             ("personal@demo.saknad.se", "Sami Personal", Role::Staff, Some("01"), Some("0180"), Some(hvb.id)),
             (
@@ -75,6 +75,7 @@ pub fn seed(conn: &mut AnyConnection, now: DateTime<Utc>) -> QueryResult<Option<
                 Some("0180"),
                 None,
             ),
+            ("socialjour@demo.saknad.se", "Jonna Socialjour", Role::OnCall, Some("01"), None, None),
             ("lansstyrelsen@demo.saknad.se", "Leo Länsstyrelsen", Role::CountyOfficer, Some("01"), None, None),
             ("analytiker@demo.saknad.se", "Nora Analytiker", Role::NationalAnalyst, None, None, None),
         ];
@@ -94,6 +95,11 @@ pub fn seed(conn: &mut AnyConnection, now: DateTime<Utc>) -> QueryResult<Option<
                         county_code: county.map(String::from),
                         municipality_code: muni.map(String::from),
                         accommodation_id: acc,
+                        municipality_codes: match role {
+                            // The demo's socialjour serves Stockholm and Solna at night.
+                            Role::OnCall => r#"["0180","0184"]"#.into(),
+                            _ => "[]".into(),
+                        },
                     },
                     language: "sv".into(),
                 },

@@ -28,7 +28,7 @@ pub struct LoginResponse {
 }
 
 enum LoginOutcome {
-    Ok(UserView, String),
+    Ok(Box<UserView>, String),
     Failed,
 }
 
@@ -62,7 +62,7 @@ pub async fn login(st: &AppState, ip: Option<String>, input: Submitted<Login>) -
             let actor = Actor { user_id: Some(user.id), role: Some(user.role.clone()), ip: ip_for_log };
             if user.active && password::verify(&pw, &user.password_hash) {
                 audit::append_alone(c, &actor, &Event::new("login").on("user", user.id), now)?;
-                Ok(LoginOutcome::Ok(UserView::from(&user), user.security_stamp))
+                Ok(LoginOutcome::Ok(Box::new(UserView::from(&user)), user.security_stamp))
             } else {
                 let why = if user.active { "wrong password" } else { "account inactive" };
                 audit::append_alone(c, &actor, &Event::new("login_failed").on("user", user.id).detail(why), now)?;
@@ -77,7 +77,7 @@ pub async fn login(st: &AppState, ip: Option<String>, input: Submitted<Login>) -
                 log::error!("{e}");
                 AppError::internal()
             })?;
-            Ok(LoginResponse { token, expires_at, user })
+            Ok(LoginResponse { token, expires_at, user: *user })
         }
         LoginOutcome::Failed => {
             st.limiter.failed(&account, &address, now);

@@ -255,7 +255,7 @@ pub fn list(
     status: episodes::StatusFilter,
     now: DateTime<Utc>,
 ) -> AppResult<Disclosed<Vec<episodes::CaseView>>> {
-    user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
+    user.require(&[Role::Staff, Role::SocialWorker, Role::OnCall, Role::CountyOfficer])?;
     read_tx(c, |c| {
         let scope = Scope::from(user);
         let rows = episodes::list(c, &scope, status)?;
@@ -278,8 +278,12 @@ pub fn load_for_action(conn: &mut AnyConnection, user: &AuthUser, EpisodeId(id):
 
 /// `403 forbidden` unless [`permission::may`] lets this user do `act` to the episode they can see.
 pub fn authorize(user: &AuthUser, e: &EpisodeRow, act: Act) -> Result<(), AppError> {
-    let relation =
-        Relation::of(user.role, user.workplace.municipality_code.as_deref(), &e.responsible_municipality_code);
+    let relation = Relation::of(
+        user.role,
+        user.workplace.municipality_code.as_deref(),
+        &user.workplace.codes(),
+        &e.responsible_municipality_code,
+    );
     if permission::may(relation, act) {
         Ok(())
     } else {

@@ -36,6 +36,8 @@ pub struct CreateUser {
     /// required for staff
     #[serde(deserialize_with = "de::id")]
     pub accommodation_id: Option<i64>,
+    /// required for on_call: the municipalities the socialjour serves
+    pub municipality_codes: Option<Vec<String>>,
     /// sv (default) or en
     pub language: Option<String>,
 }
@@ -66,6 +68,8 @@ pub fn create(
             county_code: d.county_code,
             municipality_code: d.municipality_code,
             accommodation_id: d.accommodation_id,
+            municipality_codes: serde_json::to_string(&d.municipality_codes.clone().unwrap_or_default())
+                .unwrap_or_else(|_| "[]".into()),
         };
         match users::derive_workplace(c, role, given)? {
             Ok(w) => workplace = w,

@@ -340,6 +340,7 @@ fn seed(url: &str, children: usize) -> Result<Vec<i64>, String> {
                 county_code: Some("01".into()),
                 municipality_code: Some("0180".into()),
                 accommodation_id: acc,
+                municipality_codes: "[]".into(),
             },
             language: "sv".into(),
         };

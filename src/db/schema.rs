@@ -51,6 +51,7 @@ diesel::table! {
         language -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        municipality_codes -> Text,
     }
 }
 

@@ -19,6 +19,9 @@ pub enum Relation {
     Host,
     /// Staff of the accommodation the episode was reported from.
     Accommodation,
+    /// Socialjour serving the responsible municipality: the social worker's work on the open episode until
+    /// the morning, but not closing it nor extending its review.
+    OnCall,
     /// Anyone else who can see it (a county officer's pseudonymised view).
     Observer,
 }
@@ -26,10 +29,12 @@ pub enum Relation {
 impl Relation {
     /// The relation of a user with `role` and `municipality` to an episode whose child the
     /// `responsible` municipality is in charge of. Staff only ever see their own accommodation's episodes.
-    pub fn of(role: Role, municipality: Option<&str>, responsible: &str) -> Relation {
+    /// `serves` is the municipalities an on-call user serves.
+    pub fn of(role: Role, municipality: Option<&str>, serves: &[String], responsible: &str) -> Relation {
         match role {
             Role::SocialWorker if municipality == Some(responsible) => Relation::Responsible,
             Role::SocialWorker => Relation::Host,
+            Role::OnCall if serves.iter().any(|m| m == responsible) => Relation::OnCall,
             Role::Staff => Relation::Accommodation,
             _ => Relation::Observer,
         }
@@ -59,6 +64,7 @@ pub fn may(relation: Relation, act: Act) -> bool {
     match relation {
         Relation::Responsible => true,
         Relation::Host => act == Act::Found,
+        Relation::OnCall => !matches!(act, Act::Close | Act::ExtendReview),
         Relation::Accommodation => {
             matches!(act, Act::Found | Act::CompleteStep { staff_step: true } | Act::AddToReport)
         }
@@ -101,9 +107,16 @@ mod tests {
 
     #[test]
     fn relation_follows_the_responsible_municipality() {
-        assert_eq!(Relation::of(Role::SocialWorker, Some("0180"), "0180"), Relation::Responsible);
-        assert_eq!(Relation::of(Role::SocialWorker, Some("0184"), "0180"), Relation::Host);
-        assert_eq!(Relation::of(Role::Staff, None, "0180"), Relation::Accommodation);
-        assert_eq!(Relation::of(Role::CountyOfficer, None, "0180"), Relation::Observer);
+        let none: &[String] = &[];
+        assert_eq!(Relation::of(Role::SocialWorker, Some("0180"), none, "0180"), Relation::Responsible);
+        assert_eq!(Relation::of(Role::SocialWorker, Some("0184"), none, "0180"), Relation::Host);
+        assert_eq!(Relation::of(Role::Staff, None, none, "0180"), Relation::Accommodation);
+        assert_eq!(Relation::of(Role::CountyOfficer, None, none, "0180"), Relation::Observer);
+        let serves = ["0180".to_string(), "0184".to_string()];
+        assert_eq!(Relation::of(Role::OnCall, None, &serves, "0184"), Relation::OnCall);
+        assert_eq!(Relation::of(Role::OnCall, None, &serves, "0114"), Relation::Observer);
+        assert!(may(Relation::OnCall, Act::AssessRisk) && may(Relation::OnCall, Act::SkipStep));
+        assert!(may(Relation::OnCall, Act::Found) && may(Relation::OnCall, Act::ReturnConversation));
+        assert!(!may(Relation::OnCall, Act::Close) && !may(Relation::OnCall, Act::ExtendReview));
     }
 }

@@ -7,20 +7,24 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     Staff,
     SocialWorker,
+    /// socialjour: the social worker's work on open episodes, at night, for several municipalities
+    OnCall,
     CountyOfficer,
     NationalAnalyst,
     Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] =
-        [Role::Staff, Role::SocialWorker, Role::CountyOfficer, Role::NationalAnalyst, Role::Admin];
-    pub const NAMES: [&'static str; 5] = ["staff", "social_worker", "county_officer", "national_analyst", "admin"];
+    pub const ALL: [Role; 6] =
+        [Role::Staff, Role::SocialWorker, Role::OnCall, Role::CountyOfficer, Role::NationalAnalyst, Role::Admin];
+    pub const NAMES: [&'static str; 6] =
+        ["staff", "social_worker", "on_call", "county_officer", "national_analyst", "admin"];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Staff => "staff",
             Role::SocialWorker => "social_worker",
+            Role::OnCall => "on_call",
             Role::CountyOfficer => "county_officer",
             Role::NationalAnalyst => "national_analyst",
             Role::Admin => "admin",
@@ -36,6 +40,7 @@ impl Role {
         match self {
             Role::Staff => Some("accommodation_id"),
             Role::SocialWorker => Some("municipality_code"),
+            Role::OnCall => Some("municipality_codes"),
             Role::CountyOfficer => Some("county_code"),
             Role::NationalAnalyst | Role::Admin => None,
         }

@@ -130,7 +130,8 @@ fn visible(scope: &Scope) -> children::BoxedQuery<'static, crate::db::MultiBacke
                 .filter(placements::to_at.is_null()),
         )),
         Scope::Municipality(m) => q.filter(children::responsible_municipality_code.eq(m.clone())),
-        Scope::County(_) | Scope::Nothing => q.filter(children::id.eq(-1)),
+        // Socialjour acts on episodes, not on the children's records (API.md second edition).
+        Scope::County(_) | Scope::OnCall(_) | Scope::Nothing => q.filter(children::id.eq(-1)),
     }
 }
 

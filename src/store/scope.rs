@@ -11,6 +11,8 @@ pub enum Scope {
     /// Social worker: children the municipality is responsible for, and episodes it is responsible for or
     /// that happen at its accommodations.
     Municipality(String),
+    /// Socialjour: the episodes of children some municipality it serves is responsible for; no children.
+    OnCall(Vec<String>),
     /// County officer: the county's episodes, pseudonymised; never children.
     County(String),
     /// Admin, national analyst, or a user whose scope field is missing: nothing personal.
@@ -22,6 +24,7 @@ impl Scope {
         match (role, at.county_code.as_deref(), at.municipality_code.as_deref(), at.accommodation_id) {
             (Role::Staff, _, _, Some(a)) => Scope::Accommodation(a),
             (Role::SocialWorker, _, Some(m), _) => Scope::Municipality(m.to_string()),
+            (Role::OnCall, _, _, _) if !at.codes().is_empty() => Scope::OnCall(at.codes()),
             (Role::CountyOfficer, Some(c), _, _) => Scope::County(c.to_string()),
             _ => Scope::Nothing,
         }

@@ -16,6 +16,21 @@ pub struct Workplace {
     pub county_code: Option<String>,
     pub municipality_code: Option<String>,
     pub accommodation_id: Option<i64>,
+    /// socialjour (`on_call`): the municipalities it serves, stored as a JSON list
+    #[serde(serialize_with = "codes_as_list")]
+    #[schema(value_type = Vec<String>)]
+    pub municipality_codes: String,
+}
+
+impl Workplace {
+    /// The municipalities an on-call user serves.
+    pub fn codes(&self) -> Vec<String> {
+        super::children::json_list(&self.municipality_codes)
+    }
+}
+
+fn codes_as_list<S: serde::Serializer>(codes: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(super::children::json_list(codes))
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -129,6 +144,7 @@ pub fn derive_workplace(
         county_code,
         municipality_code,
         accommodation_id,
+        municipality_codes: "[]".into(),
     };
     Ok(match role {
         Role::Staff => match given.accommodation_id {
@@ -163,7 +179,30 @@ pub fn derive_workplace(
                 }
             }
         },
-        Role::NationalAnalyst | Role::Admin => Ok(Workplace::default()),
+        Role::OnCall => {
+            let codes = super::children::json_list(&given.municipality_codes);
+            let mut county = None;
+            let mut unknown = false;
+            for m in &codes {
+                match super::org::municipality_county(conn, m)? {
+                    Some(c) => county = county.or(Some(c)),
+                    None => unknown = true,
+                }
+            }
+            match (codes.is_empty(), unknown) {
+                (true, _) => Err(("municipality_codes", "required for role on_call")),
+                (_, true) => Err(("municipality_codes", "no such municipality")),
+                _ => Ok(Workplace {
+                    county_code: county,
+                    municipality_code: None,
+                    accommodation_id: None,
+                    municipality_codes: serde_json::to_string(&codes).unwrap_or_else(|_| "[]".into()),
+                }),
+            }
+        }
+        Role::NationalAnalyst | Role::Admin => {
+            Ok(Workplace { municipality_codes: "[]".into(), ..Workplace::default() })
+        }
     })
 }
 

@@ -854,3 +854,68 @@ db_test!(the_return_conversation_is_recorded_from_the_case_page, |app| {
     let (_, pseudo) = app.page(&format!("/cases/{id}"), &w.co).await;
     assert!(!pseudo.contains("return-conversation?csrf"), "the county officer has no form");
 });
+
+db_test!(socialjour_acts_on_the_open_episodes_of_its_municipalities_and_may_not_close, |app| {
+    let w = World::new(&app).await;
+    // Created through the API as API.md says, serving one municipality or several.
+    let user = |codes: Value| json!({"email": "jour@x.se", "name": "Jonna Jour", "password": "ett långt lösenord 26", "role": "on_call", "municipality_codes": codes});
+    let (s, v) = app.post("/api/v1/users", Some(&w.admin), user(json!([]))).await;
+    assert_eq!(s, Status::UnprocessableEntity, "{v}");
+    assert!(field(&v, "municipality_codes").is_some(), "{v}");
+    let (s, v) = app.post("/api/v1/users", Some(&w.admin), user(json!(["9999"]))).await;
+    assert!(s == Status::UnprocessableEntity && field(&v, "municipality_codes").is_some(), "{v}");
+    let (s, v) = app.post("/api/v1/users", Some(&w.admin), user(json!(["0184", "0114"]))).await;
+    assert_eq!(s, Status::Created, "{v}");
+    assert_eq!(v["role"], "on_call");
+    assert_eq!(v["municipality_codes"], json!(["0184", "0114"]));
+    app.user("natt@x.se", saknad::domain::role::Role::OnCall, Some("01"), Some("0184,0114"), None);
+    let jour = app.login("natt@x.se").await;
+    // A child Solna is responsible for, and one of Stockholm's.
+    let mut b = child_body(w.acc_other);
+    b["given_name"] = json!("Samir");
+    b["assigning_municipality_code"] = json!("0184");
+    let (s, solna_child) = app.post("/api/v1/children", Some(&w.sw_other), b).await;
+    assert_eq!(s, Status::Created, "{solna_child}");
+    let (s, solna) = app
+        .post("/api/v1/cases", Some(&w.staff_other), report(&app, solna_child["id"].as_i64().unwrap_or(0), 10))
+        .await;
+    assert_eq!(s, Status::Created, "{solna}");
+    let (s, stockholm) = app.post("/api/v1/cases", Some(&w.staff), report(&app, w.child, 10)).await;
+    assert_eq!(s, Status::Created);
+    let (id, other) = (solna["id"].as_i64().unwrap_or(0), stockholm["id"].as_i64().unwrap_or(0));
+    assert_eq!(app.get(&format!("/api/v1/cases/{id}"), Some(&jour)).await.0, Status::Ok);
+    assert_eq!(
+        app.get(&format!("/api/v1/cases/{other}"), Some(&jour)).await.0,
+        Status::NotFound,
+        "outside its municipalities"
+    );
+    let (_, list) = app.get("/api/v1/cases", Some(&jour)).await;
+    assert_eq!(list.as_array().map(|l| l.iter().filter_map(|c| c["id"].as_i64()).collect::<Vec<_>>()), Some(vec![id]));
+    assert_eq!(app.get(&format!("/api/v1/children/{}", solna_child["id"]), Some(&jour)).await.0, Status::Forbidden);
+    assert_eq!(app.post("/api/v1/children", Some(&jour), child_body(w.acc_other)).await.0, Status::Forbidden);
+    let (s, wl) = app.get("/api/v1/worklist", Some(&jour)).await;
+    assert_eq!(s, Status::Ok);
+    assert!(wl.as_array().is_some_and(|l| l.iter().any(|i| i["case_id"] == id)), "{wl}");
+    // The social worker's work on the open episode …
+    for (path, body) in [
+        (format!("/api/v1/cases/{id}/steps/lvu_assessment/complete"), json!({"note": "inget LVU-behov i natt"})),
+        (format!("/api/v1/cases/{id}/steps/review_72h/skip"), json!({"reason": "tas av handläggaren"})),
+        (format!("/api/v1/cases/{id}/risk-assessments"), json!({"level": "high", "indicators": [], "note": "natt"})),
+        (format!("/api/v1/cases/{id}/found"), json!({"found_place": "Solna C"})),
+        (format!("/api/v1/cases/{id}/return-conversation"), json!({"outcome": "not_reached"})),
+    ] {
+        let (s, v) = app.post(&path, Some(&jour), body).await;
+        assert!(s.code < 300, "POST {path}: {s} {v}");
+    }
+    // … but not closing it, and nothing outside its municipalities.
+    let (s, _) =
+        app.post(&format!("/api/v1/cases/{id}/close"), Some(&jour), json!({"reason": "withdrawn", "note": "x"})).await;
+    assert_eq!(s, Status::Forbidden);
+    let (s, _) = app.post(&format!("/api/v1/cases/{other}/found"), Some(&jour), json!({})).await;
+    assert_eq!(s, Status::NotFound);
+    // Its pages: the case list and the case, with the actions it may take.
+    let (s, html) = app.page(&format!("/cases/{id}"), &jour).await;
+    assert_eq!(s, Status::Ok, "{html}");
+    assert!(!html.contains("id=\"close-button\""), "no closing for socialjour");
+    assert_eq!(app.page("/worklist", &jour).await.0, Status::Ok);
+});

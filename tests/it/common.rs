@@ -140,6 +140,7 @@ impl TestApp {
             name: match role {
                 Role::Staff => "Sara Personal",
                 Role::SocialWorker => "Sam Socialsekreterare",
+                Role::OnCall => "Jon Socialjour",
                 Role::CountyOfficer => "Lena Länsstyrelsen",
                 Role::NationalAnalyst => "Nils Analytiker",
                 Role::Admin => "Ada Admin",
@@ -147,10 +148,17 @@ impl TestApp {
             .to_string(),
             password_hash: saknad::auth::password::hash(PASSWORD).expect("hash"),
             role,
+            // For on_call, `muni` lists the municipalities it serves, comma separated.
             workplace: saknad::store::users::Workplace {
                 county_code: county.map(String::from),
-                municipality_code: muni.map(String::from),
+                municipality_code: muni.map(String::from).filter(|_| role != Role::OnCall),
                 accommodation_id: acc,
+                municipality_codes: match (role, muni) {
+                    (Role::OnCall, Some(m)) => {
+                        serde_json::to_string(&m.split(',').collect::<Vec<_>>()).unwrap_or_default()
+                    }
+                    _ => "[]".into(),
+                },
             },
             language: "sv".into(),
         };

@@ -150,7 +150,7 @@ fn replay(hit: idempotency::Stored, hash: &str) -> AppResult<RawJson> {
 #[rocket::get("/cases?<status>")]
 pub async fn get_cases(api: Api<'_>, status: Option<&str>) -> AppResult<Json<Vec<CaseView>>> {
     let Api { st, user } = api;
-    user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
+    user.require(&[Role::Staff, Role::SocialWorker, Role::OnCall, Role::CountyOfficer])?;
     let filter = match status {
         None | Some("") => StatusFilter::All,
         Some("open") => StatusFilter::Open,
@@ -170,7 +170,7 @@ pub async fn get_cases(api: Api<'_>, status: Option<&str>) -> AppResult<Json<Vec
 #[rocket::get("/cases/<id>")]
 pub async fn get_case(api: Api<'_>, id: &str) -> AppResult<CaseJson> {
     let Api { st, user } = api;
-    user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
+    user.require(&[Role::Staff, Role::SocialWorker, Role::OnCall, Role::CountyOfficer])?;
     let id = path_id(id)?;
     let now = st.clock.now();
     let actor = user.actor();
@@ -197,7 +197,7 @@ async fn step_action(
         + Send
         + 'static,
 ) -> AppResult<Json<StepView>> {
-    user.require(&[Role::Staff, Role::SocialWorker])?;
+    user.require(&[Role::Staff, Role::SocialWorker, Role::OnCall])?;
     let id = path_id(id)?;
     if key.is_empty() || key.len() > 64 {
         return Err(AppError::not_found());
@@ -256,7 +256,7 @@ pub async fn post_risk_assessment(
     data: Body,
 ) -> AppResult<(Status, Json<store::RiskAssessmentView>)> {
     let Api { st, user } = api;
-    user.require(&[Role::Staff, Role::SocialWorker])?;
+    user.require(&[Role::Staff, Role::SocialWorker, Role::OnCall])?;
     let id = path_id(id)?;
     let input = command(data)?;
     let (now, secret) = (st.clock.now(), st.settings.jwt_secret.clone().into_bytes());
@@ -338,7 +338,7 @@ async fn episode_action(
         + Send
         + 'static,
 ) -> AppResult<Json<CaseView>> {
-    user.require(&[Role::Staff, Role::SocialWorker])?;
+    user.require(&[Role::Staff, Role::SocialWorker, Role::OnCall])?;
     let id = path_id(id)?;
     let (now, secret) = (st.clock.now(), st.settings.jwt_secret.clone().into_bytes());
     st.db

@@ -107,6 +107,11 @@ pub async fn get_accommodations(st: &State<AppState>, user: AuthUser) -> AppResu
                 Role::Admin | Role::NationalAnalyst => org::list_accommodations(c, None, None)?,
                 Role::CountyOfficer => org::list_accommodations(c, None, user.workplace.county_code.as_deref())?,
                 Role::SocialWorker => org::list_accommodations(c, user.workplace.municipality_code.as_deref(), None)?,
+                Role::OnCall => {
+                    let codes = user.workplace.codes();
+                    let all = org::list_accommodations(c, None, user.workplace.county_code.as_deref())?;
+                    all.into_iter().filter(|a| codes.contains(&a.municipality_code)).collect()
+                }
                 Role::Staff => {
                     org::accommodation(c, user.workplace.accommodation_id.unwrap_or(0))?.into_iter().collect()
                 }
@@ -131,6 +136,7 @@ pub async fn get_accommodation(api: Api<'_>, id: &str) -> AppResult<Json<Accommo
                 Role::Admin | Role::NationalAnalyst => true,
                 Role::CountyOfficer => org::municipality_county(c, &a.municipality_code)? == user.workplace.county_code,
                 Role::SocialWorker => Some(&a.municipality_code) == user.workplace.municipality_code.as_ref(),
+                Role::OnCall => user.workplace.codes().contains(&a.municipality_code),
                 Role::Staff => user.workplace.accommodation_id == Some(a.id),
             };
             if visible {

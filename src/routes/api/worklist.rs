@@ -18,7 +18,7 @@ use rocket::State;
     responses((status = 200, body = [WorkItem]), (status = 403, body = super::docs::ErrorBody)))]
 #[rocket::get("/worklist")]
 pub async fn get_worklist(st: &State<AppState>, user: AuthUser) -> AppResult<Json<Vec<WorkItem>>> {
-    user.require(&[Role::Staff, Role::SocialWorker])?;
+    user.require(&[Role::Staff, Role::SocialWorker, Role::OnCall])?;
     let responsible: &'static [&'static str] =
         if user.is(Role::Staff) { &["staff"] } else { &["social_worker", "system"] };
     let now = st.clock.now();
@@ -39,7 +39,7 @@ pub async fn get_worklist(st: &State<AppState>, user: AuthUser) -> AppResult<Jso
 #[rocket::get("/cases/<id>/compliance")]
 pub async fn get_case_compliance(api: Api<'_>, id: &str) -> AppResult<Json<Compliance>> {
     let Api { st, user } = api;
-    user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
+    user.require(&[Role::Staff, Role::SocialWorker, Role::OnCall, Role::CountyOfficer])?;
     let id = path_id(id)?;
     let now = st.clock.now();
     let (scope, lang, actor) = (Scope::from(&user), user.language.clone(), user.actor());

@@ -303,6 +303,10 @@ macro_rules! in_scope {
                 let $q = $query.filter(episodes::county_code.eq(c.clone()));
                 $then
             }
+            Scope::OnCall(list) => {
+                let $q = $query.filter(episodes::responsible_municipality_code.eq_any(list.clone()));
+                $then
+            }
             Scope::Nothing => {
                 let $q = $query.filter(episodes::id.eq(-1));
                 $then

@@ -23,7 +23,7 @@ pub async fn get_index(user: Option<AuthUser>) -> Redirect {
     match user.map(|u| u.role) {
         None => Redirect::to("/login"),
         Some(Role::Staff) => Redirect::to("/children"),
-        Some(Role::SocialWorker) => Redirect::to("/cases"),
+        Some(Role::SocialWorker) | Some(Role::OnCall) => Redirect::to("/cases"),
         Some(Role::CountyOfficer) => Redirect::to("/cases"),
         Some(Role::NationalAnalyst) => Redirect::to("/stats"),
         Some(Role::Admin) => Redirect::to("/admin/users"),

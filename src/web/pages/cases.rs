@@ -4,6 +4,7 @@ use crate::auth::AuthUser;
 use crate::domain::episode::CLOSURE_REASONS;
 use crate::domain::episode::{Status as CaseStatus, StepStatus};
 use crate::domain::ids::{ChildId, EpisodeId};
+use crate::domain::permission::Act;
 use crate::domain::risk::{self, RiskLevel};
 use crate::domain::role::Role;
 use crate::error::AppError;
@@ -38,7 +39,7 @@ struct RefusedForm {
 
 async fn case_page(mut v: Visit<'_>, id: i64, refused: Option<RefusedForm>) -> PageResult {
     let (st, user) = (v.st, v.user.clone());
-    user.require(&[Role::Staff, Role::SocialWorker, Role::CountyOfficer])?;
+    user.require(&[Role::Staff, Role::SocialWorker, Role::OnCall, Role::CountyOfficer])?;
     let now = st.clock.now();
     let (scope, lang_code) = (Scope::from(&user), user.language.clone());
     let (county, view, suggested) = st
@@ -61,7 +62,14 @@ async fn case_page(mut v: Visit<'_>, id: i64, refused: Option<RefusedForm>) -> P
     st.audit.log(user.actor(), Event::new("case_read").on("case", id).county(Some(county)), now).await?;
     let l = v.lang;
     let open = view.status != CaseStatus::Closed;
-    let sw = user.is(Role::SocialWorker);
+    // What this reader may do follows their relation to the episode (domain::permission), as in the API.
+    let relation = crate::domain::permission::Relation::of(
+        user.role,
+        user.workplace.municipality_code.as_deref(),
+        &user.workplace.codes(),
+        view.personal.as_ref().map(|p| p.responsible_municipality_code.as_str()).unwrap_or_default(),
+    );
+    let may = |act: Act| crate::domain::permission::may(relation, act);
     let (prefix, fv, errors) = match refused {
         Some(r) => (r.prefix, r.values, r.errors),
         None => (String::new(), Default::default(), Default::default()),
@@ -83,8 +91,8 @@ async fn case_page(mut v: Visit<'_>, id: i64, refused: Option<RefusedForm>) -> P
                 status_label: i18n::t(l, &format!("step_{}", s.status.as_str())),
                 note: s.note.as_deref().map(|n| i18n::note(l, n)),
                 responsible_label: i18n::t(l, &format!("resp_{}", s.responsible)),
-                can_complete: pending && (sw || (user.is(Role::Staff) && s.responsible == "staff")),
-                can_skip: pending && sw,
+                can_complete: pending && may(Act::CompleteStep { staff_step: s.responsible == "staff" }),
+                can_skip: pending && may(Act::SkipStep),
             }
         })
         .collect();
@@ -135,16 +143,7 @@ async fn case_page(mut v: Visit<'_>, id: i64, refused: Option<RefusedForm>) -> P
             by: a.by.as_deref(),
         })
         .collect();
-    // Staff of the accommodation and the responsible social worker add to an open report; the host
-    // municipality reads it.
-    let relation = crate::domain::permission::Relation::of(
-        user.role,
-        user.workplace.municipality_code.as_deref(),
-        view.personal.as_ref().map(|p| p.responsible_municipality_code.as_str()).unwrap_or_default(),
-    );
-    let can_add = open
-        && view.personal.is_some()
-        && crate::domain::permission::may(relation, crate::domain::permission::Act::AddToReport);
+    let can_add = open && view.personal.is_some() && may(Act::AddToReport);
     let talk_open = match view.status {
         CaseStatus::Found => true,
         CaseStatus::Closed => view.closed_at.is_some_and(|c| {
@@ -152,9 +151,7 @@ async fn case_page(mut v: Visit<'_>, id: i64, refused: Option<RefusedForm>) -> P
         }),
         CaseStatus::Missing => false,
     };
-    let can_talk = talk_open
-        && view.personal.is_some()
-        && crate::domain::permission::may(relation, crate::domain::permission::Act::ReturnConversation);
+    let can_talk = talk_open && view.personal.is_some() && may(Act::ReturnConversation);
     let talk = view.return_conversation.as_ref().map(|r| TalkView {
         outcome: i18n::t(l, &format!("rc_outcome_{}", r.outcome)),
         held_at: r.held_at.map(local),
@@ -190,9 +187,9 @@ async fn case_page(mut v: Visit<'_>, id: i64, refused: Option<RefusedForm>) -> P
         risk_label: i18n::t(l, &format!("risk_{}", view.risk_level)),
         status_label: status_label(l, view.status.as_str()),
         discovered: local(view.discovered_at),
-        can_found: view.status == CaseStatus::Missing && !user.is(Role::CountyOfficer),
-        can_assess: open && sw,
-        can_close: open && sw,
+        can_found: view.status == CaseStatus::Missing && view.personal.is_some() && may(Act::Found),
+        can_assess: open && view.personal.is_some() && may(Act::AssessRisk),
+        can_close: open && view.personal.is_some() && may(Act::Close),
         suggested_label: suggested.map(|s| i18n::t(l, &format!("risk_{}", s.as_str()))),
         levels: choices(l, "risk_", &RiskLevel::NAMES),
         indicators: choices(l, "indicator_", &risk::REPORTED),
@@ -473,7 +470,7 @@ pub struct CaseFilter {
 #[rocket::get("/cases?<filter..>")]
 pub async fn get_cases_page(mut v: Visit<'_>, filter: CaseFilter) -> PageResult {
     let (st, user) = (v.st, v.user.clone());
-    user.require(&[Role::SocialWorker, Role::CountyOfficer, Role::Staff])?;
+    user.require(&[Role::SocialWorker, Role::OnCall, Role::CountyOfficer, Role::Staff])?;
     let now = st.clock.now();
     let scope = Scope::from(&user);
     let pseudo = scope.pseudonymised();
@@ -566,7 +563,7 @@ struct CaseRowView<'a> {
 #[rocket::get("/worklist")]
 pub async fn get_worklist_page(mut v: Visit<'_>) -> PageResult {
     let (st, user) = (v.st, v.user.clone());
-    user.require(&[Role::Staff, Role::SocialWorker])?;
+    user.require(&[Role::Staff, Role::SocialWorker, Role::OnCall])?;
     let responsible: &'static [&'static str] =
         if user.is(Role::Staff) { &["staff"] } else { &["social_worker", "system"] };
     let now = st.clock.now();

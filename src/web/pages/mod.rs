@@ -259,6 +259,7 @@ fn nav(role: Role, lang: &str, current: &str) -> Vec<NavLink> {
             ("/children/new", "nav_register_child"),
             ("/worklist", "nav_worklist"),
         ],
+        Role::OnCall => &[("/cases", "nav_cases"), ("/worklist", "nav_worklist")],
         Role::CountyOfficer => &[
             ("/cases", "nav_cases"),
             ("/stats", "nav_stats"),
