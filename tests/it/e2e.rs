@@ -351,6 +351,7 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
         ("admin@demo.saknad.se", vec!["/admin/users", "/admin/accommodations", "/admin/municipalities"]),
         ("personal@demo.saknad.se", vec!["/", "/worklist", &case_url]),
         ("socialsekreterare@demo.saknad.se", vec!["/cases", "/children", "/children/new", &case_url]),
+        ("socialjour@demo.saknad.se", vec!["/cases", "/worklist", &case_url]),
         ("lansstyrelsen@demo.saknad.se", vec!["/cases", "/routine", "/stats", "/access-log", "/contacts"]),
     ] {
         login(&c, &base, who).await;

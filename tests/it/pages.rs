@@ -23,8 +23,11 @@ db_test!(every_page_renders_for_every_role_with_records_in_scope, |app| {
     let (s, case) = app.post("/api/v1/cases", Some(&w.staff), report(&app, w.child, 10)).await;
     assert_eq!(s, Status::Created, "{case}");
     let case = case["id"].as_i64().unwrap_or(0);
+    app.user("jour@x.se", saknad::domain::role::Role::OnCall, Some("01"), Some("0180,0184"), None);
+    let jour = app.login("jour@x.se").await;
     // A closed episode too, so lists and statistics have more than one state to show.
     let sessions = [
+        ("socialjour", &jour),
         ("admin", &w.admin),
         ("staff", &w.staff),
         ("staff of another accommodation", &w.staff_other),
