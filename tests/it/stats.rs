@@ -282,6 +282,8 @@ db_test!(the_access_log_page_finds_a_user_by_name_and_pages_fifty_entries_at_a_t
     assert_eq!(s, Status::Ok);
     assert!(rows(&html2) >= 10 && rows(&html2) < 50, "the rest on page 2");
     assert!(html2.contains("rel=\"prev\"") && !html2.contains("rel=\"next\""));
+    let (s, far) = app.page("/access-log?page=9223372036854775807", &co).await;
+    assert_eq!((s, rows(&far)), (Status::Ok, 0), "a page number past the end is an empty page, not an overflow");
     let (_, nobody) = app.page("/access-log?user=ingen+s%C3%A5dan", &co).await;
     assert_eq!(rows(&nobody), 0, "a name nobody has finds nothing");
     assert!(nobody.contains("Inga händelser"));

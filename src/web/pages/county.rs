@@ -559,7 +559,8 @@ pub async fn get_access_log_page(mut v: Visit<'_>, q: LogQuery) -> PageResult {
         Some((u, Err(_))) => (None, Some(u.to_string())),
         None => (None, None),
     };
-    let page = q.page.unwrap_or(1).max(1);
+    // A page number from the address bar: bounded, so that no number can overflow the offset.
+    let page = q.page.unwrap_or(1).clamp(1, 100_000);
     let f = app::stats::LogFilter {
         user: uid,
         name,
