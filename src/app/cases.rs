@@ -389,7 +389,8 @@ fn apply_risk(
             }
         }
     }
-    let f = facts(level, indicators, &child);
+    let repeated = create::repeated(conn, child.id, utc(e.discovered_at))?;
+    let f = facts(level, indicators, &child, repeated);
     let mut added = Vec::new();
     if e.status == Status::Missing {
         added = instantiate_steps(conn, e.id, &routine, "missing", utc(e.discovered_at), &f)?;
@@ -552,7 +553,9 @@ pub fn found(
         let routine = routines::by_id(conn, e.routine_version_id)?.routine();
         let child = writes::child_of(conn, &e)?;
         let level = RiskLevel::parse(&e.risk_level).unwrap_or(RiskLevel::Low);
-        instantiate_steps(conn, e.id, &routine, "found", found_at, &facts(level, &e.indicators(), &child))?;
+        let repeated = create::repeated(conn, child.id, utc(e.discovered_at))?;
+        let f = facts(level, &e.indicators(), &child, repeated);
+        instantiate_steps(conn, e.id, &routine, "found", found_at, &f)?;
         notify_all(conn, secret, &e, "case_found", "notify_found", now)?;
         audit::append(
             conn,
@@ -877,7 +880,9 @@ pub fn report(
         &who,
         json!({"reference": reference, "risk_level": level.as_str(), "indicators": indicators}),
     )?;
-    let f = facts(level, &indicators, &child);
+    // The episode just inserted is among the child's episodes: the third within 30 days is "repeated".
+    let repeated = create::repeated(conn, child.id, input.discovered_at)?;
+    let f = facts(level, &indicators, &child, repeated);
     instantiate_steps(conn, id, &routine, "missing", input.discovered_at, &f)?;
     if input.report.search_actions.is_some() && create::search_done_with_report(conn, id, user.id, now)? {
         event(conn, id, now, "step_done", &who, json!({"key": "search_and_contact"}))?;

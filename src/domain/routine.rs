@@ -10,7 +10,17 @@ use std::collections::{BTreeMap, HashSet};
 pub const RESPONSIBLE: [&str; 3] = ["staff", "social_worker", "system"];
 pub const PHASES: [&str; 2] = ["missing", "found"];
 pub const ANCHORS: [&str; 2] = ["discovered", "found"];
-pub const CONDITIONS: [&str; 4] = ["always", "high_risk", "trafficking_suspected", "assigning_municipality_differs"];
+pub const CONDITIONS: [&str; 6] = [
+    "always",
+    "high_risk",
+    "trafficking_suspected",
+    "assigning_municipality_differs",
+    "repeated_missing",
+    "long_term_missing",
+];
+/// Three disappearances within this many days make the third a repeated one (`repeated_missing`).
+pub const REPEATED_WITHIN_DAYS: i64 = 30;
+pub const REPEATED_COUNT: usize = 3;
 /// Steps the system itself relies on (acknowledgements complete them, closing checks them).
 pub const SYSTEM_NEEDS: [&str; 5] =
     ["police_report", "notify_social_services", "notify_guardian", "notify_found", "risk_assessment"];
@@ -54,6 +64,18 @@ pub struct Facts {
     pub risk: RiskLevel,
     pub trafficking_suspected: bool,
     pub assigning_municipality_differs: bool,
+    /// The third (or later) disappearance within 30 days.
+    pub repeated_missing: bool,
+    /// Still missing at the end of the review period (three months in the national default): the clock
+    /// adds these steps then, never the report.
+    pub long_term_missing: bool,
+}
+
+/// Whether a disappearance discovered at `at` is the third within 30 days, given when the child's other
+/// episodes were discovered.
+pub fn is_repeated(at: DateTime<Utc>, earlier: &[DateTime<Utc>]) -> bool {
+    let from = at - chrono::Duration::days(REPEATED_WITHIN_DAYS);
+    earlier.iter().filter(|t| **t >= from && **t < at).count() + 1 >= REPEATED_COUNT
 }
 
 impl StepDef {
@@ -63,6 +85,8 @@ impl StepDef {
             "high_risk" => f.risk == RiskLevel::High,
             "trafficking_suspected" => f.trafficking_suspected,
             "assigning_municipality_differs" => f.assigning_municipality_differs,
+            "repeated_missing" => f.repeated_missing,
+            "long_term_missing" => f.long_term_missing,
             _ => false,
         }
     }

@@ -21,6 +21,9 @@ use crate::domain::calendar::{local_date, to_local};
 use crate::domain::episode::Status;
 use crate::domain::episode::StepStatus;
 use crate::domain::recipients::Recipient;
+use crate::domain::risk::RiskLevel;
+use crate::domain::routine::Facts;
+use crate::store::episodes::create::instantiate_steps;
 use crate::store::children::eighteenth_birthday;
 use crate::store::episodes::{event, TimelineActor};
 use chrono::{DateTime, NaiveTime, Utc};
@@ -114,6 +117,22 @@ pub fn is_digest_hour(now: DateTime<Utc>) -> bool {
     t >= from && t < from + chrono::Duration::hours(1)
 }
 
+/// Adds the steps of condition `long_term_missing` to a missing episode; returns their keys.
+fn long_term_steps(c: &mut AnyConnection, episode: i64, now: DateTime<Utc>) -> QueryResult<Vec<String>> {
+    let (version, risk): (i64, String) =
+        episodes::table.find(episode).select((episodes::routine_version_id, episodes::risk_level)).first(c)?;
+    let routine = crate::store::routines::by_id(c, version)?.routine();
+    let f = Facts {
+        risk: RiskLevel::parse(&risk).unwrap_or(RiskLevel::Low),
+        trafficking_suspected: false,
+        assigning_municipality_differs: false,
+        repeated_missing: false,
+        long_term_missing: true,
+    };
+    // Every other condition is false and the episode has its steps already: only these are new.
+    instantiate_steps(c, episode, &routine, "missing", now, &f)
+}
+
 /// One pass; returns how many reminder messages were queued.
 pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> QueryResult<usize> {
     write_tx(conn, |c| {
@@ -201,6 +220,11 @@ pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> Query
                 .set(episodes::review_due_at.eq(None::<chrono::NaiveDateTime>))
                 .execute(c)?;
             event(c, id, now, "review_period_ended", &system(), json!({"suggested_closure": "review_period_ended"}))?;
+            // Still missing after the review period: the routine's hand-over steps (police, överförmyndaren,
+            // Migrationsverket) are added now, due from now.
+            for key in long_term_steps(c, id, now)? {
+                event(c, id, now, "step_added", &system(), json!({"key": key}))?;
+            }
         }
         let missing: Vec<(i64, chrono::NaiveDate)> = episodes::table
             .inner_join(children::table)

@@ -919,3 +919,33 @@ db_test!(socialjour_acts_on_the_open_episodes_of_its_municipalities_and_may_not_
     assert!(!html.contains("id=\"close-button\""), "no closing for socialjour");
     assert_eq!(app.page("/worklist", &jour).await.0, Status::Ok);
 });
+
+db_test!(the_third_disappearance_within_thirty_days_adds_a_strategy_meeting, |app| {
+    let w = setup(&app).await;
+    let mut seen = Vec::new();
+    for round in 0..4 {
+        // Logging in again each round: the clock moves past the tokens' lifetime.
+        let (staff, sw) = (app.login("staff@x.se").await, app.login("sw@x.se").await);
+        let (s, c) = app.post("/api/v1/cases", Some(&staff), report(&app, w.child, 10)).await;
+        assert_eq!(s, Status::Created, "{c}");
+        let meeting = step(&c, "strategy_meeting").clone();
+        seen.push(meeting["status"].as_str().map(String::from));
+        if round == 2 {
+            // Social worker, five working days from the discovery on Sunday 20 December 09:50 (Christmas Eve
+            // to Boxing Day are not working days).
+            assert_eq!(
+                (meeting["responsible"].as_str(), meeting["due_at"].as_str().map(|t| &t[..16]), meeting["phase"].as_str()),
+                (Some("social_worker"), Some("2026-12-29T08:50"), Some("missing"))
+            );
+        }
+        let id = c["id"].clone();
+        let (s, _) = app
+            .post(&format!("/api/v1/cases/{id}/close"), Some(&sw), json!({"reason": "withdrawn", "note": "x"}))
+            .await;
+        assert_eq!(s, Status::Ok);
+        // 10, then 25 days apart: the third is within 30 days of the first, the fourth is not of the second.
+        app.clock().advance(Duration::days(if round == 2 { 25 } else { 10 }));
+    }
+    let pending = Some("pending".to_string());
+    assert_eq!(seen, vec![None, None, pending, None]);
+});

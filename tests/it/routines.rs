@@ -34,7 +34,7 @@ db_test!(the_national_default_routine_has_every_attribute, |app| {
     let r = routine(&app, &w.staff).await;
     assert_eq!((r["version"].as_i64(), r["review_period"].as_str()), (Some(1), Some("P3M")));
     let steps = r["steps"].as_array().cloned().unwrap_or_default();
-    assert_eq!(steps.len(), 19);
+    assert_eq!(steps.len(), 21);
     // Staff tell the police the child is back, so the alert is cancelled (API.md second edition).
     let told = steps.iter().find(|s| s["key"] == "police_informed_found").cloned().unwrap_or_default();
     assert_eq!(
@@ -138,7 +138,7 @@ db_test!(every_bad_template_is_refused_with_its_field_and_changes_nothing, |app|
         (Box::new(|r: &mut Value| r["steps"] = json!("all of them")), "steps", "list"),
         (
             Box::new(|r: &mut Value| r["steps"].as_array_mut().map(|s| s.push(json!(5))).unwrap_or(())),
-            "steps[19]",
+            "steps[21]",
             "object",
         ),
         (Box::new(|r: &mut Value| r["review_period"] = json!("three months")), "review_period", "ISO 8601"),
@@ -406,12 +406,22 @@ db_test!(long_running_episodes_prompt_review_and_turning_18, |app| {
     let (_, got) = app.get(&format!("/api/v1/cases/{id}"), Some(&sw)).await;
     assert!(kinds(&got).contains(&"turned_18".to_string()));
     assert!(!kinds(&got).contains(&"review_period_ended".to_string()));
+    let has_handover = |c: &Value| c["steps"].as_array().is_some_and(|s| s.iter().any(|x| x["key"] == "long_term_handover"));
+    assert!(!has_handover(&got), "the three-month hand-over is not a step from the start");
     app.clock().set(utc(2027, 3, 1, 9, 0));
     app.drain().await;
     app.drain().await;
     let sw = app.login("sw@x.se").await;
     let (_, got) = app.get(&format!("/api/v1/cases/{id}"), Some(&sw)).await;
     assert_eq!(kinds(&got).iter().filter(|k| *k == "review_period_ended").count(), 1, "prompted once");
+    // Still missing after three months: the hand-over to the police, överförmyndaren and Migrationsverket
+    // is the social worker's step, due five working days from now.
+    let handover = got["steps"].as_array().and_then(|s| s.iter().find(|x| x["key"] == "long_term_handover")).cloned();
+    let handover = handover.unwrap_or_default();
+    assert_eq!((handover["responsible"].as_str(), handover["status"].as_str()), (Some("social_worker"), Some("pending")));
+    let late = ts(&handover["due_at"]) - utc(2027, 3, 8, 9, 0);
+    assert!(late.num_seconds().abs() < 60, "due {}", handover["due_at"]);
+    assert!(handover["title"].as_str().is_some_and(|t| t.contains("överförmyndaren")));
     assert_eq!(kinds(&got).iter().filter(|k| *k == "turned_18").count(), 1);
     let (s, _) = app.post(&format!("/api/v1/cases/{id}/extend"), Some(&sw), json!({})).await;
     assert_eq!(s, Status::UnprocessableEntity);

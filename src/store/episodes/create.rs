@@ -75,8 +75,18 @@ pub fn derive(conn: &mut AnyConnection, child: &ChildRow, discovered_at: DateTim
     })
 }
 
-pub fn facts(risk: RiskLevel, indicators: &[String], child: &ChildRow) -> Facts {
+/// Whether the disappearance discovered at `at` is the child's third within 30 days.
+pub fn repeated(conn: &mut AnyConnection, child: i64, at: DateTime<Utc>) -> QueryResult<bool> {
+    let earlier: Vec<chrono::NaiveDateTime> =
+        episodes::table.filter(episodes::child_id.eq(child)).select(episodes::discovered_at).load(conn)?;
+    let earlier: Vec<DateTime<Utc>> = earlier.into_iter().map(|t| t.and_utc()).collect();
+    Ok(crate::domain::routine::is_repeated(at, &earlier))
+}
+
+pub fn facts(risk: RiskLevel, indicators: &[String], child: &ChildRow, repeated_missing: bool) -> Facts {
     Facts {
+        repeated_missing,
+        long_term_missing: false,
         risk,
         trafficking_suspected: risk::trafficking_suspected(indicators),
         assigning_municipality_differs: child
