@@ -283,6 +283,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_third_disappearance_within_thirty_days_is_repeated() {
+        let at = |d: i64| DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(d);
+        assert!(!is_repeated(at(40), &[at(20)]), "the second is not");
+        assert!(is_repeated(at(40), &[at(20), at(10)]), "first on day 10, third on day 40");
+        assert!(!is_repeated(at(40), &[at(20), at(9)]), "31 days span three");
+        assert!(!is_repeated(at(40), &[at(40), at(20)]), "the episode itself does not count");
+        assert!(!is_repeated(at(10), &[at(20), at(30)]), "later episodes do not count");
+    }
+
+    #[test]
     fn the_changes_between_two_versions_are_named_step_by_step() {
         let old = national_default();
         assert_eq!(changes(&old, &old), Vec::new());

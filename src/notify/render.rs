@@ -6,10 +6,14 @@
 //! - identity (Migrationsverket, assigning municipality): identity, dossier number and dates;
 //! - coordinator (trafficking coordinator): reference, municipality, risk and the social worker's contact;
 //! - county (the county mailbox): reference, municipality and what went wrong — nothing about the child.
+//!
+//! Only while the child is missing does a full mail carry the description, health and the report's details:
+//! found and closed mails never repeat them.
 
 use crate::auth::ack;
 use crate::db::AnyConnection;
 use crate::domain::calendar::to_local;
+use crate::domain::episode::Status;
 use crate::domain::recipients::RecipientKind;
 use crate::i18n;
 use crate::store::children::{age_on, json_list, json_object, utc};
@@ -77,6 +81,15 @@ struct Line {
 
 fn local(t: NaiveDateTime) -> String {
     to_local(utc(t)).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The template a notification is rendered with; a kind this program does not know is a report.
+fn kind_of(n: &ToRender) -> &str {
+    if KINDS.contains(&n.head.kind.as_str()) {
+        n.head.kind.as_str()
+    } else {
+        "case_reported"
+    }
 }
 
 impl Renderer {
@@ -168,7 +181,13 @@ impl Renderer {
                 },
             );
         }
-        if aud == Audience::Full {
+        // The description, health and the report's details help find a missing child; once the child is
+        // found, no mail repeats them (SPEC §7), escalations of found and closed mails included.
+        let still_missing = e.status == Status::Missing && !matches!(kind_of(n), "case_found" | "case_closed");
+        ctx.insert("description", "");
+        ctx.insert("lines", &Vec::<Line>::new());
+        ctx.insert("whereabouts_known", &false);
+        if aud == Audience::Full && still_missing {
             let rep = e.report();
             let sheet = json_object(&child.preparedness);
             let field =
@@ -197,18 +216,19 @@ impl Renderer {
             push("vulnerabilities", field("vulnerabilities"));
             ctx.insert("lines", &lines);
             ctx.insert("whereabouts_known", &e.whereabouts_known);
-            ctx.insert("police_reference", &e.police_reference);
-            let found = e.found();
-            ctx.insert("found_place", &found.found_place);
-            let acc = &loaded.accommodation;
-            ctx.insert("accommodation", &acc.as_ref().map(|a| a.0.clone()));
-            ctx.insert("accommodation_phone", &acc.as_ref().map(|a| a.1.clone()));
             if n.head.kind == "case_reported" || n.head.kind == "escalation" {
                 photo = crate::store::children::photo(conn, child.id).map_err(db)?;
             }
         }
+        if aud == Audience::Full {
+            ctx.insert("police_reference", &e.police_reference);
+            ctx.insert("found_place", &e.found().found_place);
+            let acc = &loaded.accommodation;
+            ctx.insert("accommodation", &acc.as_ref().map(|a| a.0.clone()));
+            ctx.insert("accommodation_phone", &acc.as_ref().map(|a| a.1.clone()));
+        }
         ctx.insert("has_photo", &photo.is_some());
-        let kind = if KINDS.contains(&n.head.kind.as_str()) { n.head.kind.as_str() } else { "case_reported" };
+        let kind = kind_of(n);
         let r = |name: &str| {
             self.tera
                 .render(&format!("email/{kind}/{name}"), &ctx)

@@ -934,7 +934,11 @@ db_test!(the_third_disappearance_within_thirty_days_adds_a_strategy_meeting, |ap
             // Social worker, five working days from the discovery on Sunday 20 December 09:50 (Christmas Eve
             // to Boxing Day are not working days).
             assert_eq!(
-                (meeting["responsible"].as_str(), meeting["due_at"].as_str().map(|t| &t[..16]), meeting["phase"].as_str()),
+                (
+                    meeting["responsible"].as_str(),
+                    meeting["due_at"].as_str().map(|t| &t[..16]),
+                    meeting["phase"].as_str()
+                ),
                 (Some("social_worker"), Some("2026-12-29T08:50"), Some("missing"))
             );
         }

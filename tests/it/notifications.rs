@@ -182,6 +182,12 @@ smtp_test!(found_and_closed_reach_everyone_told_before_police_first, |app, smtp|
     let closed: Vec<_> = smtp.messages().into_iter().skip(before).collect();
     assert_eq!(closed.len(), 5);
     assert!(closed.iter().all(|m| m.subject().contains("avslutat") && m.text().contains("överfört")));
+    // Found means found: neither mail repeats health, description or what the child wore (SPEC §7).
+    for m in found.iter().chain(closed.iter()) {
+        for never in ["asthma", "165 cm", "red jacket", "Centralstationen"] {
+            assert!(!m.text().contains(never) && !m.html().contains(never), "{never:?} to {:?}", m.to);
+        }
+    }
 });
 
 smtp_test!(an_outage_is_retried_with_backoff_and_delivered_after_recovery, |app, smtp| {

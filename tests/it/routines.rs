@@ -406,7 +406,8 @@ db_test!(long_running_episodes_prompt_review_and_turning_18, |app| {
     let (_, got) = app.get(&format!("/api/v1/cases/{id}"), Some(&sw)).await;
     assert!(kinds(&got).contains(&"turned_18".to_string()));
     assert!(!kinds(&got).contains(&"review_period_ended".to_string()));
-    let has_handover = |c: &Value| c["steps"].as_array().is_some_and(|s| s.iter().any(|x| x["key"] == "long_term_handover"));
+    let has_handover =
+        |c: &Value| c["steps"].as_array().is_some_and(|s| s.iter().any(|x| x["key"] == "long_term_handover"));
     assert!(!has_handover(&got), "the three-month hand-over is not a step from the start");
     app.clock().set(utc(2027, 3, 1, 9, 0));
     app.drain().await;
@@ -418,7 +419,10 @@ db_test!(long_running_episodes_prompt_review_and_turning_18, |app| {
     // is the social worker's step, due five working days from now.
     let handover = got["steps"].as_array().and_then(|s| s.iter().find(|x| x["key"] == "long_term_handover")).cloned();
     let handover = handover.unwrap_or_default();
-    assert_eq!((handover["responsible"].as_str(), handover["status"].as_str()), (Some("social_worker"), Some("pending")));
+    assert_eq!(
+        (handover["responsible"].as_str(), handover["status"].as_str()),
+        (Some("social_worker"), Some("pending"))
+    );
     let late = ts(&handover["due_at"]) - utc(2027, 3, 8, 9, 0);
     assert!(late.num_seconds().abs() < 60, "due {}", handover["due_at"]);
     assert!(handover["title"].as_str().is_some_and(|t| t.contains("överförmyndaren")));
