@@ -154,12 +154,17 @@ impl Renderer {
         let indicators: Vec<&str> = e.indicators().iter().map(|i| i18n::t(lang, &format!("indicator_{i}"))).collect();
         ctx.insert("indicators", &indicators.join(", "));
         ctx.insert("social_worker", &loaded.social_worker.as_ref().map(|(n, e)| format!("{n} <{e}>")));
-        let related: Option<&str> = match n.escalation_of {
-            Some(of) => {
-                messages::recipient_kind_of(conn, of).map_err(db)?.map(|k| i18n::t(lang, &format!("recipient_{k}")))
-            }
+        let related_kind: Option<String> = match n.escalation_of {
+            Some(of) => messages::recipient_kind_of(conn, of).map_err(db)?,
             None => None,
         };
+        let related: Option<&str> = related_kind.as_ref().map(|k| i18n::t(lang, &format!("recipient_{k}")));
+        // Told because the police did not acknowledge: they are the ones to phone the police (SPEC §7).
+        let call_police = n.head.kind == "escalation"
+            && related_kind.as_deref() == Some(RecipientKind::Police.as_str())
+            && n.head.recipient_kind != RecipientKind::Police
+            && n.head.recipient_kind != RecipientKind::County;
+        ctx.insert("call_police", &call_police);
         let failed = n.head.kind == "delivery_failed";
         ctx.insert("escalated_from", &related.filter(|_| !failed));
         ctx.insert("failed_recipient", &related.filter(|_| failed));

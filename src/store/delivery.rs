@@ -2,7 +2,7 @@
 //! attempt's outcome, escalating unacknowledged messages, and acknowledgements. The policy is described
 //! in `notify::worker`; the loop that calls these is there too.
 
-use crate::db::schema::{children, counties, episode_steps, episodes, municipalities, notifications, users};
+use crate::db::schema::{counties, episode_steps, episodes, municipalities, notifications};
 use crate::db::{write_tx, AnyConnection};
 use crate::domain::code::Code;
 use crate::domain::episode::StepStatus;
@@ -212,54 +212,55 @@ fn county_mailbox(c: &mut AnyConnection, episode: i64) -> QueryResult<Option<Str
         .map(|o| o.filter(|s| !s.is_empty()))
 }
 
-/// Who hears of an unacknowledged message next.
+/// Who hears of an unacknowledged message next (SPEC §7): the county mailbox last. An unacknowledged police
+/// mail goes to the people who will phone the police — the child's social worker (or the social services
+/// mailbox) in office hours, socialjour outside them — and to the police's fallback mailbox beside them,
+/// never to a second police mailbox alone.
 fn next_in_chain(
     c: &mut AnyConnection,
     episode: i64,
     recipient_kind: RecipientKind,
     level: i32,
-) -> QueryResult<Option<(RecipientKind, Option<String>)>> {
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<(RecipientKind, Option<String>)>> {
     use RecipientKind as K;
-    let (county, child, responsible): (String, i64, String) = episodes::table
+    let (county, responsible): (String, String) = episodes::table
         .find(episode)
-        .select((episodes::county_code, episodes::child_id, episodes::responsible_municipality_code))
+        .select((episodes::county_code, episodes::responsible_municipality_code))
         .first(c)?;
     let county_mail =
         |c: &mut AnyConnection| counties::table.find(&county).select(counties::county_email).first::<Option<String>>(c);
     if level >= 1 {
-        return Ok(Some((K::County, county_mail(c)?)));
+        return Ok(vec![(K::County, county_mail(c)?)]);
     }
-    Ok(Some(match recipient_kind {
-        K::Police => (
-            K::Police,
-            counties::table.find(&county).select(counties::police_fallback_email).first::<Option<String>>(c)?,
-        ),
-        K::Guardian => {
-            let sw: Option<String> = children::table
-                .inner_join(users::table.on(users::id.nullable().eq(children::social_worker_id)))
-                .filter(children::id.eq(child))
-                .filter(users::active.eq(true))
-                .select(users::email)
-                .first(c)
-                .optional()?;
-            let sw = match sw {
-                Some(s) => Some(s),
-                None => municipalities::table
-                    .find(&responsible)
-                    .select(municipalities::social_services_email)
-                    .first::<Option<String>>(c)?,
-            };
-            (K::SocialServices, sw)
+    let mailboxes: (Option<String>, Option<String>) = municipalities::table
+        .find(&responsible)
+        .select((municipalities::social_services_email, municipalities::on_call_email))
+        .first(c)?;
+    let social_worker = |c: &mut AnyConnection| -> QueryResult<(K, Option<String>)> {
+        let own = crate::store::reminders::own_social_worker(c, episode)?.map(|(a, _)| a);
+        Ok((K::SocialServices, own.or_else(|| mailboxes.0.clone())))
+    };
+    Ok(match recipient_kind {
+        K::Police => {
+            let mut to = vec![(
+                K::Police,
+                counties::table.find(&county).select(counties::police_fallback_email).first::<Option<String>>(c)?,
+            )];
+            if crate::domain::calendar::is_office_hours(now) {
+                to.push(social_worker(c)?);
+            } else {
+                to.push((K::OnCall, mailboxes.1.clone()));
+                for (address, _) in crate::store::reminders::on_call_users(c, &responsible)? {
+                    to.push((K::OnCall, Some(address)));
+                }
+            }
+            to
         }
-        K::SocialServices => (
-            K::OnCall,
-            municipalities::table
-                .find(&responsible)
-                .select(municipalities::on_call_email)
-                .first::<Option<String>>(c)?,
-        ),
-        _ => (K::County, county_mail(c)?),
-    }))
+        K::Guardian => vec![social_worker(c)?],
+        K::SocialServices => vec![(K::OnCall, mailboxes.1.clone())],
+        _ => vec![(K::County, county_mail(c)?)],
+    })
 }
 
 #[derive(Queryable)]
@@ -361,7 +362,9 @@ pub fn escalate(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> 
                 diesel::update(notifications::table.find(nid)).set(notifications::escalation_level.eq(1)).execute(c)?;
                 told.push(kind);
             }
-            if let Some((kind, Some(address))) = next_in_chain(c, d.episode_id, from, d.escalation_level)? {
+            let next = next_in_chain(c, d.episode_id, from, d.escalation_level, now)?;
+            for (kind, address) in next {
+                let Some(address) = address else { continue };
                 let already: bool = diesel::select(diesel::dsl::exists(
                     notifications::table
                         .filter(notifications::episode_id.eq(d.episode_id))

@@ -2,8 +2,10 @@
 //!
 //! Policy (issue #5):
 //! - When a staff or social-worker step's deadline has passed, its owners are emailed once: for staff steps the
-//!   staff of the accommodation and the accommodation's address; for social-worker steps the social
-//!   workers of the responsible municipality and the municipality mailbox.
+//!   staff of the accommodation and the accommodation's address; for social-worker steps the episode's own
+//!   social worker (who registered or was assigned the child) and the municipality mailbox, and outside
+//!   office hours socialjour too — its users serving the municipality and its mailbox (SPEC §7). Not every
+//!   social worker of the municipality: only when the child has no social worker and there is no mailbox.
 //! - In the hour from 07:00 Europe/Stockholm each day, every address that still owns an overdue step gets one
 //!   digest of them (at most one per address and local day); never later in the day.
 //! - A step due at the moment of the report (PT0S: search the premises) is the reporter's own task on the
@@ -17,7 +19,7 @@
 use super::outbox::{self, Outgoing};
 use crate::db::schema::{accommodations, children, episode_steps, episodes, municipalities, reminder_digests, users};
 use crate::db::{write_tx, AnyConnection};
-use crate::domain::calendar::{local_date, to_local};
+use crate::domain::calendar::{is_office_hours, local_date, to_local};
 use crate::domain::episode::Status;
 use crate::domain::episode::StepStatus;
 use crate::domain::recipients::Recipient;
@@ -36,8 +38,33 @@ fn system() -> TimelineActor<'static> {
     TimelineActor { user_id: None, role: Some("system"), name: None }
 }
 
-/// The owners of a step: (address, language).
-fn owners(c: &mut AnyConnection, episode: i64, responsible: &str) -> QueryResult<Vec<(String, String)>> {
+/// The on-call users (socialjour) serving a municipality: (address, language).
+pub fn on_call_users(c: &mut AnyConnection, muni: &str) -> QueryResult<Vec<(String, String)>> {
+    // `municipality_codes` is a JSON list of four-digit codes: the quoted code matches one element only.
+    users::table
+        .filter(users::role.eq(crate::domain::role::Role::OnCall.as_str()))
+        .filter(users::active.eq(true))
+        .filter(users::municipality_codes.like(format!("%\"{muni}\"%")))
+        .select((users::email, users::language))
+        .load(c)
+}
+
+/// The episode's own social worker (the one who registered or was assigned the child), when active.
+pub fn own_social_worker(c: &mut AnyConnection, episode: i64) -> QueryResult<Option<(String, String)>> {
+    episodes::table
+        .inner_join(children::table)
+        .inner_join(users::table.on(users::id.nullable().eq(children::social_worker_id)))
+        .filter(episodes::id.eq(episode))
+        .filter(users::active.eq(true))
+        .select((users::email, users::language))
+        .first(c)
+        .optional()
+}
+
+/// The owners of a step: (address, language). A social worker's step belongs to the episode's own social
+/// worker and the municipality's mailbox, and at `night` also to socialjour (its users and mailbox); every
+/// social worker of the municipality only when there is neither an own social worker nor a mailbox.
+fn owners(c: &mut AnyConnection, episode: i64, responsible: &str, night: bool) -> QueryResult<Vec<(String, String)>> {
     let (muni, acc): (String, Option<i64>) = episodes::table
         .find(episode)
         .select((episodes::responsible_municipality_code, episodes::accommodation_id))
@@ -60,25 +87,32 @@ fn owners(c: &mut AnyConnection, episode: i64, responsible: &str) -> QueryResult
             }
         }
     } else {
-        out.extend(
-            users::table
-                .filter(users::role.eq("social_worker"))
-                .filter(users::active.eq(true))
-                .filter(users::municipality_code.eq(&muni))
-                .select((users::email, users::language))
-                .load::<(String, String)>(c)?,
-        );
-        if let Some(Some(mail)) = municipalities::table
+        let (mailbox, on_call_mailbox): (Option<String>, Option<String>) = municipalities::table
             .find(&muni)
-            .select(municipalities::social_services_email)
-            .first::<Option<String>>(c)
+            .select((municipalities::social_services_email, municipalities::on_call_email))
+            .first(c)
             .optional()?
-        {
-            out.push((mail, "sv".into()));
+            .unwrap_or_default();
+        let own = own_social_worker(c, episode)?;
+        if own.is_none() && mailbox.is_none() {
+            out.extend(
+                users::table
+                    .filter(users::role.eq("social_worker"))
+                    .filter(users::active.eq(true))
+                    .filter(users::municipality_code.eq(&muni))
+                    .select((users::email, users::language))
+                    .load::<(String, String)>(c)?,
+            );
+        }
+        out.extend(own);
+        out.extend(mailbox.map(|m| (m, "sv".to_string())));
+        if night {
+            out.extend(on_call_users(c, &muni)?);
+            out.extend(on_call_mailbox.map(|m| (m, "sv".to_string())));
         }
     }
     let mut seen = std::collections::HashSet::new();
-    out.retain(|(a, _)| seen.insert(a.to_ascii_lowercase()));
+    out.retain(|(a, _)| !a.is_empty() && seen.insert(a.to_ascii_lowercase()));
     Ok(out)
 }
 
@@ -150,8 +184,9 @@ pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> Query
             .filter(episodes::status.ne(Status::Closed.as_str()))
             .select((episode_steps::id, episode_steps::episode_id, episode_steps::responsible))
             .load(c)?;
+        let night = !is_office_hours(now);
         for (step, episode, responsible) in &due {
-            for (address, lang) in owners(c, *episode, responsible)? {
+            for (address, lang) in owners(c, *episode, responsible, night)? {
                 let rem =
                     Reminder { episode: *episode, address: &address, lang: &lang, steps: &[*step], digest: false };
                 queue(c, secret, &rem, now)?;
@@ -176,7 +211,8 @@ pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> Query
                 .load(c)?;
             let mut by_address: Vec<(String, String, i64, Vec<i64>)> = Vec::new();
             for (step, episode, responsible) in overdue {
-                for (address, lang) in owners(c, episode, &responsible)? {
+                // The morning digest is for the day: socialjour has handed over by then.
+                for (address, lang) in owners(c, episode, &responsible, false)? {
                     match by_address.iter_mut().find(|x| x.0.eq_ignore_ascii_case(&address)) {
                         Some(x) => x.3.push(step),
                         None => by_address.push((address, lang, episode, vec![step])),

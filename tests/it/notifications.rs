@@ -496,3 +496,51 @@ smtp_test!(the_acknowledgement_page_opens_in_the_recipients_language_and_can_be_
     let page = app.client.get(police.trim_start_matches("http://saknad.test").to_string()).dispatch().await;
     assert!(page.into_string().await.unwrap_or_default().contains("lang=\"sv\""));
 });
+
+smtp_test!(an_unacknowledged_police_mail_goes_to_whoever_will_phone_the_police_by_day_and_at_night, |app, smtp| {
+    // By day (Monday 10:00): the child's own social worker, not every social worker of the municipality.
+    let (w, c) = reported(&app).await;
+    app.user("sw2@x.se", saknad::domain::role::Role::SocialWorker, Some("01"), Some("0180"), None);
+    app.user("jour@x.se", saknad::domain::role::Role::OnCall, Some("01"), Some("0180,0184"), None);
+    app.drain().await;
+    app.clock().advance(Duration::minutes(31));
+    app.drain().await;
+    let escalated_to = |who: &str| {
+        smtp.to(who).into_iter().filter(|m| m.subject().contains("eskalering")).map(|m| m.text()).collect::<Vec<_>>()
+    };
+    let sw = escalated_to("sw@x.se");
+    assert_eq!(sw.len(), 1, "the social worker is told at once");
+    assert!(sw[0].contains("Ring polisen på 114 14") && sw[0].contains("polisen."), "{}", sw[0]);
+    assert!(escalated_to("sw2@x.se").is_empty() && escalated_to("jour@x.se").is_empty());
+    assert_eq!(escalated_to("vakthavande@polisen.se").len(), 1, "beside the fallback mailbox, not instead");
+    // Whoever phones acknowledges; nothing more escalates and the county mailbox is not needed.
+    let link = ack_link(&smtp.to("sw@x.se").last().map(|m| m.text()).unwrap_or_default()).unwrap_or_default();
+    let (s, _) = app.post(&format!("/api/v1/ack/{}", token_of(&link)), None, json!({"name": "Sam"})).await;
+    assert_eq!(s, Status::Ok);
+    app.clock().advance(Duration::hours(2));
+    app.drain().await;
+    assert!(escalated_to("lst@lst.se").is_empty(), "acknowledged by the social worker: not to the county");
+    let sw_token = app.login("sw@x.se").await;
+    app.post(&format!("/api/v1/cases/{}/close", c["id"]), Some(&sw_token), json!({"reason": "withdrawn", "note": "x"}))
+        .await;
+    // At night (Tuesday 02:00): socialjour, its users and its mailbox; the county mailbox last.
+    app.clock()
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 1, 1, 0, 0).single().unwrap_or_default());
+    let staff = app.login("staff@x.se").await;
+    let (s, c2) = app.post("/api/v1/cases", Some(&staff), report(&app, w.child, 5)).await;
+    assert_eq!(s, Status::Created, "{c2}");
+    app.drain().await;
+    let (sw_before, jour_before) = (escalated_to("sw@x.se").len(), escalated_to("jour@stockholm.se").len());
+    app.clock().advance(Duration::minutes(31));
+    app.drain().await;
+    let jour = escalated_to("jour@x.se");
+    assert_eq!(jour.len(), 1, "the on-call social worker of the municipality");
+    assert!(jour[0].contains("Ring polisen på 114 14"));
+    assert!(escalated_to("jour@stockholm.se").len() > jour_before, "and the socialjour mailbox");
+    assert_eq!(escalated_to("sw@x.se").len(), sw_before, "not the day social worker at night");
+    app.clock().advance(Duration::minutes(31));
+    app.drain().await;
+    let county = escalated_to("lst@lst.se");
+    assert!(!county.is_empty(), "nobody acknowledged: the county mailbox, last");
+    assert!(county.iter().all(|t| !t.contains("Amir") && !t.contains("Ring polisen")));
+});

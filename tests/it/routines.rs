@@ -501,3 +501,30 @@ smtp_test!(a_report_in_the_afternoon_brings_no_instant_reminder_and_no_digest_un
     assert!(smtp.messages().iter().any(|m| m.subject().contains("Daglig") && m.text().contains("Sök i lokalerna")));
     assert!(!saknad::store::reminders::is_digest_hour(utc(2026, 12, 1, 7, 0)), "08:00 is past the hour");
 });
+
+smtp_test!(reminders_go_to_the_childs_own_social_worker_and_at_night_to_socialjour, |app, smtp| {
+    app.clock().set(utc(2026, 11, 30, 20, 0)); // Monday 21:00 in Stockholm
+    let w = World::new(&app).await;
+    app.user("sw2@x.se", saknad::domain::role::Role::SocialWorker, Some("01"), Some("0180"), None);
+    app.user("jour@x.se", saknad::domain::role::Role::OnCall, Some("01"), Some("0114,0180"), None);
+    app.user("jour.b@x.se", saknad::domain::role::Role::OnCall, Some("01"), Some("0184"), None);
+    let mut r = report(&app, w.child, 0);
+    r["risk_indicators"] = json!(["trafficking_suspected"]);
+    let (s, c) = app.post("/api/v1/cases", Some(&w.staff), r).await;
+    assert_eq!((s, c["risk_level"].as_str()), (Status::Created, Some("high")), "{c}");
+    app.drain().await;
+    let reminded = |who: &str| smtp.to(who).into_iter().filter(|m| m.subject().contains("Påminnelse")).count();
+    // The high-risk assessment is due within 4 hours: 01:00, at night.
+    app.clock().set(utc(2026, 12, 1, 0, 5));
+    app.drain().await;
+    assert!(reminded("sw@x.se") >= 1, "the child's own social worker");
+    assert!(reminded("jour@x.se") >= 1 && reminded("jour@stockholm.se") >= 1, "socialjour at night");
+    assert_eq!((reminded("sw2@x.se"), reminded("jour.b@x.se")), (0, 0), "not every social worker, nor another jour");
+    // By day the same kind of step reminds the own social worker only.
+    let (jour_night, sw_night) = (reminded("jour@x.se"), reminded("sw@x.se"));
+    app.clock().set(utc(2026, 12, 3, 9, 0)); // Thursday 10:00: the LVU assessment (P3D, 24 h at high risk) and more
+    app.drain().await;
+    assert!(reminded("sw@x.se") > sw_night);
+    assert_eq!(reminded("jour@x.se"), jour_night, "socialjour is not reminded in office hours");
+    assert_eq!(reminded("sw2@x.se"), 0);
+});
