@@ -333,7 +333,7 @@ mod tests {
     fn the_national_default_is_valid() {
         let r = national_default();
         assert_eq!(validate(&r), BTreeMap::new());
-        assert_eq!(r.steps.len(), 19);
+        assert_eq!(r.steps.len(), 21);
     }
 
     #[test]
