@@ -109,6 +109,10 @@ pub struct ChildCommand {
     /// the current accommodation (a placement starts now; a change moves the child)
     #[serde(deserialize_with = "de::id")]
     pub accommodation_id: Option<i64>,
+    /// the child's own social worker (an active social worker of the responsible municipality): reminders
+    /// go to them; registering makes it the registering social worker, a change is a reassignment
+    #[serde(deserialize_with = "de::id")]
+    pub social_worker_id: Option<i64>,
     pub guardian: Option<GuardianCommand>,
     /// description fields of the preparedness sheet (height, build, hair, eyes, distinguishing_marks,
     /// phone_numbers, social_media, known_contacts, known_places, health_and_medication,
@@ -232,6 +236,7 @@ impl ChildCommand {
             || self.responsible_municipality_code.is_some()
             || self.assigning_municipality_code.is_some()
             || self.accommodation_id.is_some()
+            || self.social_worker_id.is_some()
             || self.guardian.is_some()
     }
 
@@ -366,8 +371,16 @@ pub fn change(
         return Err(AppError::forbidden());
     }
     check_references(c, &mut ck, &fields, accommodation)?;
+    if let Some(sw) = cmd.social_worker_id {
+        if ck.ok() && !children::is_social_worker_of(c, sw, &row.responsible_municipality_code)? {
+            ck.error("social_worker_id", "must be an active social worker of the responsible municipality");
+        }
+    }
     ck.finish()?;
     write_tx(c, |c| {
+        if let Some(sw) = cmd.social_worker_id.filter(|sw| row.social_worker_id != Some(*sw)) {
+            reassign(c, user, &row, sw, now)?;
+        }
         let sheet = match prep {
             Some(changes) => {
                 let mut sheet = children::json_object(&row.preparedness);
@@ -395,6 +408,32 @@ pub fn change(
             .ok_or_else(AppError::not_found)?;
         Ok(children::view(c, &row, today)?)
     })
+}
+
+/// A reassignment: the child's social worker changes, and the open episode's timeline says so (reminders
+/// follow the child's own social worker).
+fn reassign(
+    c: &mut AnyConnection,
+    user: &AuthUser,
+    row: &children::ChildRow,
+    to: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    children::set_social_worker(c, row.id, to, now)?;
+    if let Some(episode) = crate::store::episodes::create::open_episode(c, row.id)? {
+        let name = crate::store::users::names(c, &[to])?.remove(&to);
+        crate::store::episodes::event(
+            c,
+            episode,
+            now,
+            "social_worker_assigned",
+            &crate::store::episodes::TimelineActor::from(user),
+            serde_json::json!({"name": name}),
+        )?;
+    }
+    let county = org::municipality_county(c, &row.responsible_municipality_code)?;
+    audit::append(c, &user.actor(), &Event::new("social_worker_assigned").on("child", row.id).county(county), now)?;
+    Ok(())
 }
 
 /// Uploads or replaces the photo (JPEG or PNG, recognised by content).

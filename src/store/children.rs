@@ -279,6 +279,36 @@ pub fn insert(
         .get_result(conn)
 }
 
+/// Whether `user` is an active social worker of `municipality`.
+pub fn is_social_worker_of(conn: &mut AnyConnection, user: i64, municipality: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        users::table
+            .find(user)
+            .filter(users::role.eq(crate::domain::role::Role::SocialWorker.as_str()))
+            .filter(users::active.eq(true))
+            .filter(users::municipality_code.eq(municipality)),
+    ))
+    .get_result(conn)
+}
+
+pub fn set_social_worker(conn: &mut AnyConnection, child: i64, user: i64, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(children::table.find(child))
+        .set((children::social_worker_id.eq(user), children::updated_at.eq(now.naive_utc())))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The active social workers of a municipality, by name: (id, name).
+pub fn social_workers_of(conn: &mut AnyConnection, municipality: &str) -> QueryResult<Vec<(i64, String)>> {
+    users::table
+        .filter(users::role.eq(crate::domain::role::Role::SocialWorker.as_str()))
+        .filter(users::active.eq(true))
+        .filter(users::municipality_code.eq(municipality))
+        .order(users::name.asc())
+        .select((users::id, users::name))
+        .load(conn)
+}
+
 /// Changes a child in one statement: the given fields, and the whole preparedness sheet when given.
 pub fn update(
     conn: &mut AnyConnection,

@@ -528,3 +528,38 @@ smtp_test!(reminders_go_to_the_childs_own_social_worker_and_at_night_to_socialjo
     assert_eq!(reminded("jour@x.se"), jour_night, "socialjour is not reminded in office hours");
     assert_eq!(reminded("sw2@x.se"), 0);
 });
+
+smtp_test!(a_reassigned_child_brings_its_reminders_to_the_new_social_worker, |app, smtp| {
+    app.clock().set(monday_10());
+    let w = World::new(&app).await;
+    let sw2 = app.user("sw2@x.se", saknad::domain::role::Role::SocialWorker, Some("01"), Some("0180"), None);
+    let other = app.user("sw3@x.se", saknad::domain::role::Role::SocialWorker, Some("01"), Some("0184"), None);
+    let (s, c) = app.post("/api/v1/cases", Some(&w.staff), report(&app, w.child, 0)).await;
+    assert_eq!(s, Status::Created);
+    let child = format!("/api/v1/children/{}", w.child);
+    // A social worker of another municipality is refused at the field, and nothing changes.
+    let (s, v) = app.patch(&child, Some(&w.sw), json!({"social_worker_id": other})).await;
+    assert_eq!((s, field(&v, "social_worker_id").is_some()), (Status::UnprocessableEntity, true), "{v}");
+    let (s, v) = app.patch(&child, Some(&w.staff), json!({"social_worker_id": sw2})).await;
+    assert_eq!(s, Status::Forbidden, "staff may change only the sheet: {v}");
+    assert_eq!(app.get(&child, Some(&w.sw)).await.1["social_worker"]["email"], "sw@x.se");
+    // From the child page, as the social worker would.
+    let (s, _) = app
+        .submit(&format!("/children/{}/social-worker", w.child), &w.sw, &[("social_worker_id", &sw2.to_string())])
+        .await;
+    assert_eq!(s, Status::SeeOther);
+    let (_, kid) = app.get(&child, Some(&w.sw)).await;
+    assert_eq!(kid["social_worker"]["email"], "sw2@x.se");
+    let (_, case) = app.get(&format!("/api/v1/cases/{}", c["id"]), Some(&w.sw)).await;
+    let assigned =
+        case["timeline"].as_array().and_then(|t| t.iter().find(|e| e["kind"] == "social_worker_assigned").cloned());
+    assert!(assigned.is_some(), "a reassignment is an event of the open episode");
+    let (_, page) = app.page(&format!("/cases/{}", c["id"]), &w.sw).await;
+    assert!(page.contains("ny ansvarig socialsekreterare") && !page.contains("social_worker_assigned"));
+    app.drain().await;
+    app.clock().set(utc(2026, 12, 1, 9, 5)); // Tuesday 10:05: the risk assessment (24 h) is overdue
+    app.drain().await;
+    let reminded = |who: &str| smtp.to(who).into_iter().filter(|m| m.subject().contains("Påminnelse")).count();
+    assert!(reminded("sw2@x.se") >= 1, "the new social worker is reminded");
+    assert_eq!(reminded("sw@x.se"), 0, "the former one is not");
+});

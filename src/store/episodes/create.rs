@@ -170,6 +170,16 @@ pub fn directory(conn: &mut AnyConnection, child: &ChildRow, county: &str) -> Qu
     })
 }
 
+/// The child's episode that is not closed, if any.
+pub fn open_episode(conn: &mut AnyConnection, child_id: i64) -> QueryResult<Option<i64>> {
+    episodes::table
+        .filter(episodes::child_id.eq(child_id))
+        .filter(episodes::status.ne(Status::Closed.as_str()))
+        .select(episodes::id)
+        .first(conn)
+        .optional()
+}
+
 /// Whether the child has an episode that is not closed.
 pub fn has_open(conn: &mut AnyConnection, child_id: i64) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(

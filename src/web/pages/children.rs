@@ -89,6 +89,11 @@ pub async fn get_child_page(mut v: Visit<'_>, id: i64) -> PageResult {
         true => st.db.run(|c| org::list_accommodations(c, None, None).map_err(AppError::from)).await?,
         false => Vec::new(),
     };
+    let muni = child.responsible_municipality_code.clone();
+    let social_workers = match can_move {
+        true => st.db.run(move |c| crate::store::children::social_workers_of(c, &muni).map_err(AppError::from)).await?,
+        false => Vec::new(),
+    };
     v.show(
         Status::Ok,
         "/children",
@@ -100,6 +105,7 @@ pub async fn get_child_page(mut v: Visit<'_>, id: i64) -> PageResult {
             sheet_fields,
             can_move,
             accommodations,
+            social_workers,
         },
     )
 }
@@ -114,6 +120,8 @@ struct ChildPage<'a> {
     sheet_fields: Vec<SheetField>,
     can_move: bool,
     accommodations: Vec<Accommodation>,
+    /// the responsible municipality's social workers, to reassign the child: (id, name)
+    social_workers: Vec<(i64, String)>,
 }
 
 #[derive(Serialize)]
@@ -185,6 +193,29 @@ pub async fn post_child_move(
     change_child(st, &user, id, ChildCommand { accommodation_id: form.accommodation_id, ..Default::default() }).await?;
     let lang = v.lang;
     Ok(Flash::success(Redirect::to(format!("/children/{id}")), i18n::t(lang, "saved")))
+}
+
+#[derive(FromForm)]
+pub struct AssignForm {
+    social_worker_id: Option<i64>,
+}
+
+#[rocket::post("/children/<id>/social-worker", data = "<form>")]
+pub async fn post_child_social_worker(
+    _csrf: CsrfChecked,
+    v: Visit<'_>,
+    id: i64,
+    form: Form<AssignForm>,
+) -> Result<Flash<Redirect>, PageError> {
+    let (st, user) = (v.st, v.user.clone());
+    user.require(&[Role::SocialWorker])?;
+    let cmd = ChildCommand { social_worker_id: form.social_worker_id, ..Default::default() };
+    let lang = v.lang;
+    let msg = match change_child(st, &user, id, cmd).await? {
+        None => i18n::t(lang, "saved").to_string(),
+        Some(_) => i18n::t(lang, "error_social_worker_id").to_string(),
+    };
+    Ok(Flash::success(Redirect::to(format!("/children/{id}")), msg))
 }
 
 #[derive(FromForm)]

@@ -404,6 +404,7 @@ pub fn routes() -> Vec<rocket::Route> {
         children::post_child_sheet,
         children::post_child_photo,
         children::post_child_move,
+        children::post_child_social_worker,
         children::get_child_new,
         children::post_child_new,
         children::get_report,
