@@ -135,6 +135,43 @@ mod tests {
         assert_eq!(super::lang_of(None), "sv");
     }
 
+    /// Every kind of timeline event the code writes (`event(conn, episode, now, "kind", …)`) has a label: the
+    /// case page shows the label, and an empty one hid what happened.
+    #[test]
+    fn every_timeline_event_written_has_a_label() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(std::fs::read_to_string(&path).unwrap_or_default());
+                }
+            }
+        }
+        let mut sources = Vec::new();
+        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut sources);
+        let mut kinds = std::collections::BTreeSet::new();
+        for src in sources.iter().filter(|s| !s.contains("fn every_timeline_event_written_has_a_label")) {
+            for (at, _) in src.match_indices("event(") {
+                let before = src[..at].chars().last().unwrap_or(' ');
+                if before.is_alphanumeric() || before == '_' {
+                    continue;
+                }
+                let call = &src[at + 6..];
+                let args: Vec<&str> = call.split(',').take(4).map(str::trim).collect();
+                if let Some(k) = args.get(3).and_then(|a| a.strip_prefix('"')).and_then(|a| a.strip_suffix('"')) {
+                    assert!(k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()), "{k}");
+                    kinds.insert(k.to_string());
+                }
+            }
+        }
+        kinds.extend(["notification_failed".to_string(), "notification_gave_up".to_string()]);
+        assert!(kinds.len() > 15, "{kinds:?}");
+        let missing: Vec<&String> = kinds.iter().filter(|k| super::t("sv", &format!("event_{k}")).is_empty()).collect();
+        assert!(missing.is_empty(), "timeline events without a label: {missing:?}");
+    }
+
     #[test]
     fn a_month_reads_as_a_name() {
         assert_eq!(super::month("sv", "2026-03"), "mars 2026");

@@ -258,6 +258,16 @@ struct ReminderItem {
     link: String,
 }
 
+/// What socialjour did, in the morning hand-over: the step or event, when and by whom (staff names only).
+#[derive(Serialize)]
+struct NightItem {
+    reference: String,
+    at: String,
+    what: String,
+    by: String,
+    link: String,
+}
+
 fn span(lang: &str, minutes: i64) -> String {
     let (d, h, m) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
     match (d, h) {
@@ -292,17 +302,38 @@ impl Renderer {
                 link: format!("{public_url}/cases/{id}"),
             })
             .collect();
+        let night_ids: Vec<i64> =
+            payload["night"].as_array().map(|a| a.iter().filter_map(|v| v.as_i64()).collect()).unwrap_or_default();
+        let night: Vec<NightItem> = messages::handover_events(conn, &night_ids)?
+            .into_iter()
+            .map(|ev| {
+                let step = ev.step_title.map(|(sv, en)| if lang == "en" { en } else { sv });
+                NightItem {
+                    link: format!("{public_url}/cases/{}", ev.episode_id),
+                    reference: ev.reference,
+                    at: local(ev.at),
+                    what: match step {
+                        Some(title) => format!("{}: {title}", i18n::t(lang, &format!("event_{}", ev.kind))),
+                        None => i18n::t(lang, &format!("event_{}", ev.kind)).to_string(),
+                    },
+                    by: ev.by.unwrap_or_default(),
+                }
+            })
+            .collect();
         let mut ctx = Context::new();
         ctx.insert("t", &i18n::table(lang));
         ctx.insert("lang", lang);
         ctx.insert("digest", &payload["digest"].as_bool().unwrap_or(false));
         ctx.insert("items", &items);
+        ctx.insert("night", &night);
         let r = |name: &str| {
             self.tera.render(&format!("email/reminder/{name}"), &ctx).map_err(|e| {
                 diesel::result::Error::QueryBuilderError(format!("rendering reminder/{name}: {e:?}").into())
             })
         };
-        let reference = items.first().map(|i| i.reference.clone()).unwrap_or_default();
+        let reference =
+            items.first().map(|i| i.reference.clone()).or_else(|| night.first().map(|i| i.reference.clone()));
+        let reference = reference.unwrap_or_default();
         Ok(Rendered {
             subject: r("subject.txt")?.trim().to_string(),
             text: r("body.txt")?,

@@ -86,3 +86,46 @@ pub fn reminder_steps(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<
         ))
         .load(conn)
 }
+
+/// An event of the morning hand-over, with the step's titles when it was about a step.
+pub struct HandoverEvent {
+    pub episode_id: i64,
+    pub reference: String,
+    pub kind: String,
+    pub at: chrono::NaiveDateTime,
+    pub by: Option<String>,
+    pub step_title: Option<(String, String)>,
+}
+
+pub fn handover_events(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<HandoverEvent>> {
+    use crate::db::schema::episode_events;
+    let rows: Vec<(i64, String, String, chrono::NaiveDateTime, Option<String>, String)> = episode_events::table
+        .inner_join(episodes::table)
+        .filter(episode_events::id.eq_any(ids))
+        .order(episode_events::at.asc())
+        .select((
+            episodes::id,
+            episodes::reference,
+            episode_events::kind,
+            episode_events::at,
+            episode_events::actor_name,
+            episode_events::detail,
+        ))
+        .load(conn)?;
+    let mut out = Vec::new();
+    for (episode_id, reference, kind, at, by, detail) in rows {
+        let key =
+            serde_json::from_str::<serde_json::Value>(&detail).ok().and_then(|d| d["key"].as_str().map(String::from));
+        let step_title = match key {
+            Some(k) => episode_steps::table
+                .filter(episode_steps::episode_id.eq(episode_id))
+                .filter(episode_steps::key.eq(k))
+                .select((episode_steps::title_sv, episode_steps::title_en))
+                .first(conn)
+                .optional()?,
+            None => None,
+        };
+        out.push(HandoverEvent { episode_id, reference, kind, at, by, step_title });
+    }
+    Ok(out)
+}

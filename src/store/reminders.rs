@@ -7,7 +7,9 @@
 //!   office hours socialjour too — its users serving the municipality and its mailbox (SPEC §7). Not every
 //!   social worker of the municipality: only when the child has no social worker and there is no mailbox.
 //! - In the hour from 07:00 Europe/Stockholm each day, every address that still owns an overdue step gets one
-//!   digest of them (at most one per address and local day); never later in the day.
+//!   digest of them (at most one per address and local day); never later in the day. The same digest hands
+//!   over what socialjour did in the last 24 hours (steps, risk, found, return conversation) to each
+//!   episode's own social worker.
 //! - A step due at the moment of the report (PT0S: search the premises) is the reporter's own task on the
 //!   confirmation page: it is not reminded one by one, only listed in the digest while it is pending.
 //! - Nothing is sent for steps done or skipped, or for closed episodes.
@@ -17,7 +19,9 @@
 //! Reminders name the episode reference and the step, never the child.
 
 use super::outbox::{self, Outgoing};
-use crate::db::schema::{accommodations, children, episode_steps, episodes, municipalities, reminder_digests, users};
+use crate::db::schema::{
+    accommodations, children, episode_events, episode_steps, episodes, municipalities, reminder_digests, users,
+};
 use crate::db::{write_tx, AnyConnection};
 use crate::domain::calendar::{is_office_hours, local_date, to_local};
 use crate::domain::episode::Status;
@@ -125,7 +129,35 @@ struct Reminder<'a> {
     digest: bool,
 }
 
-fn queue(c: &mut AnyConnection, secret: &[u8], rem: &Reminder, now: DateTime<Utc>) -> QueryResult<()> {
+/// The morning digest to one address: overdue steps, and what socialjour did since yesterday morning.
+struct Digest {
+    address: String,
+    lang: String,
+    episode: i64,
+    steps: Vec<i64>,
+    night: Vec<i64>,
+}
+
+impl Digest {
+    fn entry(all: &mut Vec<Digest>, address: String, lang: String, episode: i64) -> &mut Digest {
+        let at = match all.iter().position(|x| x.address.eq_ignore_ascii_case(&address)) {
+            Some(i) => i,
+            None => {
+                all.push(Digest { address, lang, episode, steps: Vec::new(), night: Vec::new() });
+                all.len() - 1
+            }
+        };
+        &mut all[at]
+    }
+}
+
+/// The hand-over covers the day since the previous morning's digest.
+pub const HANDOVER_HOURS: i64 = 24;
+/// What socialjour does that the social worker must know in the morning.
+pub const HANDOVER_EVENTS: [&str; 6] =
+    ["step_done", "step_skipped", "risk_assessed", "found", "return_conversation", "report_added"];
+
+fn queue(c: &mut AnyConnection, secret: &[u8], rem: &Reminder, night: &[i64], now: DateTime<Utc>) -> QueryResult<()> {
     let r = Recipient {
         kind: crate::domain::recipients::RecipientKind::Reminder,
         address: rem.address.to_string(),
@@ -136,7 +168,7 @@ fn queue(c: &mut AnyConnection, secret: &[u8], rem: &Reminder, now: DateTime<Utc
     let m =
         Outgoing { episode_id: rem.episode, kind: "reminder", recipient: &r, ack_window: None, escalation_of: None };
     let id = outbox::enqueue(c, secret, &m, now)?;
-    let payload = json!({"steps": rem.steps, "digest": rem.digest}).to_string();
+    let payload = json!({"steps": rem.steps, "digest": rem.digest, "night": night}).to_string();
     diesel::update(crate::db::schema::notifications::table.find(id))
         .set(crate::db::schema::notifications::payload.eq(payload))
         .execute(c)?;
@@ -189,7 +221,7 @@ pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> Query
             for (address, lang) in owners(c, *episode, responsible, night)? {
                 let rem =
                     Reminder { episode: *episode, address: &address, lang: &lang, steps: &[*step], digest: false };
-                queue(c, secret, &rem, now)?;
+                queue(c, secret, &rem, &[], now)?;
                 queued += 1;
             }
             diesel::update(episode_steps::table.find(step))
@@ -209,20 +241,40 @@ pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> Query
                 .order(episode_steps::due_at.asc())
                 .select((episode_steps::id, episode_steps::episode_id, episode_steps::responsible))
                 .load(c)?;
-            let mut by_address: Vec<(String, String, i64, Vec<i64>)> = Vec::new();
+            let mut by_address: Vec<Digest> = Vec::new();
             for (step, episode, responsible) in overdue {
                 // The morning digest is for the day: socialjour has handed over by then.
                 for (address, lang) in owners(c, episode, &responsible, false)? {
-                    match by_address.iter_mut().find(|x| x.0.eq_ignore_ascii_case(&address)) {
-                        Some(x) => x.3.push(step),
-                        None => by_address.push((address, lang, episode, vec![step])),
-                    }
+                    Digest::entry(&mut by_address, address, lang, episode).steps.push(step);
                 }
             }
-            for (address, lang, episode, steps) in by_address {
+            // The hand-over: what socialjour did in the last 24 hours goes to each episode's own social
+            // worker (or the municipality mailbox), with or without overdue steps.
+            let night: Vec<(i64, i64)> = episode_events::table
+                .filter(episode_events::actor_role.eq(crate::domain::role::Role::OnCall.as_str()))
+                .filter(episode_events::at.gt((now - chrono::Duration::hours(HANDOVER_HOURS)).naive_utc()))
+                .filter(episode_events::kind.eq_any(HANDOVER_EVENTS))
+                .order(episode_events::at.asc())
+                .select((episode_events::id, episode_events::episode_id))
+                .load(c)?;
+            for (id, episode) in night {
+                let mailbox: Option<String> = episodes::table
+                    .inner_join(
+                        municipalities::table.on(municipalities::code.eq(episodes::responsible_municipality_code)),
+                    )
+                    .filter(episodes::id.eq(episode))
+                    .select(municipalities::social_services_email)
+                    .first::<Option<String>>(c)?;
+                let to = own_social_worker(c, episode)?.or(mailbox.map(|m| (m, "sv".to_string())));
+                if let Some((address, lang)) = to {
+                    Digest::entry(&mut by_address, address, lang, episode).night.push(id);
+                }
+            }
+            for d in by_address {
+                let address = &d.address;
                 let already: bool = diesel::select(diesel::dsl::exists(
                     reminder_digests::table
-                        .filter(reminder_digests::address.eq(&address))
+                        .filter(reminder_digests::address.eq(address))
                         .filter(reminder_digests::day.eq(today)),
                 ))
                 .get_result(c)?;
@@ -231,17 +283,13 @@ pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> Query
                 }
                 diesel::insert_into(reminder_digests::table)
                     .values((
-                        reminder_digests::address.eq(&address),
+                        reminder_digests::address.eq(address),
                         reminder_digests::day.eq(today),
                         reminder_digests::sent_at.eq(now.naive_utc()),
                     ))
                     .execute(c)?;
-                queue(
-                    c,
-                    secret,
-                    &Reminder { episode, address: &address, lang: &lang, steps: &steps, digest: true },
-                    now,
-                )?;
+                let rem = Reminder { episode: d.episode, address, lang: &d.lang, steps: &d.steps, digest: true };
+                queue(c, secret, &rem, &d.night, now)?;
                 queued += 1;
             }
         }

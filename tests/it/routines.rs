@@ -563,3 +563,48 @@ smtp_test!(a_reassigned_child_brings_its_reminders_to_the_new_social_worker, |ap
     assert!(reminded("sw2@x.se") >= 1, "the new social worker is reminded");
     assert_eq!(reminded("sw@x.se"), 0, "the former one is not");
 });
+
+smtp_test!(the_morning_digest_hands_over_what_socialjour_did_at_night, |app, smtp| {
+    app.clock().set(utc(2026, 11, 30, 21, 0)); // Monday 22:00 in Stockholm
+    let w = World::new(&app).await;
+    app.user("jour@x.se", saknad::domain::role::Role::OnCall, Some("01"), Some("0180"), None);
+    let (s, c) = app.post("/api/v1/cases", Some(&w.staff), report(&app, w.child, 0)).await;
+    assert_eq!(s, Status::Created);
+    let id = c["id"].clone();
+    app.drain().await;
+    // At 01:30 socialjour assesses the risk.
+    app.clock().set(utc(2026, 12, 1, 0, 30));
+    let jour = app.login("jour@x.se").await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/cases/{id}/risk-assessments"),
+            Some(&jour),
+            json!({"level": "high", "indicators": ["substance_misuse"], "note": "spoke to the police"}),
+        )
+        .await;
+    assert_eq!(s, Status::Created, "{v}");
+    app.drain().await;
+    let handover = |smtp: &crate::smtp::SmtpSink, who: &str| {
+        smtp.to(who).into_iter().filter(|m| m.text().contains("Gjort av socialjouren")).collect::<Vec<_>>()
+    };
+    assert!(handover(&smtp, "sw@x.se").is_empty(), "not before the morning");
+    app.clock().set(utc(2026, 12, 1, 6, 10)); // Tuesday 07:10
+    app.drain().await;
+    let got = handover(&smtp, "sw@x.se");
+    assert_eq!(got.len(), 1, "one hand-over to the child's own social worker");
+    let text = got[0].text();
+    assert!(
+        text.contains("AB-2026-0001") && text.contains("01:30") && text.contains("Riskbedömning registrerad"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("/cases/{id}")));
+    insta::assert_snapshot!("handover", format!("{}\n\n{}", got[0].subject(), text));
+    for never in ["Amir", "Rahimi", "spoke to the police"] {
+        assert!(!text.contains(never), "the hand-over names the episode, not the child: {never}");
+    }
+    assert!(handover(&smtp, "jour@x.se").is_empty() && handover(&smtp, "sw.b@x.se").is_empty());
+    // Once a day.
+    app.clock().set(utc(2026, 12, 1, 6, 40));
+    app.drain().await;
+    assert_eq!(handover(&smtp, "sw@x.se").len(), 1);
+});
