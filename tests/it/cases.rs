@@ -953,3 +953,30 @@ db_test!(the_third_disappearance_within_thirty_days_adds_a_strategy_meeting, |ap
     let pending = Some("pending".to_string());
     assert_eq!(seen, vec![None, None, pending, None]);
 });
+
+db_test!(each_step_shows_its_owner_the_routines_guidance_in_their_language, |app| {
+    let w = setup(&app).await;
+    let c = open_case(&app, &w).await;
+    let id = c["id"].clone();
+    let (s, staff) = app.page(&format!("/cases/{id}"), &w.staff).await;
+    assert_eq!(s, Status::Ok);
+    assert!(
+        staff.contains("<p class=\"guidance\">Ring 114 14 (112 vid akut fara). Anteckna polisens diarienummer.</p>")
+    );
+    // Staff do not act on the social worker's steps, so they are not shown how.
+    assert!(!staff.contains("Bedöm risknivån med indikatorlistan"));
+    let (_, sw) = app.page(&format!("/cases/{id}"), &w.sw).await;
+    assert!(sw.contains("<p class=\"guidance\">Bedöm risknivån med indikatorlistan och motivera bedömningen.</p>"));
+    app.user("sw.en@x.se", saknad::domain::role::Role::SocialWorker, Some("01"), Some("0180"), None);
+    {
+        use diesel::prelude::*;
+        use saknad::db::schema::users;
+        let n = diesel::update(users::table.filter(users::email.eq("sw.en@x.se")))
+            .set(users::language.eq("en"))
+            .execute(&mut *app.conn());
+        assert_eq!(n.ok(), Some(1));
+    }
+    let en = app.login("sw.en@x.se").await;
+    let (_, page) = app.page(&format!("/cases/{id}"), &en).await;
+    assert!(page.contains("<p class=\"guidance\">Assess the risk level with the indicator list and give reasons.</p>"));
+});

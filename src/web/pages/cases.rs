@@ -42,10 +42,12 @@ async fn case_page(mut v: Visit<'_>, id: i64, refused: Option<RefusedForm>) -> P
     user.require(&[Role::Staff, Role::SocialWorker, Role::OnCall, Role::CountyOfficer])?;
     let now = st.clock.now();
     let (scope, lang_code) = (Scope::from(&user), user.language.clone());
-    let (county, view, suggested) = st
+    let (county, view, suggested, routine) = st
         .db
         .run(move |c| {
             let row = store::find(c, &scope, id)?.ok_or_else(AppError::not_found)?;
+            // The guidance of each step, from the routine version the episode follows.
+            let routine = crate::store::routines::by_id(c, row.routine_version_id)?.routine();
             let view = store::views(c, std::slice::from_ref(&row), &scope, &lang_code, now, true)?
                 .pop()
                 .ok_or_else(AppError::internal)?;
@@ -56,7 +58,7 @@ async fn case_page(mut v: Visit<'_>, id: i64, refused: Option<RefusedForm>) -> P
                 let d = create::derive(c, &child, crate::store::children::utc(row.discovered_at))?;
                 Some(risk::suggest(&row.indicators(), &d))
             };
-            Ok::<_, AppError>((row.county_code.clone(), view, suggested))
+            Ok::<_, AppError>((row.county_code.clone(), view, suggested, routine))
         })
         .await?;
     st.audit.log(user.actor(), Event::new("case_read").on("case", id).county(Some(county)), now).await?;
@@ -80,7 +82,15 @@ async fn case_page(mut v: Visit<'_>, id: i64, refused: Option<RefusedForm>) -> P
         .iter()
         .map(|s| {
             let pending = open && s.status == StepStatus::Pending;
+            let guidance = routine.steps.iter().find(|d| d.key == s.key).map(|d| {
+                if l == "en" {
+                    d.guidance_en.as_str()
+                } else {
+                    d.guidance_sv.as_str()
+                }
+            });
             StepRowView {
+                guidance: guidance.filter(|g| !g.trim().is_empty()),
                 open: prefix == format!("done-{}-", s.key) || prefix == format!("skip-{}-", s.key),
                 status: s.status.as_str(),
                 key: &s.key,
@@ -256,6 +266,8 @@ struct AdditionView<'a> {
 /// A step as its row shows it, with what the reader may do to it.
 #[derive(Serialize)]
 struct StepRowView<'a> {
+    /// what the routine tells the step's owner to do, in the reader's language
+    guidance: Option<&'a str>,
     /// its status as a tag's class, and whether its form was just refused (shown open)
     status: &'a str,
     open: bool,
