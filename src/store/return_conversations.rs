@@ -113,14 +113,31 @@ pub fn outcomes(
     county: &str,
     start: NaiveDateTime,
     end: NaiveDateTime,
-) -> QueryResult<Vec<(String, Vec<String>)>> {
+) -> QueryResult<Vec<Outcome>> {
     use crate::db::schema::episodes;
-    let rows: Vec<(String, String)> = crate::db::on_backend!(conn, |c| rc::table
+    type Row = (String, String, Option<NaiveDateTime>, Option<NaiveDateTime>);
+    let rows: Vec<Row> = crate::db::on_backend!(conn, |c| rc::table
         .inner_join(episodes::table)
         .filter(episodes::county_code.eq(county))
         .filter(episodes::discovered_at.ge(start))
         .filter(episodes::discovered_at.lt(end))
-        .select((rc::outcome, rc::reasons))
+        .select((rc::outcome, rc::reasons, rc::held_at, episodes::found_at))
         .load(c))?;
-    Ok(rows.into_iter().map(|(o, r)| (o, json_list(&r))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(outcome, r, held, found)| Outcome {
+            held_within_72h: outcome == "held"
+                && matches!((held, found), (Some(h), Some(f)) if h - f <= chrono::Duration::hours(72)),
+            outcome,
+            reasons: json_list(&r),
+        })
+        .collect())
+}
+
+/// A conversation as the statistics count it.
+pub struct Outcome {
+    pub outcome: String,
+    pub reasons: Vec<String>,
+    /// held no later than 72 hours after the child was found (SPEC §7)
+    pub held_within_72h: bool,
 }

@@ -49,6 +49,8 @@ pub struct CountyStats {
     pub median_minutes_missing: Option<f64>,
     pub return_conversations: i64,
     pub return_conversations_within_72h: i64,
+    /// return conversations recorded as held no later than 72 hours after the child was found
+    pub return_conversations_held_within_72h: i64,
     pub steps: Vec<StepFigures>,
     pub closure_reasons: Vec<Cell>,
     pub by_municipality: Vec<Cell>,
@@ -216,13 +218,15 @@ pub fn county(
     let mut outcomes: BTreeMap<String, i64> =
         crate::domain::episode::RETURN_OUTCOMES.iter().map(|o| (o.to_string(), 0)).collect();
     let mut leaving: BTreeMap<String, i64> = BTreeMap::new();
-    for (outcome, why) in talks {
-        *outcomes.entry(outcome).or_default() += 1;
-        for r in why {
+    let held_72h = talks.iter().filter(|t| t.held_within_72h).count() as i64;
+    for t in talks {
+        *outcomes.entry(t.outcome).or_default() += 1;
+        for r in t.reasons {
             *leaving.entry(r).or_default() += 1;
         }
     }
     Ok(CountyStats {
+        return_conversations_held_within_72h: held_72h,
         return_conversation_outcomes: crate::domain::episode::RETURN_OUTCOMES
             .iter()
             .map(|o| cell(o.to_string(), o.to_string(), outcomes.get(*o).copied().unwrap_or(0)))
@@ -348,6 +352,11 @@ pub fn to_csv(s: &CountyStats, lang: &str) -> String {
         ("found_within_7d", "stat_found_7d", s.found_within_7d.to_string()),
         ("median_minutes_missing", "stat_missing_median", num(s.median_minutes_missing)),
         ("return_conversations_within_72h", "stat_return_72h", s.return_conversations_within_72h.to_string()),
+        (
+            "return_conversations_held_within_72h",
+            "stat_return_held_72h",
+            s.return_conversations_held_within_72h.to_string(),
+        ),
     ] {
         out.push_str(&format!("total,{k},{},{v}\n", f(t(lang, label))));
     }

@@ -779,6 +779,10 @@ db_test!(the_return_conversation_is_a_record_replaced_by_a_later_one_and_pseudon
         assert!(prc.get(hidden).is_none(), "{hidden}: {prc}");
     }
     assert!(!pseudo.to_string().contains("Rinkeby"));
+    let today = crate::cases::local_today(&app);
+    let stats_path = format!("/api/v1/counties/01/stats?from={today}&to={today}");
+    let (_, stats) = app.get(&stats_path, Some(&w.co)).await;
+    assert_eq!(stats["return_conversations_held_within_72h"], 1, "held at once after the child was found");
     // A later record replaces it; the timeline keeps both.
     let (s, c) = app.post(&path, Some(&w.sw), json!({"outcome": "declined"})).await;
     assert_eq!(s, Status::Created);
@@ -786,9 +790,9 @@ db_test!(the_return_conversation_is_a_record_replaced_by_a_later_one_and_pseudon
     assert!(c["return_conversation"]["stayed_with"].is_null());
     let talks = c["timeline"].as_array().map(|t| t.iter().filter(|e| e["kind"] == "return_conversation").count());
     assert_eq!(talks, Some(2));
-    // In the statistics, suppressed as a small cell.
-    let today = crate::cases::local_today(&app);
-    let (s, stats) = app.get(&format!("/api/v1/counties/01/stats?from={today}&to={today}"), Some(&w.co)).await;
+    // In the statistics, suppressed as a small cell; a declined conversation was not held.
+    let (s, stats) = app.get(&stats_path, Some(&w.co)).await;
+    assert_eq!(stats["return_conversations_held_within_72h"], 0);
     assert_eq!(s, Status::Ok, "{stats}");
     let cells = stats["return_conversation_outcomes"].as_array().cloned().unwrap_or_default();
     let keys: Vec<&str> = cells.iter().filter_map(|c| c["key"].as_str()).collect();
