@@ -843,7 +843,17 @@ pub fn report(
     let county = org::municipality_county(conn, &municipality)?.ok_or_else(AppError::internal)?;
     let letter = create::county_letter(conn, &county)?;
     let derived = create::derive(conn, &child, input.discovered_at)?;
-    let indicators = risk::combine(&input.risk_indicators, &derived);
+    // A rejection recorded on the child in the last 90 days is the push factor, whether or not the
+    // reporter knew of it (SPEC §7).
+    let mut reported = input.risk_indicators.clone();
+    let day = crate::domain::calendar::local_date(input.discovered_at);
+    let rejected = "asylum_rejected_recently";
+    if crate::domain::prevention::rejected_recently(child.asylum_decision(), day)
+        && !reported.iter().any(|r| r == rejected)
+    {
+        reported.push(rejected.to_string());
+    }
+    let indicators = risk::combine(&reported, &derived);
     let level = risk::suggest(&indicators, &derived);
     let routine_row = routines::current(conn, &county)?.ok_or_else(AppError::internal)?;
     let routine = routine_row.routine();

@@ -114,11 +114,26 @@ pub struct ChildCommand {
     #[serde(deserialize_with = "de::id")]
     pub social_worker_id: Option<i64>,
     pub guardian: Option<GuardianCommand>,
+    /// the latest asylum decision, `{"date","outcome"}` with outcome `granted`, `rejected`,
+    /// `dublin_transfer` or `other`; `null` clears it. A rejection in the last 90 days is the push factor
+    /// `asylum_rejected_recently` of the next report; a new decision prompts a review of the sheet.
+    #[serde(deserialize_with = "de::change")]
+    #[schema(value_type = Option<AsylumDecisionCommand>)]
+    pub asylum_decision: Option<Option<AsylumDecisionCommand>>,
     /// description fields of the preparedness sheet (height, build, hair, eyes, distinguishing_marks,
     /// phone_numbers, social_media, known_contacts, known_places, health_and_medication,
     /// vulnerabilities, …): text, numbers, booleans or lists of text; `null` removes a field
     #[schema(schema_with = crate::domain::preparedness::sheet_input_schema)]
     pub preparedness: Option<Value>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct AsylumDecisionCommand {
+    #[serde(deserialize_with = "de::date")]
+    #[schema(value_type = String, format = Date)]
+    pub date: Option<NaiveDate>,
+    pub outcome: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -211,6 +226,14 @@ impl ChildCommand {
                 }
             }
         }
+        if let Some(Some(d)) = self.asylum_decision.as_mut() {
+            ck.required("asylum_decision.date", &d.date);
+            if d.date.is_some_and(|d| d > today) {
+                ck.error("asylum_decision.date", "may not be in the future");
+            }
+            ck.required("asylum_decision.outcome", &d.outcome);
+            ck.one_of("asylum_decision.outcome", &mut d.outcome, &crate::domain::prevention::ASYLUM_OUTCOMES);
+        }
         if let Some(raw) = &self.preparedness {
             if let Err(errors) = preparedness::check_change(raw) {
                 for (k, v) in errors {
@@ -237,6 +260,7 @@ impl ChildCommand {
             || self.assigning_municipality_code.is_some()
             || self.accommodation_id.is_some()
             || self.social_worker_id.is_some()
+            || self.asylum_decision.is_some()
             || self.guardian.is_some()
     }
 
@@ -259,6 +283,13 @@ impl ChildCommand {
             guardian_phone: g.and_then(|g| g.phone.clone()),
             guardian_language: g.and_then(|g| g.language.clone()),
         }
+    }
+
+    /// The checked asylum decision change: `Some(None)` clears it.
+    fn decision(&self) -> Option<Option<children::AsylumDecision>> {
+        self.asylum_decision.as_ref().map(|d| {
+            d.as_ref().and_then(|d| Some(children::AsylumDecision { date: d.date?, outcome: d.outcome.clone()? }))
+        })
     }
 
     /// The checked sheet change, if one was given.
@@ -335,6 +366,12 @@ pub fn register(
     ck.finish()?;
     write_tx(c, |c| {
         let id = children::insert(c, &fields, &responsible, Some(user.id), &prep, now)?;
+        if let Some(Some(d)) = cmd.decision() {
+            children::set_asylum_decision(c, id, Some(&d), now)?;
+        }
+        if cmd.sheet_change().is_some() {
+            children::mark_reviewed(c, id, now)?;
+        }
         if let Some(a) = accommodation {
             children::place(c, id, a, user.id, now)?;
         }
@@ -390,6 +427,12 @@ pub fn change(
             None => None,
         };
         children::update(c, id, &fields, sheet.as_ref(), now)?;
+        if sheet.is_some() {
+            children::mark_reviewed(c, id, now)?;
+        }
+        if let Some(d) = cmd.decision() {
+            children::set_asylum_decision(c, id, d.as_ref(), now)?;
+        }
         let mut moved = false;
         if let Some(a) = accommodation {
             moved = children::place(c, id, a, user.id, now)?;
@@ -434,6 +477,70 @@ fn reassign(
     let county = org::municipality_county(c, &row.responsible_municipality_code)?;
     audit::append(c, &user.actor(), &Event::new("social_worker_assigned").on("child", row.id).county(county), now)?;
     Ok(())
+}
+
+/// Records that the preparedness sheet was gone through with the child and is right as it is (staff of the
+/// current accommodation or the social worker): it answers the prompts that ask for a review.
+pub fn confirm_sheet(
+    c: &mut AnyConnection,
+    user: &AuthUser,
+    ChildId(id): ChildId,
+    now: DateTime<Utc>,
+) -> AppResult<ChildView> {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    write_tx(c, |c| {
+        let row = children::find(c, &Scope::from(user), id)?.ok_or_else(AppError::not_found)?;
+        children::mark_reviewed(c, id, now)?;
+        let county = org::municipality_county(c, &row.responsible_municipality_code)?;
+        audit::append(c, &user.actor(), &Event::new("preparedness_reviewed").on("child", id).county(county), now)?;
+        let row = children::find(c, &Scope::from(user), id)?.ok_or_else(AppError::not_found)?;
+        Ok(children::view(c, &row, crate::domain::calendar::local_date(now))?)
+    })
+}
+
+/// One prevention prompt: a child in the reader's scope, what to do and since when.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PromptView {
+    pub child_id: i64,
+    /// `sheet_not_reviewed`, `photo_missing`, `photo_old`, `placement_changed`, `asylum_decision`, `turning_18`
+    pub kind: &'static str,
+    /// what to do, in the reader's language
+    pub label: &'static str,
+    pub since: DateTime<Utc>,
+    #[serde(skip)]
+    pub child_name: String,
+}
+
+/// The prevention prompts of the children in the reader's scope (staff: placed at their accommodation;
+/// social worker: their municipality's), oldest first. Each child listed is in the access-log entry.
+pub fn prompts(
+    c: &mut AnyConnection,
+    user: &AuthUser,
+    lang: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Disclosed<Vec<PromptView>>> {
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    read_tx(c, |c| {
+        let mut out = Vec::new();
+        for (row, facts) in children::prevention_facts(c, &Scope::from(user))? {
+            for p in crate::domain::prevention::prompts(&facts, now) {
+                out.push(PromptView {
+                    child_id: row.id,
+                    kind: p.kind,
+                    label: crate::i18n::t(lang, &format!("prompt_{}", p.kind)),
+                    since: p.since,
+                    child_name: format!("{} {}", row.given_name, row.family_name),
+                });
+            }
+        }
+        out.sort_by_key(|p| p.since);
+        let ids: std::collections::BTreeSet<i64> = out.iter().map(|p| p.child_id).collect();
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let entry = Event::new("prevention_prompts_listed")
+            .county(user.workplace.county_code.clone())
+            .detail(format!("children {}", ids.join(",")));
+        Ok(Disclosed { value: out, entry })
+    })
 }
 
 /// Uploads or replaces the photo (JPEG or PNG, recognised by content).

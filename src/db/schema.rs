@@ -108,6 +108,10 @@ diesel::table! {
         pseudonymised_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        preparedness_reviewed_at -> Nullable<Timestamp>,
+        asylum_decision_date -> Nullable<Date>,
+        asylum_decision_outcome -> Nullable<Text>,
+        asylum_decision_recorded_at -> Nullable<Timestamp>,
     }
 }
 

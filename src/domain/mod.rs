@@ -8,6 +8,7 @@ pub mod episode;
 pub mod ids;
 pub mod permission;
 pub mod preparedness;
+pub mod prevention;
 pub mod ratelimit;
 pub mod recipients;
 pub mod risk;

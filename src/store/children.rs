@@ -35,6 +35,17 @@ pub struct ChildRow {
     pub pseudonymised_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub preparedness_reviewed_at: Option<NaiveDateTime>,
+    pub asylum_decision_date: Option<NaiveDate>,
+    pub asylum_decision_outcome: Option<String>,
+    pub asylum_decision_recorded_at: Option<NaiveDateTime>,
+}
+
+impl ChildRow {
+    /// The recorded asylum decision: its date and outcome.
+    pub fn asylum_decision(&self) -> Option<(NaiveDate, &str)> {
+        self.asylum_decision_date.zip(self.asylum_decision_outcome.as_deref())
+    }
 }
 
 pub fn json_list(s: &str) -> Vec<String> {
@@ -67,6 +78,14 @@ pub struct Guardian {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub language: Option<String>,
+}
+
+/// The asylum decision as recorded: a date and an outcome (`granted`, `rejected`, `dublin_transfer`, `other`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct AsylumDecision {
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    pub outcome: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -108,6 +127,9 @@ pub struct ChildView {
     #[schema(schema_with = crate::domain::preparedness::sheet_schema_out)]
     pub preparedness: Map<String, Value>,
     pub has_photo: bool,
+    /// when the preparedness sheet was last gone through (saved or confirmed as it is)
+    pub preparedness_reviewed_at: Option<DateTime<Utc>>,
+    pub asylum_decision: Option<AsylumDecision>,
     pub previous_episodes: i64,
     pub open_case_id: Option<i64>,
     pub placements: Vec<PlacementView>,
@@ -204,6 +226,10 @@ pub fn view(conn: &mut AnyConnection, c: &ChildRow, today: NaiveDate) -> QueryRe
         },
         preparedness: json_object(&c.preparedness),
         has_photo,
+        preparedness_reviewed_at: c.preparedness_reviewed_at.map(utc),
+        asylum_decision: c
+            .asylum_decision()
+            .map(|(date, outcome)| AsylumDecision { date, outcome: outcome.to_string() }),
         previous_episodes: episodes.iter().filter(|(_, s)| s == Status::Closed.as_str()).count() as i64,
         open_case_id,
         placements: placements
@@ -307,6 +333,70 @@ pub fn social_workers_of(conn: &mut AnyConnection, municipality: &str) -> QueryR
         .order(users::name.asc())
         .select((users::id, users::name))
         .load(conn)
+}
+
+/// Records that the preparedness sheet was gone through now.
+pub fn mark_reviewed(conn: &mut AnyConnection, child: i64, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(children::table.find(child))
+        .set(children::preparedness_reviewed_at.eq(now.naive_utc()))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Sets or clears the asylum decision.
+pub fn set_asylum_decision(
+    conn: &mut AnyConnection,
+    child: i64,
+    d: Option<&AsylumDecision>,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(children::table.find(child))
+        .set((
+            children::asylum_decision_date.eq(d.map(|d| d.date)),
+            children::asylum_decision_outcome.eq(d.map(|d| d.outcome.clone())),
+            children::asylum_decision_recorded_at.eq(d.map(|_| now.naive_utc())),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The facts the prevention prompts are judged on, for every child in scope with a current placement:
+/// (child, facts).
+pub fn prevention_facts(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+) -> QueryResult<Vec<(ChildRow, crate::domain::prevention::ChildFacts)>> {
+    let rows = list(conn, scope)?;
+    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+    let photos: std::collections::HashMap<i64, NaiveDateTime> = child_photos::table
+        .filter(child_photos::child_id.eq_any(&ids))
+        .select((child_photos::child_id, child_photos::uploaded_at))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let placed: Vec<(i64, NaiveDateTime, Option<NaiveDateTime>)> = placements::table
+        .filter(placements::child_id.eq_any(&ids))
+        .select((placements::child_id, placements::from_at, placements::to_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|c| {
+            let mine: Vec<_> = placed.iter().filter(|p| p.0 == c.id).collect();
+            let current = mine.iter().find(|p| p.2.is_none())?;
+            let facts = crate::domain::prevention::ChildFacts {
+                registered_at: utc(c.created_at),
+                sheet_reviewed_at: c.preparedness_reviewed_at.map(utc),
+                photo_uploaded_at: photos.get(&c.id).copied().map(utc),
+                moved_at: (mine.len() > 1).then(|| utc(current.1)),
+                asylum_decision: c.asylum_decision_date.map(|d| {
+                    let day = crate::domain::calendar::start_of_local_day(d);
+                    c.asylum_decision_recorded_at.map(utc).map_or(day, |r| r.max(day))
+                }),
+                eighteenth_birthday: eighteenth_birthday(c.date_of_birth),
+            };
+            Some((c, facts))
+        })
+        .collect())
 }
 
 /// Changes a child in one statement: the given fields, and the whole preparedness sheet when given.

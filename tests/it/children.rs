@@ -223,3 +223,131 @@ db_test!(a_sheet_value_of_another_kind_is_refused_by_field_and_changes_nothing, 
     let (_, after) = app.get(&path, Some(&w.sw)).await;
     assert_eq!(before["preparedness"], after["preparedness"], "nothing was stored");
 });
+
+/// The kinds of prompt for the world's child, as the given user sees them.
+async fn prompt_kinds(app: &TestApp, token: &str, child: i64) -> Vec<String> {
+    let (s, v) = app.get("/api/v1/worklist/prompts", Some(token)).await;
+    assert_eq!(s, Status::Ok, "{v}");
+    v.as_array()
+        .map(|a| {
+            a.iter().filter(|p| p["child_id"] == child).filter_map(|p| p["kind"].as_str().map(String::from)).collect()
+        })
+        .unwrap_or_default()
+}
+
+db_test!(prevention_prompts_follow_the_sheet_the_photo_a_move_a_decision_and_the_18th_birthday, |app| {
+    app.clock().set(crate::cases::monday_10());
+    let w = World::new(&app).await;
+    let child = w.child;
+    // Registered with a sheet just now, but no photo.
+    assert_eq!(prompt_kinds(&app, &w.staff, child).await, ["photo_missing"]);
+    app.put_photo(&w.staff, child).await;
+    assert!(prompt_kinds(&app, &w.staff, child).await.is_empty());
+    // 91 days later the sheet is due; going through it answers that, not the photo's age.
+    app.clock().advance(chrono::Duration::days(91));
+    let staff = app.login("staff@x.se").await;
+    assert_eq!(prompt_kinds(&app, &staff, child).await, ["sheet_not_reviewed"]);
+    let (s, v) = app.post(&format!("/api/v1/children/{child}/preparedness/reviewed"), Some(&staff), json!({})).await;
+    assert_eq!(s, Status::Ok, "{v}");
+    assert!(v["preparedness_reviewed_at"].is_string());
+    assert!(prompt_kinds(&app, &staff, child).await.is_empty());
+    app.clock().advance(chrono::Duration::days(100));
+    let (staff, sw) = (app.login("staff@x.se").await, app.login("sw@x.se").await);
+    assert_eq!(prompt_kinds(&app, &staff, child).await, ["sheet_not_reviewed", "photo_old"], "oldest first");
+    app.put_photo(&staff, child).await;
+    app.post(&format!("/api/v1/children/{child}/preparedness/reviewed"), Some(&staff), json!({})).await;
+    // An asylum decision: recorded with a date and an outcome, it asks for a review.
+    let today = crate::cases::local_today(&app);
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/children/{child}"),
+            Some(&sw),
+            json!({"asylum_decision": {"date": today, "outcome": "maybe"}}),
+        )
+        .await;
+    assert_eq!((s, field(&v, "asylum_decision.outcome").is_some()), (Status::UnprocessableEntity, true), "{v}");
+    let (s, v) = app
+        .patch(&format!("/api/v1/children/{child}"), Some(&sw), json!({"asylum_decision": {"outcome": "rejected"}}))
+        .await;
+    assert_eq!((s, field(&v, "asylum_decision.date")), (Status::UnprocessableEntity, Some("required")), "{v}");
+    let (_, kid) = app.get(&format!("/api/v1/children/{child}"), Some(&sw)).await;
+    assert!(kid["asylum_decision"].is_null(), "nothing stored");
+    app.clock().advance(chrono::Duration::hours(1));
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/children/{child}"),
+            Some(&sw),
+            json!({"asylum_decision": {"date": today, "outcome": "rejected"}}),
+        )
+        .await;
+    assert_eq!(s, Status::Ok, "{v}");
+    assert_eq!(v["asylum_decision"], json!({"date": today, "outcome": "rejected"}));
+    assert_eq!(prompt_kinds(&app, &staff, child).await, ["asylum_decision"]);
+    assert_eq!(prompt_kinds(&app, &sw, child).await, ["asylum_decision"], "the social worker sees it too");
+    // Staff see the prompt by the child's name on the worklist page.
+    let (s, page) = app.page("/worklist", &staff).await;
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("Amir Rahimi</a>: ett asylbeslut har kommit"), "{page}");
+    // A rejection in the last 90 days is the push factor of the next report, known or not to the reporter.
+    let (s, c) = app.post("/api/v1/cases", Some(&staff), report(&app, child, 5)).await;
+    assert_eq!(s, Status::Created, "{c}");
+    let (_, case) = app.get(&format!("/api/v1/cases/{}", c["id"]), Some(&sw)).await;
+    assert!(case["risk_indicators"].to_string().contains("asylum_rejected_recently"), "{}", case["risk_indicators"]);
+    // A move asks for a review with the child at the new accommodation.
+    app.post(&format!("/api/v1/cases/{}/close", c["id"]), Some(&sw), json!({"reason": "withdrawn", "note": "x"})).await;
+    app.post(&format!("/api/v1/children/{child}/preparedness/reviewed"), Some(&sw), json!({})).await;
+    app.clock().advance(chrono::Duration::hours(1));
+    let (s, _) =
+        app.patch(&format!("/api/v1/children/{child}"), Some(&sw), json!({"accommodation_id": w.acc_other})).await;
+    assert_eq!(s, Status::Ok);
+    let staff_b = app.login("staff.b@x.se").await;
+    assert_eq!(prompt_kinds(&app, &staff_b, child).await, ["placement_changed"]);
+    assert!(prompt_kinds(&app, &staff, child).await.is_empty(), "the old accommodation no longer sees the child");
+});
+
+db_test!(the_month_before_the_18th_birthday_prompts_a_review_and_the_child_page_records_it, |app| {
+    app.clock().set(crate::cases::monday_10());
+    let w = World::new(&app).await;
+    let mut b = child_body(w.acc);
+    b["date_of_birth"] = json!("2009-01-15"); // 18 on 15 January 2027
+    let (s, kid) = app.post("/api/v1/children", Some(&w.sw), b).await;
+    assert_eq!(s, Status::Created, "{kid}");
+    let id = kid["id"].as_i64().unwrap_or(0);
+    app.put_photo(&w.sw, id).await;
+    assert!(prompt_kinds(&app, &w.staff, id).await.is_empty(), "46 days before");
+    app.clock().advance(chrono::Duration::days(20));
+    let w = World { staff: app.login("staff@x.se").await, sw: app.login("sw@x.se").await, ..w };
+    assert_eq!(prompt_kinds(&app, &w.staff, id).await, ["turning_18"]);
+    let (s, page) = app.page(&format!("/children/{id}"), &w.staff).await;
+    assert_eq!(s, Status::Ok);
+    assert!(page.contains("id=\"sheet-reviewed\">2026-11-30<"), "saved with the registration: {page}");
+    app.clock().advance(chrono::Duration::minutes(5));
+    let (s, _) = app.submit(&format!("/children/{id}/sheet/reviewed"), &w.staff, &[]).await;
+    assert_eq!(s, Status::SeeOther);
+    assert!(prompt_kinds(&app, &w.staff, id).await.is_empty());
+    // The social worker records a decision on the page; a date in the future is refused at its field.
+    let (s, _, html) = app
+        .submit_page(
+            &format!("/children/{id}/asylum-decision"),
+            &w.sw,
+            &[("date", "2027-01-01"), ("outcome", "granted")],
+        )
+        .await;
+    assert_eq!(s, Status::UnprocessableEntity);
+    assert!(
+        html.contains("id=\"asylum_decision_date-error\"") && html.contains("href=\"#asylum_decision_date\""),
+        "{html}"
+    );
+    assert!(html.contains("value=\"2027-01-01\""), "what was typed is kept");
+    assert!(app.get(&format!("/api/v1/children/{id}"), Some(&w.sw)).await.1["asylum_decision"].is_null());
+    let (s, _, _) = app
+        .submit_page(
+            &format!("/children/{id}/asylum-decision"),
+            &w.sw,
+            &[("date", "2026-12-18"), ("outcome", "granted")],
+        )
+        .await;
+    assert_eq!(s, Status::SeeOther);
+    let (_, page) = app.page(&format!("/children/{id}"), &w.sw).await;
+    assert!(page.contains("uppehållstillstånd beviljat, 2026-12-18"), "{page}");
+});

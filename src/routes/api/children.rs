@@ -67,6 +67,18 @@ pub async fn patch_child(api: Api<'_>, id: &str, data: Body) -> AppResult<Json<C
     st.db.run(move |c| app::children::change(c, &user, id, input, now)).await.map(Json)
 }
 
+/// The preparedness sheet was gone through with the child and is right as it is (staff of the current
+/// accommodation, the social worker): answers the prevention prompts that ask for a review.
+#[utoipa::path(post, path = "/api/v1/children/{id}/preparedness/reviewed", tag = "children", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = ChildView), (status = 404, body = super::docs::ErrorBody)))]
+#[rocket::post("/children/<id>/preparedness/reviewed")]
+pub async fn post_sheet_reviewed(api: Api<'_>, id: &str) -> AppResult<Json<ChildView>> {
+    let Api { st, user } = api;
+    let id = path_id(id)?;
+    let now = st.clock.now();
+    st.db.run(move |c| app::children::confirm_sheet(c, &user, id, now)).await.map(Json)
+}
+
 /// The photo of the preparedness sheet; every view is written to the access log.
 #[utoipa::path(get, path = "/api/v1/children/{id}/photo", tag = "children", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, description = "image/jpeg or image/png", content_type = "image/*"), (status = 404, body = super::docs::ErrorBody)))]

@@ -32,6 +32,21 @@ pub async fn get_worklist(st: &State<AppState>, user: AuthUser) -> AppResult<Jso
     Ok(Json(items))
 }
 
+/// Prevention prompts for the children in the caller's scope (SPEC §7): the preparedness sheet not gone
+/// through for 90 days, a photo missing or older than six months, and a review after a move, after an asylum
+/// decision and in the 30 days before the 18th birthday. Oldest first.
+#[utoipa::path(get, path = "/api/v1/worklist/prompts", tag = "cases", security(("bearer" = [])),
+    responses((status = 200, body = [crate::app::children::PromptView]), (status = 403, body = super::docs::ErrorBody)))]
+#[rocket::get("/worklist/prompts")]
+pub async fn get_prompts(
+    st: &State<AppState>,
+    user: AuthUser,
+) -> AppResult<Json<Vec<crate::app::children::PromptView>>> {
+    let (now, actor, lang) = (st.clock.now(), user.actor(), user.language.clone());
+    let read = st.db.run(move |c| crate::app::children::prompts(c, &user, &lang, now)).await?;
+    st.disclose(actor, read, now).await.map(Json)
+}
+
 /// Each step of the episode against its deadline (on time, late by how much, skipped, overdue). County
 /// officers get it pseudonymised: no skip reasons.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/compliance", tag = "cases", security(("bearer" = [])), params(("id" = i64, Path)),

@@ -593,12 +593,37 @@ pub async fn get_worklist_page(mut v: Visit<'_>) -> PageResult {
             overdue: i.overdue,
         })
         .collect();
-    v.show(Status::Ok, "/worklist", "pages/worklist.html", &WorklistPage { items })
+    // Prevention: staff and the social worker see what to do before a child goes missing.
+    let prompts = if user.is(Role::OnCall) {
+        Vec::new()
+    } else {
+        let (u, lang) = (user.clone(), v.lang);
+        let read = st.db.run(move |c| crate::app::children::prompts(c, &u, lang, now)).await?;
+        st.disclose(user.actor(), read, now).await?
+    };
+    let prompts = prompts
+        .into_iter()
+        .map(|p| PromptRowView { child_id: p.child_id, child: p.child_name, label: p.label, since: local_day(p.since) })
+        .collect();
+    v.show(Status::Ok, "/worklist", "pages/worklist.html", &WorklistPage { items, prompts })
 }
 
 #[derive(Serialize)]
 struct WorklistPage<'a> {
     items: Vec<WorkRowView<'a>>,
+    prompts: Vec<PromptRowView>,
+}
+
+#[derive(Serialize)]
+struct PromptRowView {
+    child_id: i64,
+    child: String,
+    label: &'static str,
+    since: String,
+}
+
+fn local_day(t: chrono::DateTime<chrono::Utc>) -> String {
+    crate::domain::calendar::local_date(t).to_string()
 }
 
 #[derive(Serialize)]

@@ -71,7 +71,12 @@ struct ChildrenPage<'a> {
 }
 
 #[rocket::get("/children/<id>", rank = 2)]
-pub async fn get_child_page(mut v: Visit<'_>, id: i64) -> PageResult {
+pub async fn get_child_page(v: Visit<'_>, id: i64) -> PageResult {
+    child_page(v, id, None).await
+}
+
+/// The child page; after a refused asylum decision, with its errors at the fields and what was typed.
+async fn child_page(mut v: Visit<'_>, id: i64, refused: Option<(crate::app::FieldErrors, DecisionForm)>) -> PageResult {
     let (st, user) = (v.st, v.user.clone());
     user.require(&[Role::Staff, Role::SocialWorker])?;
     let child = load_child(st, &user, id).await?;
@@ -94,20 +99,29 @@ pub async fn get_child_page(mut v: Visit<'_>, id: i64) -> PageResult {
         true => st.db.run(move |c| crate::store::children::social_workers_of(c, &muni).map_err(AppError::from)).await?,
         false => Vec::new(),
     };
-    v.show(
-        Status::Ok,
-        "/children",
-        "pages/child.html",
-        &ChildPage {
-            nationality: child.nationality.as_deref().map(|c| i18n::names::country(lang, c)),
-            languages: i18n::names::language_list(lang, &child.languages),
-            child: &child,
-            sheet_fields,
-            can_move,
-            accommodations,
-            social_workers,
-        },
-    )
+    let (errors, typed) = refused.unwrap_or_default();
+    let decision = match (&child.asylum_decision, typed.outcome.is_some() || typed.date.is_some()) {
+        (_, true) => typed,
+        (Some(d), false) => DecisionForm { date: Some(d.date.to_string()), outcome: Some(d.outcome.clone()) },
+        (None, false) => <DecisionForm as Default>::default(),
+    };
+    let page = ChildPage {
+        nationality: child.nationality.as_deref().map(|c| i18n::names::country(lang, c)),
+        languages: i18n::names::language_list(lang, &child.languages),
+        reviewed_at: child.preparedness_reviewed_at.map(|t| crate::domain::calendar::local_date(t).to_string()),
+        decision_label: child
+            .asylum_decision
+            .as_ref()
+            .map(|d| format!("{}, {}", i18n::t(lang, &format!("asylum_{}", d.outcome)), d.date)),
+        outcomes: super::choices(lang, "asylum_", &crate::domain::prevention::ASYLUM_OUTCOMES),
+        decision,
+        child: &child,
+        sheet_fields,
+        can_move,
+        accommodations,
+        social_workers,
+    };
+    v.show_form("/children", "pages/child.html", &page, &errors)
 }
 
 /// The child page's view model: the child, the preparedness sheet as a form, the move form.
@@ -122,6 +136,55 @@ struct ChildPage<'a> {
     accommodations: Vec<Accommodation>,
     /// the responsible municipality's social workers, to reassign the child: (id, name)
     social_workers: Vec<(i64, String)>,
+    /// the local day the sheet was last gone through
+    reviewed_at: Option<String>,
+    decision_label: Option<String>,
+    outcomes: Vec<super::Choice>,
+    /// the asylum decision form's values: as stored, or as typed when refused
+    decision: DecisionForm,
+}
+
+#[derive(FromForm, Serialize, Default, Clone)]
+pub struct DecisionForm {
+    date: Option<String>,
+    outcome: Option<String>,
+}
+
+#[rocket::post("/children/<id>/asylum-decision", data = "<form>")]
+pub async fn post_child_decision(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: Form<DecisionForm>) -> PageResult {
+    let (st, user) = (v.st, v.user.clone());
+    user.require(&[Role::SocialWorker])?;
+    let typed = form.into_inner();
+    let given = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
+    let mut body = serde_json::Map::new();
+    body.insert(
+        "asylum_decision".into(),
+        serde_json::json!({"date": given(&typed.date), "outcome": given(&typed.outcome)}),
+    );
+    let cmd = crate::app::command::Submitted::<ChildCommand>::from_json(body);
+    let now = st.clock.now();
+    let u = user.clone();
+    match st.db.run(move |c| app::children::change(c, &u, ChildId(id), cmd, now)).await {
+        Ok(_) => super::flash(format!("/children/{id}"), i18n::t(v.lang, "saved")),
+        Err(e) if e.kind == ErrorKind::Validation => {
+            child_page(v, id, Some((e.fields.unwrap_or_default(), typed))).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[rocket::post("/children/<id>/sheet/reviewed")]
+pub async fn post_child_sheet_reviewed(
+    _csrf: CsrfChecked,
+    v: Visit<'_>,
+    id: i64,
+) -> Result<Flash<Redirect>, PageError> {
+    let (st, user) = (v.st, v.user.clone());
+    user.require(&[Role::Staff, Role::SocialWorker])?;
+    let now = st.clock.now();
+    let u = user.clone();
+    st.db.run(move |c| app::children::confirm_sheet(c, &u, ChildId(id), now)).await?;
+    Ok(Flash::success(Redirect::to(format!("/children/{id}")), i18n::t(v.lang, "saved")))
 }
 
 #[derive(Serialize)]

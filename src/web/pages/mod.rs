@@ -405,6 +405,8 @@ pub fn routes() -> Vec<rocket::Route> {
         children::post_child_photo,
         children::post_child_move,
         children::post_child_social_worker,
+        children::post_child_decision,
+        children::post_child_sheet_reviewed,
         children::get_child_new,
         children::post_child_new,
         children::get_report,
