@@ -102,7 +102,7 @@ pub fn handover_events(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec
     let rows: Vec<(i64, String, String, chrono::NaiveDateTime, Option<String>, String)> = episode_events::table
         .inner_join(episodes::table)
         .filter(episode_events::id.eq_any(ids))
-        .order(episode_events::at.asc())
+        .order((episode_events::at.asc(), episode_events::id.asc()))
         .select((
             episodes::id,
             episodes::reference,

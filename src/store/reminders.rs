@@ -254,7 +254,7 @@ pub fn run(conn: &mut AnyConnection, secret: &[u8], now: DateTime<Utc>) -> Query
                 .filter(episode_events::actor_role.eq(crate::domain::role::Role::OnCall.as_str()))
                 .filter(episode_events::at.gt((now - chrono::Duration::hours(HANDOVER_HOURS)).naive_utc()))
                 .filter(episode_events::kind.eq_any(HANDOVER_EVENTS))
-                .order(episode_events::at.asc())
+                .order((episode_events::at.asc(), episode_events::id.asc()))
                 .select((episode_events::id, episode_events::episode_id))
                 .load(c)?;
             for (id, episode) in night {
