@@ -69,6 +69,9 @@ pub struct ReportCase {
     pub whereabouts_known: Option<bool>,
     /// indicator codes (API.md "Risk indicators")
     pub risk_indicators: Vec<String>,
+    /// The police's reference (diarienummer, K number) when staff phoned the police before reporting here
+    /// (SPEC §7): the police email quotes it and `police_report` is recorded as done.
+    pub police_reference: Option<String>,
 }
 
 impl ReportCase {
@@ -96,6 +99,7 @@ impl ReportCase {
             ck.text(key, v, TEXT);
         }
         check_indicators(ck, "risk_indicators", &mut self.risk_indicators);
+        ck.text("police_reference", &mut self.police_reference, 64);
     }
 
     /// The report as the store keeps it; only after `validate` found nothing.
@@ -120,6 +124,7 @@ impl ReportCase {
             },
             whereabouts_known: self.whereabouts_known.unwrap_or(false),
             risk_indicators: self.risk_indicators,
+            police_reference: self.police_reference.filter(|r| !r.trim().is_empty()),
         })
     }
 }
@@ -509,6 +514,9 @@ fn notify_all(
     Ok(list.len())
 }
 
+/// The note on `police_report` when the reference came with the report.
+pub const PHONED_NOTE: &str = "the police were phoned; reference given with the report";
+
 /// The note on a missing-phase step that stopped because the child was found.
 pub const FOUND_NOTE: &str = "the child was found";
 
@@ -896,6 +904,14 @@ pub fn report(
     instantiate_steps(conn, id, &routine, "missing", input.discovered_at, &f)?;
     if input.report.search_actions.is_some() && create::search_done_with_report(conn, id, user.id, now)? {
         event(conn, id, now, "step_done", &who, json!({"key": "search_and_contact"}))?;
+    }
+    // The police were phoned first: their reference is the report's, and the police mail quotes it.
+    if let Some(r) = input.police_reference.as_deref() {
+        writes::set_police_reference(conn, id, r)?;
+        if let Some(s) = writes::step(conn, id, "police_report")? {
+            writes::finish_step(conn, &s, StepStatus::Done, Some(user.id), Some(PHONED_NOTE), now)?;
+            event(conn, id, now, "step_done", &who, json!({"key": "police_report"}))?;
+        }
     }
     let dir = create::directory(conn, &child, &county)?;
     let situation = Situation {

@@ -544,3 +544,28 @@ smtp_test!(an_unacknowledged_police_mail_goes_to_whoever_will_phone_the_police_b
     assert!(!county.is_empty(), "nobody acknowledged: the county mailbox, last");
     assert!(county.iter().all(|t| !t.contains("Amir") && !t.contains("Ring polisen")));
 });
+
+smtp_test!(a_reference_from_the_phone_call_is_quoted_in_the_police_mail_and_records_the_police_report, |app, smtp| {
+    app.clock().set(monday_10());
+    let w = World::new(&app).await;
+    let mut body = report(&app, w.child, 10);
+    body["police_reference"] = json!(String::from_utf8(vec![b'x'; 65]).unwrap_or_default());
+    let (s, v) = app.post("/api/v1/cases", Some(&w.staff), body.clone()).await;
+    assert_eq!((s, field(&v, "police_reference").is_some()), (Status::UnprocessableEntity, true), "{v}");
+    body["police_reference"] = json!("5000-K123456-26");
+    let (s, c) = app.post("/api/v1/cases", Some(&w.staff), body).await;
+    assert_eq!(s, Status::Created, "{c}");
+    assert_eq!(c["police_reference"], "5000-K123456-26");
+    let police = c["steps"].as_array().and_then(|s| s.iter().find(|x| x["key"] == "police_report").cloned());
+    let police = police.unwrap_or_default();
+    assert_eq!(police["status"], "done", "the police were phoned");
+    app.drain().await;
+    let mail = smtp.to("polis@polisen.se");
+    assert_eq!(mail.len(), 1);
+    assert!(mail[0].text().contains("5000-K123456-26"), "the written report quotes the reference");
+    app.clock().advance(Duration::minutes(31));
+    app.drain().await;
+    assert!(smtp.messages().iter().all(|m| !m.subject().contains("eskalering") || !m.text().contains("Ring polisen")));
+    let (_, page) = app.page(&format!("/cases/{}", c["id"]), &app.login("staff@x.se").await).await;
+    assert!(page.contains("polisen ringdes; diarienumret angavs i anmälan"), "the step's note in words");
+});

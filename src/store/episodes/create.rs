@@ -22,6 +22,7 @@ pub struct NewReport {
     pub report: Report,
     pub whereabouts_known: bool,
     pub risk_indicators: Vec<String>,
+    pub police_reference: Option<String>,
 }
 
 /// Next reference number for a county and year; the counter row is locked until the transaction ends.

@@ -433,7 +433,7 @@ pub async fn get_report(mut v: Visit<'_>, id: i64) -> PageResult {
         [sheet("known_places"), sheet("known_contacts")].into_iter().filter(|s| !s.is_empty()).collect();
     let f = json!({"discovered_at": now, "last_seen_at": now, "last_seen_place": "", "last_seen_by": "", "clothing": "",
                    "belongings": "", "circumstances": "", "search_actions": "", "possible_whereabouts": whereabouts.join("; "),
-                   "whereabouts_known": false, "risk_indicators": []});
+                   "whereabouts_known": false, "risk_indicators": [], "police_reference": ""});
     let page = ReportPage { f, indicators: choices(lang, "indicator_", &REPORTED), child: &child };
     v.show_form("/children", "pages/report.html", &page, &FieldErrors::new())
 }
