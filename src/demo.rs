@@ -185,6 +185,13 @@ fn seed_children(
         };
         let serde_json::Value::Object(sheet) = prep else { continue };
         let id = children::insert(c, &f, "0180", social_worker, &sheet, now)?;
+        children::mark_reviewed(c, id, now)?;
+        if given == "Yonas" {
+            // A recent rejection: the worklist prompts a review with him, and a report would be medium risk.
+            let decided = crate::domain::calendar::local_date(now) - chrono::Duration::days(10);
+            let d = children::AsylumDecision { date: decided, outcome: "rejected".into() };
+            children::set_asylum_decision(c, id, Some(&d), now)?;
+        }
         children::place(c, id, accommodation, social_worker.unwrap_or(0), now)?;
         audit::append(
             c,

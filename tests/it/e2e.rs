@@ -255,7 +255,14 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     // A step is a row of the task list; its action opens beneath it.
     c.find(Locator::Css("#step-lvu_assessment summary")).await.expect("lvu action").click().await.expect("open");
     c.find(Locator::Css("#step-lvu_assessment form button")).await.expect("lvu complete").click().await.expect("click");
-    wait_for_page(&c, "step saved", |p| p.contains("Sparat")).await;
+    // "Sparat" was on the page already (the addition): wait for the step itself to show done.
+    wait_for_page(&c, "step saved", |p| {
+        p.split("id=\"step-lvu_assessment\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</li>").next())
+            .is_some_and(|li| li.contains("tag-done"))
+    })
+    .await;
     c.find(Locator::Id("found-button")).await.expect("found").click().await.expect("click");
     wait_for_page(&c, "found", |p| p.contains("id=\"case-status\">påträffad")).await;
     let reason = c.find(Locator::Id("close-reason")).await.expect("reason");
@@ -263,6 +270,38 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     c.find(Locator::Id("close-button")).await.expect("close").click().await.expect("click");
     wait_for_page(&c, "closed", |p| p.contains("id=\"case-status\">avslutat")).await;
     shot(&c, "05-case-closed").await;
+    // The social worker records an asylum decision on the child's page; staff are prompted to go through the
+    // preparedness sheet with the child, and confirm it.
+    c.goto(&format!("{base}/children")).await.expect("children");
+    c.find(Locator::LinkText("Yonas Tesfay")).await.expect("child link").click().await.expect("click");
+    wait_for_page(&c, "child page", |p| p.contains("id=\"asylum\"")).await;
+    let child_url = c.current_url().await.expect("url").to_string();
+    c.execute("document.getElementById('asylum_decision_date').value = new Date().toISOString().slice(0, 10);", vec![])
+        .await
+        .expect("date");
+    c.find(Locator::Id("asylum_decision_outcome"))
+        .await
+        .expect("outcome")
+        .select_by_value("granted")
+        .await
+        .expect("pick");
+    c.find(Locator::Css("form[action*=asylum-decision] button")).await.expect("save").click().await.expect("click");
+    wait_for_page(&c, "decision saved", |p| p.contains("uppehållstillstånd beviljat,")).await;
+    shot(&c, "05b-child-asylum-decision").await;
+    assert!(reflows(&c).await, "the child page scrolls sideways on a phone");
+    login(&c, &base, "personal@demo.saknad.se").await;
+    c.goto(&format!("{base}/worklist")).await.expect("worklist");
+    wait_for_page(&c, "prevention prompts", |p| {
+        p.contains("id=\"prompts\"") && p.contains("ett asylbeslut har kommit")
+    })
+    .await;
+    shot(&c, "05c-staff-prevention").await;
+    c.goto(&child_url).await.expect("child");
+    c.find(Locator::Css("form[action*='sheet/reviewed'] button")).await.expect("confirm").click().await.expect("click");
+    wait_for_page(&c, "sheet confirmed", |p| p.contains("Sparat")).await;
+    c.goto(&format!("{base}/worklist")).await.expect("worklist");
+    let page = source(&c).await;
+    assert!(!page.contains("Yonas Tesfay</a>: ett asylbeslut"), "the review answered the prompt");
 
     // The county officer edits the routine and sees the episode pseudonymised.
     login(&c, &base, "lansstyrelsen@demo.saknad.se").await;
@@ -349,8 +388,8 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     let mut wide = Vec::new();
     for (who, paths) in [
         ("admin@demo.saknad.se", vec!["/admin/users", "/admin/accommodations", "/admin/municipalities"]),
-        ("personal@demo.saknad.se", vec!["/", "/worklist", &case_url]),
-        ("socialsekreterare@demo.saknad.se", vec!["/cases", "/children", "/children/new", &case_url]),
+        ("personal@demo.saknad.se", vec!["/", "/worklist", &case_url, &child_url]),
+        ("socialsekreterare@demo.saknad.se", vec!["/cases", "/children", "/children/new", &case_url, &child_url]),
         ("socialjour@demo.saknad.se", vec!["/cases", "/worklist", &case_url]),
         ("lansstyrelsen@demo.saknad.se", vec!["/cases", "/routine", "/stats", "/access-log", "/contacts"]),
     ] {
