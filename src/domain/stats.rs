@@ -3,6 +3,11 @@
 //! Policy: breakdown cells of 1 or 2 are suppressed (`null` with `"suppressed": true`, `<3` in CSV) so
 //! that no child can be singled out; top-level counters are never suppressed. Nothing personal — no name,
 //! free text or date of birth — ever enters the figures.
+//!
+//! Secondary suppression (API.md, second edition): in a breakdown that divides the episodes, either no cell
+//! is suppressed or at least two are, holding at least 3 episodes together and more episodes than cells, so
+//! that no suppressed value follows from the total and the visible cells. More cells are suppressed, the
+//! smallest first, until that holds.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -64,6 +69,30 @@ pub fn cell(key: impl Into<String>, label: impl Into<String>, n: i64) -> Cell {
     Cell { key: key.into(), label: label.into(), episodes: (!suppressed).then_some(n), suppressed }
 }
 
+/// The cells of a breakdown that divides the episodes, with primary and secondary suppression.
+pub fn breakdown(raw: Vec<(String, String, i64)>) -> Vec<Cell> {
+    let mut hidden: Vec<bool> = raw.iter().map(|c| c.2 == 1 || c.2 == 2).collect();
+    loop {
+        let count = hidden.iter().filter(|h| **h).count();
+        let sum: i64 = raw.iter().zip(&hidden).filter(|(_, h)| **h).map(|(c, _)| c.2).sum();
+        // More episodes than cells: some cell holds two or more, so every suppressed cell has another value
+        // that fits the same total (move one episode to it, or from it).
+        if count == 0 || (count >= 2 && sum >= 3 && sum > count as i64) {
+            break;
+        }
+        // The smallest visible cell that holds episodes; an empty cell only when there is no other.
+        let next = (0..raw.len()).filter(|i| !hidden[*i]).min_by_key(|i| (raw[*i].2 == 0, raw[*i].2));
+        match next {
+            Some(i) => hidden[i] = true,
+            None => break,
+        }
+    }
+    raw.into_iter()
+        .zip(hidden)
+        .map(|((key, label, n), h)| Cell { key, label, episodes: (!h).then_some(n), suppressed: h })
+        .collect()
+}
+
 /// A CSV field, quoted when it holds a comma, quote or line break.
 pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -75,6 +104,71 @@ pub fn csv_field(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The values the suppressed cells could have, knowing the total, the visible cells and that a suppressed
+    /// cell holds at least one episode (or none, when empty cells had to be suppressed too).
+    fn consistent(k: usize, rest: i64, min: i64) -> Vec<Vec<i64>> {
+        if k == 0 {
+            return if rest == 0 { vec![vec![]] } else { vec![] };
+        }
+        let mut out = Vec::new();
+        for v in min..=rest {
+            for mut tail in consistent(k - 1, rest - v, min) {
+                tail.insert(0, v);
+                out.push(tail);
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn no_suppressed_cell_can_be_worked_out_from_the_total_and_the_visible_cells(
+            counts in proptest::collection::vec(0i64..12, 1..7)
+        ) {
+            let raw: Vec<(String, String, i64)> =
+                counts.iter().enumerate().map(|(i, n)| (i.to_string(), i.to_string(), *n)).collect();
+            let cells = breakdown(raw);
+            let total: i64 = counts.iter().sum();
+            let visible: i64 = cells.iter().filter_map(|c| c.episodes).sum();
+            let hidden: Vec<usize> = (0..cells.len()).filter(|i| cells[*i].suppressed).collect();
+            for (c, n) in cells.iter().zip(&counts) {
+                prop_assert!(!(*n == 1 || *n == 2) || c.suppressed, "a small cell is always suppressed");
+                prop_assert!(c.suppressed || c.episodes == Some(*n), "a visible cell shows its value");
+            }
+            prop_assert!(hidden.is_empty() || hidden.len() >= 2 || counts.len() == 1);
+            // Every suppressed cell can hold at least two values — unless every cell is suppressed, when the
+            // breakdown says no more than its total (fewer than 3 episodes, or one episode a cell), which is
+            // published anyway.
+            if !hidden.is_empty() && !cells.iter().all(|c| c.suppressed) {
+                let min = if hidden.iter().any(|i| counts[*i] == 0) { 0 } else { 1 };
+                let options = consistent(hidden.len(), total - visible, min);
+                for (pos, i) in hidden.iter().enumerate() {
+                    let values: std::collections::BTreeSet<i64> = options.iter().map(|o| o[pos]).collect();
+                    prop_assert!(values.len() >= 2, "cell {i} of {counts:?} is derivable: {values:?}");
+                }
+            }
+            if total < 3 && !hidden.is_empty() {
+                prop_assert!(cells.iter().all(|c| c.suppressed), "{counts:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_girl_among_three_boys_is_not_singled_out() {
+        let cells = breakdown(vec![("male".into(), "m".into(), 3), ("female".into(), "f".into(), 1)]);
+        assert!(cells.iter().all(|c| c.suppressed), "4 episodes, 3 boys shown would give the girl away");
+        let cells =
+            breakdown(vec![("a".into(), "a".into(), 7), ("b".into(), "b".into(), 2), ("c".into(), "c".into(), 4)]);
+        assert_eq!(cells.iter().map(|c| c.episodes).collect::<Vec<_>>(), [Some(7), None, None]);
+        let ones =
+            breakdown(vec![("a".into(), "a".into(), 1), ("b".into(), "b".into(), 1), ("c".into(), "c".into(), 5)]);
+        assert!(ones.iter().all(|c| c.suppressed), "1 + 1 = 2 would give both away: the 5 is suppressed too");
+        let none = breakdown(vec![("a".into(), "a".into(), 5), ("b".into(), "b".into(), 0)]);
+        assert!(none.iter().all(|c| !c.suppressed));
+    }
 
     #[test]
     fn a_period_may_span_the_whole_century() {

@@ -7,7 +7,7 @@ use crate::db::schema::{episode_steps, episodes, municipalities};
 use crate::db::AnyConnection;
 use crate::domain::calendar::{local_date, start_of_local_day};
 use crate::domain::episode::StepStatus;
-use crate::domain::stats::{age_band, cell, median, percentile, Cell, AGE_BANDS};
+use crate::domain::stats::{age_band, breakdown, cell, median, percentile, Cell, AGE_BANDS};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -106,8 +106,9 @@ impl LocalMonths {
     }
 }
 
+/// A breakdown's cells, suppressed so that no small cell can be worked out (`domain::stats::breakdown`).
 fn cells(counts: BTreeMap<String, i64>, label: impl Fn(&str) -> String) -> Vec<Cell> {
-    counts.into_iter().map(|(k, n)| cell(k.clone(), label(&k), n)).collect()
+    breakdown(counts.into_iter().map(|(k, n)| (k.clone(), label(&k), n)).collect())
 }
 
 fn round1(x: Option<f64>) -> Option<f64> {
@@ -227,10 +228,12 @@ pub fn county(
     }
     Ok(CountyStats {
         return_conversations_held_within_72h: held_72h,
-        return_conversation_outcomes: crate::domain::episode::RETURN_OUTCOMES
-            .iter()
-            .map(|o| cell(o.to_string(), o.to_string(), outcomes.get(*o).copied().unwrap_or(0)))
-            .collect(),
+        return_conversation_outcomes: breakdown(
+            crate::domain::episode::RETURN_OUTCOMES
+                .iter()
+                .map(|o| (o.to_string(), o.to_string(), outcomes.get(*o).copied().unwrap_or(0)))
+                .collect::<Vec<_>>(),
+        ),
         return_conversation_reasons: cells(leaving, |k| k.to_string()),
         county_code: county.to_string(),
         from,
@@ -383,12 +386,13 @@ pub fn to_csv(s: &CountyStats, lang: &str) -> String {
     ];
     for (section, cells) in sections {
         for c in cells {
-            let v = if c.suppressed { "<3".to_string() } else { c.episodes.unwrap_or(0).to_string() };
+            let v =
+                if c.suppressed { t(lang, "suppressed_mark").to_string() } else { c.episodes.unwrap_or(0).to_string() };
             out.push_str(&format!("{section},{},{},{v}\n", f(&c.key), f(&c.label)));
         }
     }
     for m in &s.monthly {
-        let v = if m.suppressed { "<3".to_string() } else { m.episodes.unwrap_or(0).to_string() };
+        let v = if m.suppressed { t(lang, "suppressed_mark").to_string() } else { m.episodes.unwrap_or(0).to_string() };
         out.push_str(&format!("month,{},{},{v}\n", m.month, m.month));
     }
     out

@@ -6,8 +6,8 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// A horizontal bar chart; `None` values (suppressed cells) are drawn as a hatched "<3" bar.
-pub fn bars(id: &str, title: &str, data: &[(String, Option<i64>)]) -> String {
+/// A horizontal bar chart; `None` values (suppressed cells) are drawn as a hatched bar marked `hidden`.
+pub fn bars(id: &str, title: &str, data: &[(String, Option<i64>)], hidden: &str) -> String {
     let row = 28;
     let label_w = 150;
     let width = 520;
@@ -23,7 +23,7 @@ pub fn bars(id: &str, title: &str, data: &[(String, Option<i64>)]) -> String {
         let y = 20 + i as i32 * row;
         let (w, text, fill) = match v {
             Some(n) => (((*n as f64 / max) * f64::from(width - label_w - 60)).round() as i32, n.to_string(), "#0b4f8a"),
-            None => (12, "<3".to_string(), "url(#hatch)"),
+            None => (12, hidden.to_string(), "url(#hatch)"),
         };
         out.push_str(&format!(
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"13\" font-family=\"sans-serif\" fill=\"#1a1a1a\">{}</text>\
@@ -93,9 +93,10 @@ pub fn stacked(id: &str, title: &str, series: &[&str], data: &[(String, Vec<i64>
 mod tests {
     #[test]
     fn charts_escape_labels_and_mark_suppressed_cells() {
-        let svg = super::bars("c", "Episodes <by> month", &[("2026-01".into(), Some(4)), ("x & y".into(), None)]);
+        let svg =
+            super::bars("c", "Episodes <by> month", &[("2026-01".into(), Some(4)), ("x & y".into(), None)], "<dolt>");
         assert!(svg.starts_with("<svg") && svg.contains("role=\"img\"") && svg.contains("Episodes &lt;by&gt; month"));
-        assert!(svg.contains("x &amp; y") && svg.contains("&lt;3"));
+        assert!(svg.contains("x &amp; y") && svg.contains("&lt;dolt&gt;"));
         let s = super::stacked("s", "Steps", &["on time", "late"], &[("police_report".into(), vec![3, 1])]);
         assert_eq!(s.matches("<rect").count(), 2 + 2);
     }

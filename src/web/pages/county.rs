@@ -472,11 +472,13 @@ pub async fn get_stats_page(mut v: Visit<'_>, q: StatsQuery) -> PageResult {
         .collect();
     let bars = |id: &str, title: &str, first: &'static str, data: &[(String, Option<i64>)]| Chart {
         title: i18n::t(l, title),
-        svg: charts::bars(id, i18n::t(l, title), data),
+        svg: charts::bars(id, i18n::t(l, title), data, i18n::t(l, "suppressed_mark")),
         head: vec![first, i18n::t(l, "count")],
         rows: data
             .iter()
-            .map(|(k, v)| vec![k.clone(), v.map(|n| n.to_string()).unwrap_or_else(|| "<3".into())])
+            .map(|(k, v)| {
+                vec![k.clone(), v.map(|n| n.to_string()).unwrap_or_else(|| i18n::t(l, "suppressed_mark").into())]
+            })
             .collect(),
     };
     let charts = vec![
