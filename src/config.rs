@@ -26,6 +26,21 @@ pub struct Settings {
     /// Days after the last closure before a child's personal data is pseudonymised.
     pub retention_personal_days: i64,
     pub outbox_lease_seconds: i64,
+    /// Reverse proxies whose `X-Real-IP` / `X-Forwarded-For` are believed (`SAKNAD_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl Settings {
+    /// Cookies are `Secure` unless the server is reached over plain HTTP on this machine (development):
+    /// a production address without https then cannot hold a session at all, rather than leak one.
+    pub fn secure_cookies(&self) -> bool {
+        let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
+        !local.iter().any(|l| self.public_url == *l || self.public_url.starts_with(&format!("{l}:")))
+    }
+
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -43,6 +58,7 @@ struct Raw {
     retention_photo_days: Option<i64>,
     retention_personal_days: Option<i64>,
     outbox_lease_seconds: Option<i64>,
+    trusted_proxies: Option<String>,
 }
 
 /// `SAKNAD_DEMO=1`, `=true` and `=yes` all mean on.
@@ -92,7 +108,15 @@ impl Settings {
             Some(s) => s,
             None => stored_or_generated_secret(&data_dir, demo)?,
         };
+        let mut trusted_proxies = Vec::new();
+        for p in raw.trusted_proxies.as_deref().unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match p.parse::<std::net::IpAddr>() {
+                Ok(ip) => trusted_proxies.push(ip),
+                Err(_) => return Err(format!("SAKNAD_TRUSTED_PROXIES: {p:?} is not an IP address")),
+            }
+        }
         Ok(Settings {
+            trusted_proxies,
             database,
             smtp_url: raw.smtp_url.filter(|s| !s.is_empty()),
             mail_from: raw.mail_from.unwrap_or_else(|| "Saknad <saknad@localhost>".into()),
@@ -124,8 +148,10 @@ impl Settings {
         // per connection only add memory (each thread gets its own allocator arena).
         let blocking =
             base.extract_inner::<usize>("max_blocking").unwrap_or(usize::MAX).min(self.db_pool_size as usize * 4);
+        // Client address headers are read by `auth::client_ip`, from trusted proxies only, never by Rocket.
         base.merge(Serialized::default("secret_key", self.rocket_secret_key()))
             .merge(Serialized::default("max_blocking", blocking))
+            .merge(Serialized::default("ip_header", false))
     }
 }
 

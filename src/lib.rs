@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod i18n;
 pub mod input;
 pub mod notify;
@@ -104,7 +105,7 @@ pub fn build_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>,
     };
     let rocket = rocket::custom(settings.rocket_figment(figment))
         .manage(state)
-        .attach(web::SecurityHeaders)
+        .attach(web::SecurityHeaders { hsts: settings.https() })
         .mount(
             "/",
             rocket::routes![

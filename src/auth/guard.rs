@@ -43,17 +43,18 @@ impl AuthUser {
     }
 }
 
-fn bearer(req: &Request<'_>) -> Option<String> {
+/// The token, and whether it came from the session cookie (not an `Authorization` header).
+fn bearer(req: &Request<'_>) -> Option<(String, bool)> {
     if let Some(h) = req.headers().get_one("Authorization") {
         let (scheme, token) = h.trim().split_once(' ')?;
-        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string());
+        return scheme.eq_ignore_ascii_case("bearer").then(|| (token.trim().to_string(), false));
     }
-    req.cookies().get(crate::auth::SESSION_COOKIE).map(|c| c.value().to_string())
+    req.cookies().get(crate::auth::SESSION_COOKIE).map(|c| (c.value().to_string(), true))
 }
 
 async fn authenticate(req: &Request<'_>) -> Result<AuthUser, AppError> {
     let st = req.guard::<&State<AppState>>().await.succeeded().ok_or_else(AppError::internal)?;
-    let token = bearer(req).ok_or_else(AppError::unauthorized)?;
+    let (token, from_cookie) = bearer(req).ok_or_else(AppError::unauthorized)?;
     let claims = st.keys.decode(&token, st.clock.now()).ok_or_else(AppError::unauthorized)?;
     let id: i64 = claims.sub.parse().map_err(|_| AppError::unauthorized())?;
     let row = match st.users.get(id) {
@@ -69,7 +70,56 @@ async fn authenticate(req: &Request<'_>) -> Result<AuthUser, AppError> {
     };
     let row = row.filter(|u| u.active && u.security_stamp == claims.stamp).ok_or_else(AppError::unauthorized)?;
     let role = Role::parse(&row.role).ok_or_else(AppError::unauthorized)?;
-    Ok(AuthUser { account: UserView::from(&row), role, ip: req.client_ip().map(|i| i.to_string()) })
+    // A browser session writes to the API only as a same-origin JSON request (API.md "Headers and files"):
+    // SameSite alone let a cross-site text/plain POST or a `_method=DELETE` form through.
+    if from_cookie && req.uri().path().starts_with("/api/") && !cookie_write_allowed(req, &st.settings.public_url) {
+        return Err(AppError::forbidden());
+    }
+    Ok(AuthUser { account: UserView::from(&row), role, ip: client_ip(req, &st.settings.trusted_proxies) })
+}
+
+/// Whether a cookie-authenticated request may reach the API: reads always; writes only with
+/// `Content-Type: application/json` and, when the browser sends an `Origin`, this server's.
+fn cookie_write_allowed(req: &Request<'_>, public_url: &str) -> bool {
+    use rocket::http::Method;
+    if matches!(req.method(), Method::Get | Method::Head | Method::Options) {
+        return true;
+    }
+    let json = req.content_type().is_some_and(|c| c.is_json());
+    let origin_ok = match req.headers().get_one("Origin") {
+        None => true,
+        Some(o) => same_origin(o, public_url) || req.host().is_some_and(|h| same_host(o, &h.to_string())),
+    };
+    json && origin_ok
+}
+
+fn same_origin(origin: &str, public_url: &str) -> bool {
+    let base = |u: &str| u.trim_end_matches('/').to_ascii_lowercase();
+    let public = base(public_url);
+    let public = public.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+    base(origin) == public
+}
+
+fn same_host(origin: &str, host: &str) -> bool {
+    let o = origin.trim_end_matches('/').to_ascii_lowercase();
+    o.strip_prefix("http://").or_else(|| o.strip_prefix("https://")).is_some_and(|h| h == host.to_ascii_lowercase())
+}
+
+/// The client's address: the peer's, or — when the peer is a trusted reverse proxy — the one it reports
+/// (`X-Real-IP`, else the last `X-Forwarded-For` entry not itself a trusted proxy).
+pub fn client_ip(req: &Request<'_>, trusted: &[std::net::IpAddr]) -> Option<String> {
+    let peer = req.remote().map(|r| r.ip())?;
+    if !trusted.contains(&peer) {
+        return Some(peer.to_string());
+    }
+    let parse = |s: &str| s.trim().parse::<std::net::IpAddr>().ok();
+    if let Some(ip) = req.headers().get_one("X-Real-IP").and_then(parse) {
+        return Some(ip.to_string());
+    }
+    let forwarded: Vec<std::net::IpAddr> =
+        req.headers().get("X-Forwarded-For").flat_map(|h| h.split(',')).filter_map(parse).collect();
+    let client = forwarded.iter().rev().find(|ip| !trusted.contains(ip)).copied();
+    Some(client.unwrap_or(peer).to_string())
 }
 
 #[rocket::async_trait]
@@ -92,6 +142,10 @@ impl<'r> FromRequest<'r> for ClientIp {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        Outcome::Success(ClientIp(req.client_ip().map(|i| i.to_string())))
+        let trusted = match req.guard::<&State<AppState>>().await.succeeded() {
+            Some(st) => st.settings.trusted_proxies.clone(),
+            None => Vec::new(),
+        };
+        Outcome::Success(ClientIp(client_ip(req, &trusted)))
     }
 }

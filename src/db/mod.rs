@@ -222,6 +222,11 @@ impl Db {
                     })?;
                 }
             }
+            let file = url.target.trim_start_matches("file:");
+            if !file.is_empty() && !file.starts_with(':') && !file.contains("mode=memory") {
+                crate::files::prepare_database(std::path::Path::new(file))
+                    .map_err(|e| format!("cannot make the SQLite database {file} owner-only: {e}"))?;
+            }
         }
         // Probe once with a clear error instead of r2d2's generic timeout.
         establish(url).map_err(|e| format!("cannot connect to the database: {}", one_line(&e.to_string())))?;

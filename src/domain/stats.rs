@@ -178,7 +178,6 @@ mod tests {
         assert!(!in_range(d(1999, 12, 31)));
         assert!(!in_range(d(2101, 1, 1)));
     }
-    use super::*;
 
     #[test]
     fn medians_and_percentiles() {

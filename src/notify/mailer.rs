@@ -43,7 +43,7 @@ impl Mailer {
                     std::fs::create_dir_all(&dir)?;
                     // Write then rename, so a reader never sees half a message.
                     let tmp = dir.join(format!(".{name}.tmp"));
-                    std::fs::write(&tmp, &bytes)?;
+                    crate::files::write_private(&tmp, &bytes)?;
                     std::fs::rename(&tmp, dir.join(&name))
                 })
                 .await

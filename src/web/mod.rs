@@ -87,8 +87,12 @@ impl<'r> Responder<'r, 'static> for Page {
     }
 }
 
-/// Security headers on every response (issue #6): no inline script, no framing, no referrer, no sniffing.
-pub struct SecurityHeaders;
+/// Security headers on every response (issue #6): no inline script, no framing, no referrer, no sniffing;
+/// no API answer is kept by a browser or proxy cache (API.md "Headers and files"); HSTS when served over
+/// https.
+pub struct SecurityHeaders {
+    pub hsts: bool,
+}
 
 #[rocket::async_trait]
 impl Fairing for SecurityHeaders {
@@ -96,7 +100,13 @@ impl Fairing for SecurityHeaders {
         Info { name: "security headers", kind: Kind::Response }
     }
 
-    async fn on_response<'r>(&self, _req: &'r Request<'_>, res: &mut Response<'r>) {
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        if req.uri().path().starts_with("/api/") {
+            res.set_header(Header::new("Cache-Control", "no-store"));
+        }
+        if self.hsts {
+            res.set_header(Header::new("Strict-Transport-Security", "max-age=31536000; includeSubDomains"));
+        }
         res.set_header(Header::new(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; \

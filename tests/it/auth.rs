@@ -1,7 +1,7 @@
 use crate::common::*;
 use crate::db_test;
 use chrono::Duration;
-use rocket::http::Status;
+use rocket::http::{ContentType, Status};
 use saknad::domain::role::Role;
 use serde_json::json;
 
@@ -120,16 +120,17 @@ db_test!(deactivation_and_admin_reset_revoke_tokens, |app| {
     assert_eq!(app.get("/api/v1/me", Some(&t)).await.0, Status::Unauthorized);
 });
 
+/// A login attempt from the client address `ip` (the TCP peer: no proxy is trusted in tests).
 async fn attempt(app: &TestApp, email: &str, pw: &str, ip: &str) -> Status {
-    app.send(
-        rocket::http::Method::Post,
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"email": email, "password": pw}).to_string()),
-        &[("X-Real-IP", ip)],
-    )
-    .await
-    .0
+    let peer = std::net::SocketAddr::new(ip.parse().unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()), 40000);
+    app.client
+        .post("/api/v1/auth/login")
+        .remote(peer)
+        .header(ContentType::JSON)
+        .body(json!({"email": email, "password": pw}).to_string())
+        .dispatch()
+        .await
+        .status()
 }
 
 db_test!(five_failures_lock_the_account_for_fifteen_minutes, |app| {

@@ -22,4 +22,5 @@ mod fuzz;
 mod notifications;
 mod organisation;
 mod pages;
+mod protection;
 mod routines;

@@ -417,6 +417,12 @@ crate::db_test!(without_an_smtp_server_messages_are_written_as_eml_files, |app| 
     assert_eq!(eml.len(), 5, "{files:?}");
     let first = std::fs::read_to_string(eml[0]).unwrap_or_default();
     assert!(first.contains("Message-ID:") && first.contains("X-Saknad-Reference: AB-2026-0001"));
+    // A mail holds a child's report: readable by the server's user only.
+    use std::os::unix::fs::PermissionsExt;
+    for f in &eml {
+        let mode = std::fs::metadata(f).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
 });
 
 #[rocket::async_test]

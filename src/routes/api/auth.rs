@@ -25,7 +25,7 @@ pub async fn post_login(
     data: Body,
 ) -> AppResult<Json<LoginResponse>> {
     let resp = login(st, ip.0, command(data)?).await?;
-    cookies.add(session_cookie(&resp.token, st.settings.public_url.starts_with("https://")));
+    cookies.add(session_cookie(&resp.token, st.settings.secure_cookies()));
     Ok(Json(resp))
 }
 

@@ -56,7 +56,7 @@ pub async fn post_login(
     let input = Submitted::new(crate::app::auth::Login { email: f.email, password: f.password });
     match login(st, ip.0, input).await {
         Ok(resp) => {
-            cookies.add(session_cookie(&resp.token, st.settings.public_url.starts_with("https://")));
+            cookies.add(session_cookie(&resp.token, st.settings.secure_cookies()));
             // A language chosen before signing in is kept: the account takes it.
             let chosen = cookies.get(LANG_COOKIE).map(|c| crate::i18n::lang_of(Some(c.value())));
             if let Some(lang) = chosen.filter(|l| *l != crate::i18n::lang_of(Some(&resp.user.language))) {

@@ -287,7 +287,7 @@ pub fn base(
 ) -> (Context, &'static str) {
     let lang = lang(user, cookies);
     let mut ctx = Pages::context(lang);
-    ctx.insert("csrf", &csrf_token(cookies, st.settings.public_url.starts_with("https://")));
+    ctx.insert("csrf", &csrf_token(cookies, st.settings.secure_cookies()));
     ctx.insert("here", current);
     set_errors(&mut ctx, &FieldErrors::new(), lang);
     ctx.insert("flash_error", &flash.as_ref().is_some_and(|f| f.kind() == "error"));
