@@ -167,8 +167,15 @@ impl Check {
         } else if t.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
             self.error(key, "contains control characters");
             *v = None;
-        } else if t.len() != s.len() {
-            *s = t.to_string();
+        } else if t.chars().any(hides_text) {
+            self.error(key, "contains invisible or direction-changing characters");
+            *v = None;
+        } else {
+            // One way to store "é": composed (NFC), so that a search and a comparison find what was typed.
+            let nfc = icu_normalizer::ComposingNormalizerBorrowed::new_nfc().normalize(t);
+            if nfc != *s {
+                *s = nfc.into_owned();
+            }
         }
     }
 
@@ -287,6 +294,14 @@ pub mod de {
     pub fn change<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
     }
+}
+
+/// Characters that make text read differently from what is stored: bidirectional overrides, embeddings and
+/// isolates, direction marks, and zero-width spaces. The zero-width (non-)joiners stay allowed: Persian
+/// and Dari spelling needs them.
+pub fn hides_text(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+        || matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}' | '\u{180E}')
 }
 
 pub fn id_of(v: &Value) -> Option<i64> {

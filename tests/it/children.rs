@@ -351,3 +351,27 @@ db_test!(the_month_before_the_18th_birthday_prompts_a_review_and_the_child_page_
     let (_, page) = app.page(&format!("/children/{id}"), &w.sw).await;
     assert!(page.contains("uppehållstillstånd beviljat, 2026-12-18"), "{page}");
 });
+
+db_test!(names_are_stored_composed_and_invisible_or_reversing_characters_are_refused, |app| {
+    let w = World::new(&app).await;
+    for (bad, what) in [
+        ("Amir\u{202E}imaR", "right-to-left override"),
+        ("Am\u{200B}ir", "zero-width space"),
+        ("\u{2066}Amir", "isolate"),
+    ] {
+        let mut b = child_body(w.acc);
+        b["given_name"] = json!(bad);
+        let (s, v) = app.post("/api/v1/children", Some(&w.sw), b).await;
+        assert_eq!(s, Status::UnprocessableEntity, "{what}: {v}");
+        assert_eq!(field(&v, "given_name"), Some("contains invisible or direction-changing characters"), "{what}");
+    }
+    let (_, list) = app.get("/api/v1/children", Some(&w.sw)).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "nothing stored");
+    // "é" typed as e + combining acute is stored as the one character, so a search finds it.
+    let mut b = child_body(w.acc);
+    b["family_name"] = json!("Rene\u{0301}");
+    b["given_name"] = json!("Dari\u{200C}name"); // the zero-width non-joiner of Persian spelling stays
+    let (s, v) = app.post("/api/v1/children", Some(&w.sw), b).await;
+    assert_eq!(s, Status::Created, "{v}");
+    assert_eq!((v["family_name"].as_str(), v["given_name"].as_str()), (Some("Ren\u{00E9}"), Some("Dari\u{200C}name")));
+});
