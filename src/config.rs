@@ -28,6 +28,8 @@ pub struct Settings {
     pub outbox_lease_seconds: i64,
     /// Reverse proxies whose `X-Real-IP` / `X-Forwarded-For` are believed (`SAKNAD_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The key of the access log's chain (`SAKNAD_AUDIT_KEY`, else `audit_key` in the data directory).
+    pub audit_key: String,
 }
 
 impl Settings {
@@ -59,6 +61,7 @@ struct Raw {
     retention_personal_days: Option<i64>,
     outbox_lease_seconds: Option<i64>,
     trusted_proxies: Option<String>,
+    audit_key: Option<String>,
 }
 
 /// `SAKNAD_DEMO=1`, `=true` and `=yes` all mean on.
@@ -115,7 +118,13 @@ impl Settings {
                 Err(_) => return Err(format!("SAKNAD_TRUSTED_PROXIES: {p:?} is not an IP address")),
             }
         }
+        let audit_key = match raw.audit_key.filter(|s| !s.is_empty()) {
+            Some(s) if s.len() < 32 => return Err("SAKNAD_AUDIT_KEY must be at least 32 characters long".into()),
+            Some(s) => s,
+            None => stored_or_generated_audit_key(&data_dir)?,
+        };
         Ok(Settings {
+            audit_key,
             trusted_proxies,
             database,
             smtp_url: raw.smtp_url.filter(|s| !s.is_empty()),
@@ -180,6 +189,26 @@ fn stored_or_generated_secret(data_dir: &std::path::Path, demo: bool) -> Result<
     std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
     write_private(&path, &secret).map_err(|e| format!("cannot store a generated secret in {}: {e}", path.display()))?;
     Ok(secret)
+}
+
+const AUDIT_KEY_FILE: &str = "audit_key";
+
+/// The access log's key: the one stored in the data directory, or a new one written there (owner-only).
+/// Never in the database: whoever can rewrite the database must not be able to re-sign the log. Servers
+/// that share a database share `SAKNAD_AUDIT_KEY` instead (docs/operations.md).
+fn stored_or_generated_audit_key(data_dir: &std::path::Path) -> Result<String, String> {
+    let path = data_dir.join(AUDIT_KEY_FILE);
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        let s = s.trim().to_string();
+        if s.len() >= 32 {
+            return Ok(s);
+        }
+        return Err(format!("{} holds no usable access-log key (at least 32 characters)", path.display()));
+    }
+    let key = crate::auth::random_token(48);
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    write_private(&path, &key).map_err(|e| format!("cannot store the access-log key in {}: {e}", path.display()))?;
+    Ok(key)
 }
 
 fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {

@@ -53,6 +53,8 @@ pub fn open_database(settings: &Settings) -> Result<Db, String> {
     let db = Db::open(&settings.database, settings.db_pool_size)?;
     db.migrate()?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
+    store::audit::register_key(&mut conn, settings.audit_key.as_bytes())
+        .map_err(|e| format!("loading the access log's key failed: {e}"))?;
     db::seed::seed_geography(&mut conn).map_err(|e| format!("seeding counties and municipalities failed: {e}"))?;
     store::routines::seed_defaults(&mut conn, clock::Clock::system().now())
         .map_err(|e| format!("seeding the default routines failed: {e}"))?;

@@ -10,20 +10,11 @@ use sha2::{Digest, Sha256};
 pub const VALID_DAYS: i64 = 14;
 
 fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    const B: usize = 64;
-    let mut k = [0u8; B];
-    if key.len() > B {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(k.map(|b| b ^ 0x36));
-    inner.update(msg);
-    let mut outer = Sha256::new();
-    outer.update(k.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
+    use hmac::{Hmac, Mac};
+    // HMAC takes a key of any length: `new_from_slice` cannot fail for it.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { return [0; 32] };
+    mac.update(msg);
+    mac.finalize().into_bytes().into()
 }
 
 fn b64url(bytes: &[u8]) -> String {

@@ -60,6 +60,8 @@ diesel::table! {
         id -> Integer,
         seq -> BigInt,
         last_hash -> Text,
+        chain_id -> Text,
+        keyed_from_seq -> BigInt,
     }
 }
 

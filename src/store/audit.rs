@@ -1,7 +1,10 @@
 //! The append-only, hash-chained access log (SPEC §6).
 //!
-//! Each entry stores the hash of the previous entry and the SHA-256 of its own canonical content (a JSON
-//! array of its fields in a fixed order, chained to the previous hash). A one-row head table holds the
+//! Each entry stores the hash of the previous entry and the HMAC-SHA-256 of its own canonical content (a JSON
+//! array of its fields in a fixed order, chained to the previous hash), keyed with the access-log key that is
+//! kept outside the database (`SAKNAD_AUDIT_KEY`, or a file in the data directory): whoever can write the
+//! database but lacks the key cannot recompute the chain after removing or changing an entry. Entries
+//! written before the key was introduced (`keyed_from_seq`) keep their plain SHA-256 and are verified so. A one-row head table holds the
 //! sequence and the last hash; appending updates that row first, which serialises appenders on both
 //! backends (a row lock on PostgreSQL, the write lock on SQLite) so the chain never forks. Verification
 //! recomputes the chain and checks that sequence numbers are contiguous and end at the head, so a changed,
@@ -11,8 +14,32 @@ use crate::db::schema::{access_log, audit_head};
 use crate::db::AnyConnection;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
+
+/// The keys of the access logs this process writes, by the log's `chain_id` (one per database; tests run
+/// many databases in one process).
+static KEYS: LazyLock<RwLock<HashMap<String, Arc<Vec<u8>>>>> = LazyLock::new(Default::default);
+
+/// Loads the key of the database's access log for this process.
+pub fn register_key(conn: &mut AnyConnection, key: &[u8]) -> QueryResult<()> {
+    let chain: String = audit_head::table.filter(audit_head::id.eq(1)).select(audit_head::chain_id).first(conn)?;
+    if let Ok(mut keys) = KEYS.write() {
+        keys.insert(chain, Arc::new(key.to_vec()));
+    }
+    Ok(())
+}
+
+fn key_for(chain: &str) -> Option<Arc<Vec<u8>>> {
+    KEYS.read().ok().and_then(|k| k.get(chain).cloned())
+}
+
+fn no_key() -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError("the access log's key is not loaded".into())
+}
 
 /// Who did something, and from where; built from the authenticated user (or a recipient or the system).
 #[derive(Debug, Clone, Default)]
@@ -94,6 +121,7 @@ pub fn entry_hash(
     ip: Option<&str>,
     detail: Option<&str>,
     prev_hash: &str,
+    key: Option<&[u8]>,
 ) -> String {
     let content = serde_json::json!([
         seq,
@@ -107,14 +135,27 @@ pub fn entry_hash(
         ip,
         detail
     ]);
-    let mut h = Sha256::new();
-    h.update(prev_hash.as_bytes());
-    h.update(b"\n");
-    h.update(content.to_string().as_bytes());
-    hex::encode(h.finalize())
+    let content = content.to_string();
+    match key {
+        Some(key) => {
+            let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { return String::new() };
+            mac.update(prev_hash.as_bytes());
+            mac.update(b"\n");
+            mac.update(content.as_bytes());
+            hex::encode(mac.finalize().into_bytes())
+        }
+        // Entries from before the key (`keyed_from_seq`).
+        None => {
+            let mut h = Sha256::new();
+            h.update(prev_hash.as_bytes());
+            h.update(b"\n");
+            h.update(content.as_bytes());
+            hex::encode(h.finalize())
+        }
+    }
 }
 
-fn hash_of(e: &LogEntry) -> String {
+fn hash_of(e: &LogEntry, key: Option<&[u8]>) -> String {
     entry_hash(
         e.seq,
         &e.at,
@@ -127,6 +168,7 @@ fn hash_of(e: &LogEntry) -> String {
         e.ip.as_deref(),
         e.detail.as_deref(),
         &e.prev_hash,
+        key,
     )
 }
 
@@ -139,22 +181,31 @@ pub fn append(conn: &mut AnyConnection, actor: &Actor, ev: &Event, now: DateTime
 /// number of the last one.
 pub fn append_many(conn: &mut AnyConnection, items: &[(&Actor, &Event, DateTime<Utc>)]) -> QueryResult<i64> {
     let n = items.len() as i64;
-    let (before, mut prev): (i64, String) = match conn {
+    let (before, mut prev, chain, keyed_from): (i64, String, String, i64) = match conn {
         // SQLite has one writer and this runs inside its write transaction, so nobody can append between
         // reading the head here and writing it back below. (diesel prepares every UPDATE anew; a SELECT
         // and a REPLACE stay prepared.)
-        AnyConnection::Sqlite(c) => {
-            audit_head::table.filter(audit_head::id.eq(1)).select((audit_head::seq, audit_head::last_hash)).first(c)?
-        }
+        AnyConnection::Sqlite(c) => audit_head::table
+            .filter(audit_head::id.eq(1))
+            .select((audit_head::seq, audit_head::last_hash, audit_head::chain_id, audit_head::keyed_from_seq))
+            .first(c)?,
         // PostgreSQL: moving the head first takes its row lock, which puts concurrent appenders in order.
         AnyConnection::Postgresql(c) => {
-            let (last, hash): (i64, String) = diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
-                .set(audit_head::seq.eq(audit_head::seq + n))
-                .returning((audit_head::seq, audit_head::last_hash))
-                .get_result(c)?;
-            (last - n, hash)
+            let (last, hash, chain, keyed_from): (i64, String, String, i64) =
+                diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+                    .set(audit_head::seq.eq(audit_head::seq + n))
+                    .returning((
+                        audit_head::seq,
+                        audit_head::last_hash,
+                        audit_head::chain_id,
+                        audit_head::keyed_from_seq,
+                    ))
+                    .get_result(c)?;
+            (last - n, hash, chain, keyed_from)
         }
     };
+    // Without its key nothing is logged, and so nothing the log would have recorded is done.
+    let key = key_for(&chain).ok_or_else(no_key)?;
     let last_seq = before + n;
     if items.is_empty() {
         return Ok(last_seq);
@@ -175,7 +226,7 @@ pub fn append_many(conn: &mut AnyConnection, items: &[(&Actor, &Event, DateTime<
             prev_hash: prev,
             hash: String::new(),
         };
-        entry.hash = hash_of(&entry);
+        entry.hash = hash_of(&entry, Some(&key));
         prev = entry.hash.clone();
         rows.push(entry);
     }
@@ -186,8 +237,15 @@ pub fn append_many(conn: &mut AnyConnection, items: &[(&Actor, &Event, DateTime<
             for row in &rows {
                 diesel::insert_into(access_log::table).values(row).execute(c)?;
             }
+            // REPLACE writes the whole row: the chain's name and key boundary go back in unchanged.
             diesel::replace_into(audit_head::table)
-                .values((audit_head::id.eq(1), audit_head::seq.eq(last_seq), audit_head::last_hash.eq(&prev)))
+                .values((
+                    audit_head::id.eq(1),
+                    audit_head::seq.eq(last_seq),
+                    audit_head::last_hash.eq(&prev),
+                    audit_head::chain_id.eq(&chain),
+                    audit_head::keyed_from_seq.eq(keyed_from),
+                ))
                 .execute(c)?;
         }
         // One round trip for the whole batch.
@@ -219,8 +277,18 @@ pub struct Verification {
 /// Recomputes the whole chain, page by page so memory stays flat on a large log.
 pub fn verify(conn: &mut AnyConnection) -> QueryResult<Verification> {
     const PAGE: i64 = 5_000;
-    let (head_seq, head_hash): (i64, String) =
-        audit_head::table.filter(audit_head::id.eq(1)).select((audit_head::seq, audit_head::last_hash)).first(conn)?;
+    let (head_seq, head_hash, chain, keyed_from): (i64, String, String, i64) = audit_head::table
+        .filter(audit_head::id.eq(1))
+        .select((audit_head::seq, audit_head::last_hash, audit_head::chain_id, audit_head::keyed_from_seq))
+        .first(conn)?;
+    let Some(key) = key_for(&chain) else {
+        return Ok(Verification {
+            ok: false,
+            entries: 0,
+            first_broken_seq: None,
+            reason: Some("the access log's key is not loaded".into()),
+        });
+    };
     let mut expected_seq = 1i64;
     let mut prev = GENESIS.to_string();
     let mut count = 0i64;
@@ -249,7 +317,7 @@ pub fn verify(conn: &mut AnyConnection) -> QueryResult<Verification> {
             if e.prev_hash != prev {
                 return Ok(broken(e.seq, count, "the entry does not follow the previous one"));
             }
-            let h = hash_of(e);
+            let h = hash_of(e, (e.seq >= keyed_from).then_some(key.as_slice()));
             if h != e.hash {
                 return Ok(broken(e.seq, count, "the entry was changed"));
             }

@@ -113,3 +113,78 @@ db_test!(a_batch_of_entries_chains_like_single_appends, |app| {
     let (s, v) = app.get("/api/v1/audit/verify", Some(&admin)).await;
     assert_eq!((s, v["ok"].as_bool(), v["entries"].as_i64()), (Status::Ok, Some(true), Some(last)));
 });
+
+/// What an insider who can write the database does: delete entries (their own photo views), then recompute
+/// every hash and the head — with plain SHA-256, or with a key of their own, since the real one is not in the
+/// database.
+fn rewrite_without(app: &TestApp, gone: i64, key: Option<&[u8]>) {
+    use saknad::db::schema::audit_head;
+    drop_append_only_guard(app);
+    let mut c = app.conn();
+    diesel::delete(access_log::table.filter(access_log::seq.eq(gone))).execute(&mut *c).expect("delete");
+    let rows: Vec<saknad::store::audit::LogEntry> = access_log::table
+        .order(access_log::seq)
+        .select(saknad::store::audit::LogEntry::as_select())
+        .load(&mut *c)
+        .expect("rows");
+    diesel::delete(access_log::table).execute(&mut *c).expect("clear");
+    let mut prev = saknad::store::audit::GENESIS.to_string();
+    for (i, mut e) in rows.into_iter().enumerate() {
+        e.seq = i as i64 + 1;
+        e.prev_hash = prev.clone();
+        e.hash = saknad::store::audit::entry_hash(
+            e.seq,
+            &e.at,
+            e.actor_user_id,
+            e.actor_role.as_deref(),
+            &e.action,
+            e.object_kind.as_deref(),
+            e.object_id.as_deref(),
+            e.county_code.as_deref(),
+            e.ip.as_deref(),
+            e.detail.as_deref(),
+            &e.prev_hash,
+            key,
+        );
+        prev = e.hash.clone();
+        diesel::insert_into(access_log::table).values(&e).execute(&mut *c).expect("insert");
+    }
+    let n: i64 = access_log::table.count().get_result(&mut *c).expect("count");
+    diesel::update(audit_head::table)
+        .set((audit_head::seq.eq(n), audit_head::last_hash.eq(&prev), audit_head::keyed_from_seq.eq(1)))
+        .execute(&mut *c)
+        .expect("head");
+}
+
+db_test!(a_log_rewritten_without_the_key_is_found_out, |app| {
+    let admin = app.admin().await;
+    for _ in 0..3 {
+        app.login("admin@test.se").await;
+    }
+    let (_, v) = app.get("/api/v1/audit/verify", Some(&admin)).await;
+    assert_eq!(v["ok"], true, "{v}");
+    rewrite_without(&app, 2, None);
+    let (_, v) = app.get("/api/v1/audit/verify", Some(&admin)).await;
+    assert_eq!((v["ok"].as_bool(), v["first_broken_seq"].as_i64()), (Some(false), Some(1)), "plain SHA-256: {v}");
+});
+
+db_test!(a_log_rewritten_with_another_key_is_found_out_and_the_key_is_kept_outside_the_database, |app| {
+    use std::os::unix::fs::PermissionsExt;
+    let admin = app.admin().await;
+    app.login("admin@test.se").await;
+    rewrite_without(&app, 1, Some(b"a key the insider made up, 32 chars or more"));
+    let (_, v) = app.get("/api/v1/audit/verify", Some(&admin)).await;
+    assert_eq!((v["ok"].as_bool(), v["first_broken_seq"].as_i64()), (Some(false), Some(1)), "{v}");
+    // The key was generated into the data directory, readable by the owner only, and is in no table.
+    let path = app.state().settings.data_dir.join("audit_key");
+    let key = std::fs::read_to_string(&path).expect("key file");
+    assert!(key.trim().len() >= 32);
+    assert_eq!(std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).ok(), Some(0o600));
+    let dump: Vec<String> = access_log::table.select(access_log::hash).load(&mut *app.conn()).expect("hashes");
+    assert!(dump.iter().all(|h| !h.contains(key.trim())));
+    assert_eq!(app.state().settings.audit_key, key.trim());
+    let short = saknad::config::Settings::from_figment(
+        &test_figment("sqlite://x", std::path::Path::new("/tmp")).merge(("audit_key", "too short")),
+    );
+    assert!(short.is_err_and(|e| e.contains("SAKNAD_AUDIT_KEY")));
+});
