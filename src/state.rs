@@ -29,7 +29,13 @@ impl AppState {
         read: crate::app::Disclosed<T>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> crate::app::AppResult<T> {
-        self.audit.log(actor, read.entry, now).await?;
+        if read.records.is_empty() {
+            self.audit.log(actor, read.entry, now).await?;
+        } else {
+            let mut all = vec![read.entry];
+            all.extend(read.records);
+            self.audit.log_all(actor, all, now).await?;
+        }
         Ok(read.value)
     }
 }

@@ -268,7 +268,11 @@ pub fn list(
         let entry = Event::new("case_list")
             .county(user.workplace.county_code.clone())
             .detail(format!("{} episodes", value.len()));
-        Ok(Disclosed { value, entry })
+        let records = rows
+            .iter()
+            .map(|r| Event::new("case_listed").on("case", r.id).county(Some(r.county_code.clone())))
+            .collect();
+        Ok(Disclosed { value, entry, records })
     })
 }
 

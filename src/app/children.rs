@@ -32,7 +32,11 @@ pub fn list(c: &mut AnyConnection, user: &AuthUser, now: DateTime<Utc>) -> AppRe
         let entry = Event::new("child_list")
             .county(user.workplace.county_code.clone())
             .detail(format!("{} children", value.len()));
-        Ok(Disclosed { value, entry })
+        let records = rows
+            .iter()
+            .map(|r| Event::new("child_listed").on("child", r.id).county(user.workplace.county_code.clone()))
+            .collect();
+        Ok(Disclosed { value, entry, records })
     })
 }
 
@@ -48,7 +52,7 @@ pub fn read(
         let row = children::find(c, &Scope::from(user), id)?.ok_or_else(AppError::not_found)?;
         let county = org::municipality_county(c, &row.responsible_municipality_code)?;
         let value = children::view(c, &row, crate::domain::calendar::local_date(now))?;
-        Ok(Disclosed { value, entry: Event::new("child_read").on("child", id).county(county) })
+        Ok(Disclosed { value, entry: Event::new("child_read").on("child", id).county(county), records: Vec::new() })
     })
 }
 
@@ -59,7 +63,7 @@ pub fn photo(c: &mut AnyConnection, user: &AuthUser, ChildId(id): ChildId) -> Ap
         let row = children::find(c, &Scope::from(user), id)?.ok_or_else(AppError::not_found)?;
         let value = children::photo(c, id)?.ok_or_else(AppError::not_found)?;
         let county = org::municipality_county(c, &row.responsible_municipality_code)?;
-        Ok(Disclosed { value, entry: Event::new("photo_viewed").on("child", id).county(county) })
+        Ok(Disclosed { value, entry: Event::new("photo_viewed").on("child", id).county(county), records: Vec::new() })
     })
 }
 pub const SEXES: [&str; 4] = ["male", "female", "other", "unknown"];
@@ -535,11 +539,14 @@ pub fn prompts(
         }
         out.sort_by_key(|p| p.since);
         let ids: std::collections::BTreeSet<i64> = out.iter().map(|p| p.child_id).collect();
-        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
         let entry = Event::new("prevention_prompts_listed")
             .county(user.workplace.county_code.clone())
-            .detail(format!("children {}", ids.join(",")));
-        Ok(Disclosed { value: out, entry })
+            .detail(format!("{} children", ids.len()));
+        let records = ids
+            .iter()
+            .map(|id| Event::new("child_listed").on("child", id).county(user.workplace.county_code.clone()))
+            .collect();
+        Ok(Disclosed { value: out, entry, records })
     })
 }
 

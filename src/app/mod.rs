@@ -23,6 +23,8 @@ pub use error::{AppError, AppResult, ErrorKind, FieldErrors};
 pub struct Disclosed<T> {
     pub value: T,
     pub entry: crate::store::audit::Event,
+    /// For a list: one entry for each record it disclosed, so that "who saw this child" finds list reads too.
+    pub records: Vec<crate::store::audit::Event>,
 }
 
 // The signed-in user is the actor of every use case: its scope for the queries, its name for the timeline.

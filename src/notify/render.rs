@@ -39,6 +39,28 @@ pub struct Rendered {
     pub photo: Option<(String, Vec<u8>)>,
     /// The episode reference, also sent as the `X-Saknad-Reference` header for receivers' filters.
     pub reference: String,
+    /// Which categories of personal data the message carries, for its access-log entry.
+    pub categories: Vec<&'static str>,
+}
+
+/// The categories of personal data a message to `aud` carries (SPEC §4 minimisation, §7 found means found).
+pub fn categories(aud: Audience, still_missing: bool, photo: bool) -> Vec<&'static str> {
+    let mut c = vec!["reference"];
+    match aud {
+        Audience::Full => {
+            c.extend(["identity", "accommodation", "risk"]);
+            if still_missing {
+                c.extend(["description", "report", "contacts", "health"]);
+            }
+        }
+        Audience::Identity => c.extend(["identity", "dossier_number"]),
+        Audience::Coordinator => c.push("risk"),
+        Audience::County => {}
+    }
+    if photo {
+        c.push("photo");
+    }
+    c
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -243,6 +265,7 @@ impl Renderer {
             subject: r("subject.txt")?.trim().to_string(),
             text: r("body.txt")?,
             html: r("body.html")?,
+            categories: categories(aud, still_missing, photo.is_some()),
             photo,
             reference: e.reference.clone(),
         })
@@ -340,6 +363,7 @@ impl Renderer {
             html: r("body.html")?,
             photo: None,
             reference,
+            categories: vec!["reference", "steps"],
         })
     }
 }

@@ -135,7 +135,11 @@ pub async fn deliver_due(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usi
         }
         // Episodes in parallel; within an episode in queue order, so the police hear first.
         let mut groups: Vec<(i64, Vec<Prepared>)> = Vec::new();
+        let mut disclosed: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
         for p in prepare(db, ob, now, ids.iter().map(|i| i.0).collect()).await? {
+            if let Ok(r) = &p.1 {
+                disclosed.insert(p.0.head.id, r.categories.join(","));
+            }
             match groups.iter_mut().find(|g| g.0 == p.0.head.episode_id) {
                 Some(g) => g.1.push(p),
                 None => groups.push((p.0.head.episode_id, vec![p])),
@@ -153,7 +157,10 @@ pub async fn deliver_due(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usi
             write_tx(c, |c| {
                 for (id, outcome) in &outcomes {
                     match outcome {
-                        Ok(reply) => record_sent(c, *id, &token, reply, now)?,
+                        Ok(reply) => {
+                            let what = disclosed.get(id).map(String::as_str).unwrap_or("reference");
+                            record_sent(c, *id, &token, reply, what, now)?
+                        }
                         Err(e) => record_failed(c, &ob3.secret, *id, &token, e, now)?,
                     }
                 }

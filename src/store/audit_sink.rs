@@ -60,6 +60,28 @@ impl AuditSink {
         AuditSink { tx: std::sync::Mutex::new(tx) }
     }
 
+    /// Logs several entries of one read (a list and each record in it) and waits until all are committed.
+    pub async fn log_all(&self, actor: Actor, events: Vec<Event>, at: DateTime<Utc>) -> Result<(), AppError> {
+        let mut waits = Vec::with_capacity(events.len());
+        if let Ok(tx) = self.tx.lock() {
+            for event in events {
+                let (done, wait) = oneshot::channel();
+                if tx.send(Pending { actor: actor.clone(), event, at, done }).is_err() {
+                    return Err(AppError::unavailable());
+                }
+                waits.push(wait);
+            }
+        } else {
+            return Err(AppError::unavailable());
+        }
+        for w in waits {
+            if !w.await.unwrap_or(false) {
+                return Err(AppError::unavailable());
+            }
+        }
+        Ok(())
+    }
+
     /// Logs a read and waits until the entry is committed; an error means the data must not be shown.
     pub async fn log(&self, actor: Actor, event: Event, at: DateTime<Utc>) -> Result<(), AppError> {
         let (done, wait) = oneshot::channel();

@@ -100,8 +100,17 @@ pub fn complete_system_step(
     Ok(true)
 }
 
-/// Records a delivered message (only while our lease holds); inside the caller's transaction.
-pub fn record_sent(c: &mut AnyConnection, id: i64, token: &str, reply: &str, now: DateTime<Utc>) -> QueryResult<()> {
+/// Records a delivered message (only while our lease holds) and its disclosure in the access log: to which
+/// kind of recipient, about which episode, which categories of data (`disclosed`); inside the caller's
+/// transaction.
+pub fn record_sent(
+    c: &mut AnyConnection,
+    id: i64,
+    token: &str,
+    reply: &str,
+    disclosed: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
     {
         let n = diesel::update(notifications::table.find(id).filter(notifications::lock_owner.eq(token)))
             .set((
@@ -126,6 +135,13 @@ pub fn record_sent(c: &mut AnyConnection, id: i64, token: &str, reply: &str, now
             ))
             .first(c)?;
         event(c, episode, now, "notification_sent", &system(), json!({"recipient_kind": kind, "notification_id": id}))?;
+        let county: String = episodes::table.find(episode).select(episodes::county_code).first(c)?;
+        audit::append(
+            c,
+            &Actor::system(),
+            &Event::new("email_sent").on("case", episode).county(Some(county)).detail(format!("{kind}: {disclosed}")),
+            now,
+        )?;
         // Steps without acknowledgement are done when every message for them is delivered.
         if let (Some(step), false) = (step, ack) {
             let for_step = notifications::table
@@ -417,6 +433,8 @@ pub enum AckOutcome {
 
 /// What the acknowledgement page shows before the recipient confirms.
 pub struct AckInfo {
+    pub episode_id: i64,
+    pub county_code: String,
     pub reference: String,
     pub recipient_kind: String,
     /// the recipient's language, the page's unless they switch
@@ -429,11 +447,13 @@ pub fn ack_info(conn: &mut AnyConnection, token: &str, now: DateTime<Utc>) -> Qu
     if !crate::auth::ack::well_formed(token) {
         return Ok(None);
     }
-    type Row = (String, String, String, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>);
+    type Row = (i64, String, String, String, String, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>);
     let row: Option<Row> = notifications::table
         .inner_join(episodes::table)
         .filter(notifications::ack_token_hash.eq(crate::auth::ack::hash(token)))
         .select((
+            episodes::id,
+            episodes::county_code,
             episodes::reference,
             notifications::recipient_kind,
             notifications::language,
@@ -442,7 +462,9 @@ pub fn ack_info(conn: &mut AnyConnection, token: &str, now: DateTime<Utc>) -> Qu
         ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(reference, recipient_kind, language, acked, expires)| AckInfo {
+    Ok(row.map(|(episode_id, county_code, reference, recipient_kind, language, acked, expires)| AckInfo {
+        episode_id,
+        county_code,
         reference,
         recipient_kind,
         language,

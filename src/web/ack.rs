@@ -45,10 +45,27 @@ fn form_page(
 
 /// The acknowledgement page (no login), in the recipient's language with a switch to the other.
 #[rocket::get("/ack/<token>?<lang>")]
-pub async fn get_ack(st: &State<AppState>, token: &str, lang: Option<&str>) -> Result<Page, AppError> {
+pub async fn get_ack(
+    st: &State<AppState>,
+    ip: crate::auth::guard::ClientIp,
+    token: &str,
+    lang: Option<&str>,
+) -> Result<Page, AppError> {
     let now = st.clock.now();
     let t = token.to_string();
     let info = st.db.run(move |c| worker::ack_info(c, &t, now).map_err(AppError::from)).await?;
+    // The page names the episode to whoever holds the link: each view is in the access log.
+    if let Some(i) = &info {
+        let actor = crate::store::audit::Actor {
+            user_id: None,
+            role: Some(format!("recipient:{}", i.recipient_kind)),
+            ip: ip.0.clone(),
+        };
+        let entry = crate::store::audit::Event::new("ack_page_viewed")
+            .on("case", i.episode_id)
+            .county(Some(i.county_code.clone()));
+        st.audit.log(actor, entry, now).await?;
+    }
     let l = page_lang(lang, info.as_ref().map(|i| i.language.as_str()));
     Ok(match info {
         None => st.pages.message(Status::NotFound, l, "ack_gone_title", "ack_gone_text", None),

@@ -188,3 +188,74 @@ db_test!(a_log_rewritten_with_another_key_is_found_out_and_the_key_is_kept_outsi
     );
     assert!(short.is_err_and(|e| e.contains("SAKNAD_AUDIT_KEY")));
 });
+
+/// (action, object id, detail) of the access-log entries with one of `actions`, oldest first.
+fn entries(app: &TestApp, actions: &[&str]) -> Vec<(String, Option<String>, Option<String>)> {
+    access_log::table
+        .filter(access_log::action.eq_any(actions))
+        .order(access_log::seq)
+        .select((access_log::action, access_log::object_id, access_log::detail))
+        .load(&mut *app.conn())
+        .unwrap_or_default()
+}
+
+db_test!(every_disclosure_is_logged_record_by_record_email_by_email, |app| {
+    app.clock().set(crate::cases::monday_10());
+    let w = World::new(&app).await;
+    let mut second = child_body(w.acc);
+    second["given_name"] = json!("Bashir");
+    let (_, kid) = app.post("/api/v1/children", Some(&w.sw), second).await;
+    // A list names each child it showed.
+    app.get("/api/v1/children", Some(&w.staff)).await;
+    let listed: Vec<Option<String>> = entries(&app, &["child_listed"]).into_iter().map(|e| e.1).collect();
+    assert_eq!(
+        listed,
+        [Some(w.child.to_string()), Some(kid["id"].to_string())].map(|s| s.map(|s| s.trim_matches('"').to_string()))
+    );
+    // A replayed report discloses the episode again.
+    let body = report(&app, w.child, 5);
+    let key = [("Idempotency-Key", "r-1")];
+    let (s, first) =
+        app.send(rocket::http::Method::Post, "/api/v1/cases", Some(&w.staff), Some(body.to_string()), &key).await;
+    assert_eq!(s, Status::Created);
+    let (s, _) =
+        app.send(rocket::http::Method::Post, "/api/v1/cases", Some(&w.staff), Some(body.to_string()), &key).await;
+    assert_eq!(s, Status::Created);
+    let id = first["id"].to_string();
+    assert_eq!(entries(&app, &["case_replayed"]).into_iter().map(|e| e.1).collect::<Vec<_>>(), [Some(id.clone())]);
+    app.get("/api/v1/cases", Some(&w.sw)).await;
+    assert_eq!(entries(&app, &["case_listed"]).len(), 1);
+    // Each email: to whom (the kind), about which episode, which categories of data.
+    app.drain().await;
+    let mails = entries(&app, &["email_sent"]);
+    assert_eq!(mails.len(), 5, "{mails:?}");
+    let police = mails.iter().find(|e| e.2.as_deref().is_some_and(|d| d.starts_with("police:"))).cloned();
+    let police = police.unwrap_or_default();
+    assert_eq!(police.1, Some(id.clone()));
+    assert!(police.2.as_deref().is_some_and(|d| d.contains("health") && d.contains("description")), "{police:?}");
+    let mv = mails.iter().find(|e| e.2.as_deref().is_some_and(|d| d.starts_with("migrationsverket:"))).cloned();
+    assert!(mv.and_then(|e| e.2).is_some_and(|d| d.contains("identity") && !d.contains("health")));
+    // Found: the mails carry no health or description, and their entries say so.
+    let (s, _) = app.post(&format!("/api/v1/cases/{id}/found"), Some(&w.staff), json!({})).await;
+    assert_eq!(s, Status::Ok);
+    app.drain().await;
+    let after: Vec<_> = entries(&app, &["email_sent"]).into_iter().skip(5).collect();
+    assert!(
+        !after.is_empty() && after.iter().all(|e| e.2.as_deref().is_some_and(|d| !d.contains("health"))),
+        "{after:?}"
+    );
+    // Whoever opens an acknowledgement link sees the episode's reference: the view is logged.
+    let token: String = {
+        use saknad::db::schema::notifications;
+        let nonce: Option<String> = notifications::table
+            .filter(notifications::ack_required.eq(true))
+            .select(notifications::ack_nonce)
+            .first::<Option<String>>(&mut *app.conn())
+            .ok()
+            .flatten();
+        saknad::auth::ack::token(app.state().settings.jwt_secret.as_bytes(), &nonce.unwrap_or_default())
+    };
+    let resp = app.client.get(format!("/ack/{token}")).dispatch().await;
+    assert_eq!(resp.status(), Status::Ok);
+    assert_eq!(entries(&app, &["ack_page_viewed"]).into_iter().map(|e| e.1).collect::<Vec<_>>(), [Some(id)]);
+});

@@ -94,7 +94,7 @@ pub async fn post_case(api: Api<'_>, key: IdempotencyKey, data: Body) -> AppResu
             let attempt = write_tx(c, |c| -> AppResult<Result<RawJson, i64>> {
                 if let Some(k) = &key {
                     if let Some(hit) = idempotency::lookup(c, user.id, k)? {
-                        return replay(hit, &hash).map(Ok);
+                        return replay(c, &user, hit, &hash, now).map(Ok);
                     }
                 }
                 let id = crate::app::cases::report(c, &user, &secret, &report, now)?;
@@ -121,7 +121,7 @@ pub async fn post_case(api: Api<'_>, key: IdempotencyKey, data: Body) -> AppResu
                 // A concurrent request with the same key may have won; answer with its response.
                 (Err(e), Some(k)) if e.kind == crate::app::ErrorKind::Conflict => {
                     match idempotency::lookup(c, user.id, k)? {
-                        Some(hit) => replay(hit, &hash),
+                        Some(hit) => replay(c, &user, hit, &hash, now),
                         None => Err(e),
                     }
                 }
@@ -136,9 +136,28 @@ pub async fn post_case(api: Api<'_>, key: IdempotencyKey, data: Body) -> AppResu
         })
 }
 
-fn replay(hit: idempotency::Stored, hash: &str) -> AppResult<RawJson> {
+/// The stored answer of an earlier request with the same key. It discloses the episode again, so it is
+/// logged like a read.
+fn replay(
+    c: &mut crate::db::AnyConnection,
+    user: &crate::auth::AuthUser,
+    hit: idempotency::Stored,
+    hash: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<RawJson> {
     if hit.request_hash != hash {
         return Err(AppError::field("Idempotency-Key", "was already used with a different body"));
+    }
+    let id = serde_json::from_str::<serde_json::Value>(&hit.body).ok().and_then(|v| v["id"].as_i64());
+    if let Some(id) = id {
+        use diesel::prelude::*;
+        let county: Option<String> = crate::db::schema::episodes::table
+            .find(id)
+            .select(crate::db::schema::episodes::county_code)
+            .first(c)
+            .optional()?;
+        let entry = crate::store::audit::Event::new("case_replayed").on("case", id).county(county);
+        crate::store::audit::append_alone(c, &user.actor(), &entry, now)?;
     }
     Ok(RawJson(Status::from_code(hit.status).unwrap_or(Status::Created), hit.body))
 }
