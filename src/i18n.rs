@@ -138,7 +138,7 @@ mod tests {
     /// Every kind of timeline event the code writes (`event(conn, episode, now, "kind", …)`) has a label: the
     /// case page shows the label, and an empty one hid what happened.
     #[test]
-    fn every_timeline_event_written_has_a_label() {
+    fn every_timeline_event_and_access_log_action_written_has_a_label() {
         fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
             for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
                 let path = entry.path();
@@ -152,7 +152,9 @@ mod tests {
         let mut sources = Vec::new();
         walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut sources);
         let mut kinds = std::collections::BTreeSet::new();
-        for src in sources.iter().filter(|s| !s.contains("fn every_timeline_event_written_has_a_label")) {
+        for src in
+            sources.iter().filter(|s| !s.contains("fn every_timeline_event_and_access_log_action_written_has_a_label"))
+        {
             for (at, _) in src.match_indices("event(") {
                 let before = src[..at].chars().last().unwrap_or(' ');
                 if before.is_alphanumeric() || before == '_' {
@@ -170,6 +172,23 @@ mod tests {
         assert!(kinds.len() > 15, "{kinds:?}");
         let missing: Vec<&String> = kinds.iter().filter(|k| super::t("sv", &format!("event_{k}")).is_empty()).collect();
         assert!(missing.is_empty(), "timeline events without a label: {missing:?}");
+        // And every access-log action (`Event::new("action")`), which the access-log review shows by name.
+        let mut actions = std::collections::BTreeSet::new();
+        for src in
+            sources.iter().filter(|s| !s.contains("fn every_timeline_event_and_access_log_action_written_has_a_label"))
+        {
+            for part in src.split("Event::new(\"").skip(1) {
+                if let Some(a) =
+                    part.split('"').next().filter(|a| a.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+                {
+                    actions.insert(a.to_string());
+                }
+            }
+        }
+        assert!(actions.len() > 20, "{actions:?}");
+        let missing: Vec<&String> =
+            actions.iter().filter(|a| super::t("sv", &format!("action_{a}")).is_empty()).collect();
+        assert!(missing.is_empty(), "access-log actions without a label: {missing:?}");
     }
 
     #[test]
