@@ -51,3 +51,20 @@ pub fn prepare_database(path: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Appends a line to an owner-only file, creating it.
+pub fn append_private(path: &Path, line: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = opts.open(path)?;
+    writeln!(f, "{line}")
+}

@@ -84,6 +84,8 @@ pub fn build_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>,
         secret: settings.jwt_secret.clone().into_bytes(),
         retention: (settings.retention_photo_days, settings.retention_personal_days),
         last_retention: std::sync::Mutex::new(None),
+        last_anchor: std::sync::Mutex::new(None),
+        anchor_file: settings.data_dir.join("anchors.log"),
         lease_seconds: settings.outbox_lease_seconds,
     });
     let worker = settings.worker.then(|| WorkerFairing {

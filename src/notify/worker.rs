@@ -35,6 +35,10 @@ pub struct Outbox {
     /// (photo days, personal-data days) for retention, and when it last ran.
     pub retention: (i64, i64),
     pub last_retention: std::sync::Mutex<Option<DateTime<Utc>>>,
+    /// The local day the access log's head was last anchored outside the database.
+    pub last_anchor: std::sync::Mutex<Option<chrono::NaiveDate>>,
+    /// Where anchors are appended (`anchors.log` in the data directory).
+    pub anchor_file: std::path::PathBuf,
     pub lease_seconds: i64,
 }
 
@@ -104,6 +108,23 @@ pub async fn maintain(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<(), Db
     }
     let ob2 = Arc::clone(ob);
     db.run(move |c| crate::store::reminders::run(c, &ob2.secret, now).map_err(DbError::from)).await?;
+    // Once a day, the access log's head is anchored outside the database.
+    let today = crate::domain::calendar::local_date(now);
+    let anchor_due = ob.last_anchor.lock().map(|l| *l != Some(today)).unwrap_or(false);
+    if anchor_due {
+        let a = db.run(move |c| crate::store::audit::anchor(c, today).map_err(DbError::from)).await?;
+        log::info!("{}", a.line);
+        let path = ob.anchor_file.clone();
+        let written = rocket::tokio::task::spawn_blocking(move || crate::files::append_private(&path, &a.line)).await;
+        match written {
+            Ok(Ok(())) => {
+                if let Ok(mut l) = ob.last_anchor.lock() {
+                    *l = Some(today);
+                }
+            }
+            _ => log::error!("the access log's anchor could not be written to {}", ob.anchor_file.display()),
+        }
+    }
     // Retention at most once an hour.
     let due = ob.last_retention.lock().map(|l| l.is_none_or(|t| now - t >= Duration::hours(1))).unwrap_or(false);
     if due {

@@ -331,3 +331,24 @@ pub fn verify(conn: &mut AnyConnection) -> QueryResult<Verification> {
     }
     Ok(Verification { ok: true, entries: count, first_broken_seq: None, reason: None })
 }
+
+/// A daily anchor of the chain's head, kept outside the database (the server log and `anchors.log` in the
+/// data directory): even someone who has the key and rewrites the log cannot change what was anchored, so
+/// comparing an anchor with the entry of the same number finds the rewrite (docs/operations.md).
+pub struct Anchor {
+    pub line: String,
+}
+
+/// The anchor line of the head as it is now: `saknad-anchor v1 DATE CHAIN SEQ HASH SIG`, where SIG is the
+/// HMAC-SHA-256, with the access-log key, of everything before it.
+pub fn anchor(conn: &mut AnyConnection, day: chrono::NaiveDate) -> QueryResult<Anchor> {
+    let (seq, hash, chain): (i64, String, String) = audit_head::table
+        .filter(audit_head::id.eq(1))
+        .select((audit_head::seq, audit_head::last_hash, audit_head::chain_id))
+        .first(conn)?;
+    let key = key_for(&chain).ok_or_else(no_key)?;
+    let body = format!("saknad-anchor v1 {day} {chain} {seq} {hash}");
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).map_err(|_| no_key())?;
+    mac.update(body.as_bytes());
+    Ok(Anchor { line: format!("{body} {}", hex::encode(mac.finalize().into_bytes())) })
+}

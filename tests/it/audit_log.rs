@@ -259,3 +259,33 @@ db_test!(every_disclosure_is_logged_record_by_record_email_by_email, |app| {
     assert_eq!(resp.status(), Status::Ok);
     assert_eq!(entries(&app, &["ack_page_viewed"]).into_iter().map(|e| e.1).collect::<Vec<_>>(), [Some(id)]);
 });
+
+db_test!(the_head_of_the_log_is_anchored_outside_the_database_once_a_day, |app| {
+    use hmac::Mac;
+    let _admin = app.admin().await;
+    app.login("admin@test.se").await;
+    app.drain().await;
+    app.drain().await;
+    let path = app.state().settings.data_dir.join("anchors.log");
+    let text = std::fs::read_to_string(&path).expect("anchors.log");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "once a day: {text}");
+    let f: Vec<&str> = lines[0].split(' ').collect();
+    assert_eq!((f[0], f[1], f.len()), ("saknad-anchor", "v1", 7), "{}", lines[0]);
+    let seq: i64 = f[4].parse().unwrap_or(0);
+    let at_seq: String = access_log::table
+        .filter(access_log::seq.eq(seq))
+        .select(access_log::hash)
+        .first(&mut *app.conn())
+        .unwrap_or_default();
+    assert_eq!(at_seq, f[5], "the anchored hash is the entry's of that number");
+    // Signed with the access-log key, as docs/operations.md shows how to check with openssl.
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(app.state().settings.audit_key.as_bytes()).expect("key");
+    mac.update(f[..6].join(" ").as_bytes());
+    assert_eq!(hex::encode(mac.finalize().into_bytes()), f[6]);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).ok(), Some(0o600));
+    app.clock().advance(chrono::Duration::days(1));
+    app.drain().await;
+    assert_eq!(std::fs::read_to_string(&path).unwrap_or_default().lines().count(), 2, "and again the next day");
+});
