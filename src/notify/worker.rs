@@ -176,15 +176,20 @@ pub async fn deliver_due(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usi
         let ob3 = Arc::clone(ob);
         db.run(move |c| {
             write_tx(c, |c| {
+                let mut entries = Vec::new();
                 for (id, outcome) in &outcomes {
                     match outcome {
                         Ok(reply) => {
                             let what = disclosed.get(id).map(String::as_str).unwrap_or("reference");
-                            record_sent(c, *id, &token, reply, what, now)?
+                            entries.extend(record_sent(c, *id, &token, reply, what, now)?);
                         }
                         Err(e) => record_failed(c, &ob3.secret, *id, &token, e, now)?,
                     }
                 }
+                // Each delivered message's disclosure, appended to the access log in one go.
+                let system = crate::store::audit::Actor::system();
+                let items: Vec<_> = entries.iter().map(|e| (&system, e, now)).collect();
+                crate::store::audit::append_many(c, &items)?;
                 Ok::<_, diesel::result::Error>(())
             })
             .map_err(DbError::from)

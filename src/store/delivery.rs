@@ -100,9 +100,9 @@ pub fn complete_system_step(
     Ok(true)
 }
 
-/// Records a delivered message (only while our lease holds) and its disclosure in the access log: to which
-/// kind of recipient, about which episode, which categories of data (`disclosed`); inside the caller's
-/// transaction.
+/// Records a delivered message (only while our lease holds), inside the caller's transaction; returns the
+/// access-log entry of its disclosure — to which kind of recipient, about which episode, which categories of
+/// data (`disclosed`) — for the caller to append with the batch's others.
 pub fn record_sent(
     c: &mut AnyConnection,
     id: i64,
@@ -110,7 +110,7 @@ pub fn record_sent(
     reply: &str,
     disclosed: &str,
     now: DateTime<Utc>,
-) -> QueryResult<()> {
+) -> QueryResult<Option<Event>> {
     {
         let n = diesel::update(notifications::table.find(id).filter(notifications::lock_owner.eq(token)))
             .set((
@@ -123,25 +123,22 @@ pub fn record_sent(
             ))
             .execute(c)?;
         if n == 0 {
-            return Ok(());
+            return Ok(None);
         }
-        let (episode, kind, step, ack): (i64, String, Option<String>, bool) = notifications::table
-            .find(id)
+        let (episode, kind, step, ack, county): (i64, String, Option<String>, bool, String) = notifications::table
+            .inner_join(episodes::table)
+            .filter(notifications::id.eq(id))
             .select((
                 notifications::episode_id,
                 notifications::recipient_kind,
                 notifications::step_key,
                 notifications::ack_required,
+                episodes::county_code,
             ))
             .first(c)?;
         event(c, episode, now, "notification_sent", &system(), json!({"recipient_kind": kind, "notification_id": id}))?;
-        let county: String = episodes::table.find(episode).select(episodes::county_code).first(c)?;
-        audit::append(
-            c,
-            &Actor::system(),
-            &Event::new("email_sent").on("case", episode).county(Some(county)).detail(format!("{kind}: {disclosed}")),
-            now,
-        )?;
+        let entry =
+            Event::new("email_sent").on("case", episode).county(Some(county)).detail(format!("{kind}: {disclosed}"));
         // Steps without acknowledgement are done when every message for them is delivered.
         if let (Some(step), false) = (step, ack) {
             let for_step = notifications::table
@@ -157,7 +154,7 @@ pub fn record_sent(
                 complete_system_step(c, episode, &step, "delivered", now)?;
             }
         }
-        Ok(())
+        Ok(Some(entry))
     }
 }
 
