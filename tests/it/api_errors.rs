@@ -56,4 +56,8 @@ db_test!(openapi_documents_every_api_route, |app| {
             openapi_path
         );
     }
+    // A code type is documented by its codes, as the API answers them ("missing", not "Missing").
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["Status"]["enum"], serde_json::json!(["missing", "found", "closed"]), "{}", schemas["Status"]);
+    assert_eq!(schemas["StepStatus"]["enum"], serde_json::json!(["pending", "done", "skipped"]));
 });
