@@ -12,6 +12,9 @@ use std::path::PathBuf;
 pub struct Settings {
     pub database: DbUrl,
     pub smtp_url: Option<String>,
+    /// A PEM file of the certificate authority the mail relay's certificate is checked against, beside the
+    /// public roots (`SAKNAD_SMTP_CA_FILE`; a municipality's relay often has an internal CA).
+    pub smtp_ca_file: Option<PathBuf>,
     pub mail_from: String,
     pub public_url: String,
     pub jwt_secret: String,
@@ -49,6 +52,7 @@ impl Settings {
 struct Raw {
     database_url: Option<String>,
     smtp_url: Option<String>,
+    smtp_ca_file: Option<String>,
     mail_from: Option<String>,
     public_url: Option<String>,
     jwt_secret: Option<String>,
@@ -128,6 +132,7 @@ impl Settings {
             trusted_proxies,
             database,
             smtp_url: raw.smtp_url.filter(|s| !s.is_empty()),
+            smtp_ca_file: raw.smtp_ca_file.filter(|s| !s.is_empty()).map(PathBuf::from),
             mail_from: raw.mail_from.unwrap_or_else(|| "Saknad <saknad@localhost>".into()),
             public_url: public_url.trim_end_matches('/').to_string(),
             jwt_secret,

@@ -29,6 +29,7 @@ pub fn seed(conn: &mut AnyConnection, now: DateTime<Utc>) -> QueryResult<Option<
                 migrationsverket_email: Some("mottagning.stockholm@migrationsverket.demo".into()),
                 trafficking_coordinator_email: Some("regionkoordinator@lansstyrelsen-ab.demo".into()),
                 county_email: Some("ensamkommande@lansstyrelsen-ab.demo".into()),
+                ..Default::default()
             },
         )?;
         for (code, name) in [("0180", "stockholm"), ("0184", "solna")] {

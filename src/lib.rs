@@ -78,7 +78,11 @@ pub fn build_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>,
     let outbox = Arc::new(Outbox {
         wake: Notify::new(),
         renderer: Renderer::new()?,
-        mailer: Mailer::from_settings(settings.smtp_url.as_deref(), &settings.data_dir)?,
+        mailer: Mailer::from_settings(
+            settings.smtp_url.as_deref(),
+            settings.smtp_ca_file.as_deref(),
+            &settings.data_dir,
+        )?,
         mail_from: settings.mail_from.clone(),
         public_url: settings.public_url.clone(),
         secret: settings.jwt_secret.clone().into_bytes(),

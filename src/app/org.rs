@@ -94,6 +94,7 @@ fn check_mailboxes<T: Mailboxes>(d: &mut T, ck: &mut Check) {
             ck.required(key, v);
         }
     }
+    d.check_more(ck);
 }
 
 /// Replaces a directory when the user may (`mine`; otherwise it is "not found"): the rules, then `write`

@@ -310,6 +310,7 @@ fn seed(url: &str, children: usize) -> Result<Vec<i64>, String> {
                 migrationsverket_email: Some("mv@bench.test".into()),
                 trafficking_coordinator_email: Some("nmt@bench.test".into()),
                 county_email: Some("county@bench.test".into()),
+                ..Default::default()
             },
         )?;
         org::set_municipality_contacts(

@@ -10,6 +10,13 @@ diesel::table! {
         migrationsverket_email -> Nullable<Text>,
         trafficking_coordinator_email -> Nullable<Text>,
         county_email -> Nullable<Text>,
+        police_delivery -> Nullable<Text>,
+        social_services_delivery -> Nullable<Text>,
+        on_call_delivery -> Nullable<Text>,
+        guardian_delivery -> Nullable<Text>,
+        migrationsverket_delivery -> Nullable<Text>,
+        assigning_municipality_delivery -> Nullable<Text>,
+        trafficking_coordinator_delivery -> Nullable<Text>,
     }
 }
 
@@ -298,6 +305,7 @@ diesel::table! {
         message_id -> Text,
         created_at -> Timestamp,
         lock_owner -> Nullable<Text>,
+        delivery_mode -> Nullable<Text>,
         gave_up_at -> Nullable<Timestamp>,
         escalation_level -> Integer,
         payload -> Nullable<Text>,

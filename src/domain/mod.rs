@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod code;
 pub mod compliance;
 pub mod deadline;
+pub mod delivery;
 pub mod episode;
 pub mod ids;
 pub mod permission;

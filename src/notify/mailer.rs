@@ -1,15 +1,20 @@
 //! Sending mail: SMTP through lettre (plain, STARTTLS with `?tls=required`, implicit TLS with `smtps://`,
 //! credentials in the URL), or `.eml` files in `data/outbox/` when no SMTP server is configured.
+//!
+//! Whether the connection is encrypted decides what may be sent (`domain::delivery`): only `smtps://` and
+//! `?tls=required` count. `?tls=opportunistic` does not, since whoever sits between can strip STARTTLS. Mail
+//! files never leave this machine (owner-only files in the data directory), so they count as encrypted.
 
 use super::render::Rendered;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue, MessageId};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, tls_required: bool },
     Files(PathBuf),
 }
 
@@ -17,20 +22,48 @@ pub enum Mailer {
 pub type SendResult = Result<String, String>;
 
 impl Mailer {
-    pub fn from_settings(smtp_url: Option<&str>, data_dir: &std::path::Path) -> Result<Mailer, String> {
-        match smtp_url {
-            None => Ok(Mailer::Files(data_dir.join("outbox"))),
-            Some(url) => {
-                let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|e| format!("SAKNAD_SMTP_URL is not usable: {e}"))?;
-                Ok(Mailer::Smtp(builder.timeout(Some(Duration::from_secs(15))).build()))
+    pub fn from_settings(
+        smtp_url: Option<&str>,
+        ca_file: Option<&std::path::Path>,
+        data_dir: &std::path::Path,
+    ) -> Result<Mailer, String> {
+        let Some(url) = smtp_url else { return Ok(Mailer::Files(data_dir.join("outbox"))) };
+        let unusable = |e: &dyn std::fmt::Display| format!("SAKNAD_SMTP_URL is not usable: {e}");
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| unusable(&e))?;
+        let parsed = url::Url::parse(url).map_err(|e| unusable(&e))?;
+        let tls = parsed.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
+        let wrapper = parsed.scheme() == "smtps";
+        let tls_required = wrapper || tls.as_deref() == Some("required");
+        if let Some(path) = ca_file {
+            if !tls_required {
+                return Err(
+                    "SAKNAD_SMTP_CA_FILE needs an SMTP URL that requires TLS (smtps:// or ?tls=required)".into()
+                );
             }
+            let pem = std::fs::read(path).map_err(|e| format!("SAKNAD_SMTP_CA_FILE {}: {e}", path.display()))?;
+            let cert = Certificate::from_pem(&pem).map_err(|e| format!("SAKNAD_SMTP_CA_FILE: {e}"))?;
+            let host = parsed.host_str().unwrap_or_default().trim_matches(['[', ']']).to_string();
+            let params = TlsParameters::builder(host)
+                .add_root_certificate(cert)
+                .build_rustls()
+                .map_err(|e| format!("SAKNAD_SMTP_CA_FILE: {e}"))?;
+            builder = builder.tls(if wrapper { Tls::Wrapper(params) } else { Tls::Required(params) });
+        }
+        let transport = builder.timeout(Some(Duration::from_secs(15))).build();
+        Ok(Mailer::Smtp { transport, tls_required })
+    }
+
+    /// Whether a message with the report itself may be sent (SPEC §7).
+    pub fn tls_required(&self) -> bool {
+        match self {
+            Mailer::Smtp { tls_required, .. } => *tls_required,
+            Mailer::Files(_) => true,
         }
     }
 
     pub async fn send(&self, msg: Message, file_stem: &str) -> SendResult {
         match self {
-            Mailer::Smtp(t) => match t.send(msg).await {
+            Mailer::Smtp { transport: t, .. } => match t.send(msg).await {
                 Ok(resp) => Ok(format!("{} {}", resp.code(), resp.message().collect::<Vec<_>>().join(" "))),
                 Err(e) => Err(one_line(&e.to_string())),
             },

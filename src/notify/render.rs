@@ -13,6 +13,7 @@
 use crate::auth::ack;
 use crate::db::AnyConnection;
 use crate::domain::calendar::to_local;
+use crate::domain::delivery::{self, Mode};
 use crate::domain::episode::Status;
 use crate::domain::recipients::RecipientKind;
 use crate::i18n;
@@ -41,6 +42,20 @@ pub struct Rendered {
     pub reference: String,
     /// Which categories of personal data the message carries, for its access-log entry.
     pub categories: Vec<&'static str>,
+    /// Sent in full or as a notice, and whether a configured `full` was refused for want of TLS.
+    pub mode: Mode,
+    pub full_refused: bool,
+}
+
+/// What a rendering is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Output {
+    /// A message with the content.
+    Mail,
+    /// A message with the reference, what happened and the link.
+    Notice { full_refused: bool },
+    /// The content on the page behind a notice's link.
+    Page,
 }
 
 /// The categories of personal data a message to `aud` carries (SPEC §4 minimisation, §7 found means found).
@@ -119,6 +134,9 @@ impl Renderer {
         Ok(Renderer { tera: crate::templates::engine(crate::templates::EMAIL, "email")? })
     }
 
+    /// Renders a message as it is sent: in full or as a notice (`domain::delivery`), depending on the
+    /// county's choice for the recipient and on whether the mail connection requires TLS.
+    #[allow(clippy::too_many_arguments)]
     pub fn render(
         &self,
         conn: &mut AnyConnection,
@@ -127,6 +145,7 @@ impl Renderer {
         secret: &[u8],
         public_url: &str,
         now: chrono::DateTime<chrono::Utc>,
+        tls_required: bool,
     ) -> Result<Rendered, String> {
         let db = |e: diesel::result::Error| format!("loading the notification's episode failed: {e}");
         if n.head.kind == "reminder" {
@@ -136,9 +155,34 @@ impl Renderer {
             Some(l) => l,
             None => Loaded::load(conn, n.head.episode_id).map_err(db)?,
         };
-        let rendered = self.render_loaded(conn, n, &loaded, secret, public_url);
+        let (mode, full_refused) =
+            delivery::effective(n.head.recipient_kind, loaded.delivery.delivery(n.head.recipient_kind), tls_required);
+        let how = match mode {
+            Mode::Full => Output::Mail,
+            Mode::Notice => Output::Notice { full_refused },
+        };
+        let rendered = self.render_loaded(conn, n, &loaded, secret, public_url, how);
         *cache = Some(loaded);
         rendered
+    }
+
+    /// The content behind a notice's link, as the page shows it: what a full message to the same recipient
+    /// would hold now (minimised for them, and without description or health once the child is found), but
+    /// no photo. Returns the HTML and the categories it discloses, for the view's access-log entry.
+    pub fn notice_content(
+        &self,
+        conn: &mut AnyConnection,
+        notification_id: i64,
+        lang: &str,
+        secret: &[u8],
+        public_url: &str,
+    ) -> Result<(String, Vec<&'static str>), String> {
+        let db = |e: diesel::result::Error| format!("loading the notice's episode failed: {e}");
+        let mut n = messages::load(conn, notification_id).map_err(db)?;
+        n.language = lang.to_string();
+        let loaded = Loaded::load(conn, n.head.episode_id).map_err(db)?;
+        let r = self.render_loaded(conn, &n, &loaded, secret, public_url, Output::Page)?;
+        Ok((r.html, r.categories))
     }
 
     fn render_loaded(
@@ -148,6 +192,7 @@ impl Renderer {
         loaded: &Loaded,
         secret: &[u8],
         public_url: &str,
+        how: Output,
     ) -> Result<Rendered, String> {
         let db = |e: diesel::result::Error| format!("loading the notification's episode failed: {e}");
         let (e, child) = (&loaded.episode, &loaded.child);
@@ -166,11 +211,14 @@ impl Renderer {
         ctx.insert("found_at", &e.found_at.map(local));
         ctx.insert("closed_at", &e.closed_at.map(local));
         ctx.insert("closure_reason", &e.closure_reason.as_ref().map(|r| i18n::t(lang, &format!("reason_{r}"))));
-        let ack_url = match (&n.ack_nonce, n.ack_required) {
-            (Some(nonce), true) => Some(format!("{public_url}/ack/{}", ack::token(secret, nonce))),
-            _ => None,
-        };
+        let link = n.ack_nonce.as_ref().map(|nonce| format!("{public_url}/ack/{}", ack::token(secret, nonce)));
+        let ack_url = link.clone().filter(|_| n.ack_required && how != Output::Page);
         ctx.insert("ack_url", &ack_url);
+        let notice = matches!(how, Output::Notice { .. });
+        ctx.insert("notice", &notice);
+        ctx.insert("full_refused", &matches!(how, Output::Notice { full_refused: true }));
+        ctx.insert("notice_url", &link);
+        ctx.insert("link_expires", &n.ack_expires_at.map(local));
         let risk_label = i18n::t(lang, &format!("risk_{}", e.risk_level));
         ctx.insert("risk_level", risk_label);
         let indicators: Vec<&str> = e.indicators().iter().map(|i| i18n::t(lang, &format!("indicator_{i}"))).collect();
@@ -243,7 +291,7 @@ impl Renderer {
             push("vulnerabilities", field("vulnerabilities"));
             ctx.insert("lines", &lines);
             ctx.insert("whereabouts_known", &e.whereabouts_known);
-            if n.head.kind == "case_reported" || n.head.kind == "escalation" {
+            if how == Output::Mail && (n.head.kind == "case_reported" || n.head.kind == "escalation") {
                 photo = crate::store::children::photo(conn, child.id).map_err(db)?;
             }
         }
@@ -261,13 +309,33 @@ impl Renderer {
                 .render(&format!("email/{kind}/{name}"), &ctx)
                 .map_err(|e| format!("rendering {kind}/{name}: {e:?}"))
         };
+        let (mode, full_refused) = match how {
+            Output::Notice { full_refused } => (Mode::Notice, full_refused),
+            Output::Mail | Output::Page => (Mode::Full, false),
+        };
+        let categories = if notice { vec!["reference"] } else { categories(aud, still_missing, photo.is_some()) };
+        if how == Output::Page {
+            let html = self.tera.render("email/content.html", &ctx).map_err(|e| format!("rendering content: {e:?}"))?;
+            return Ok(Rendered {
+                subject: String::new(),
+                text: String::new(),
+                html,
+                photo: None,
+                reference: e.reference.clone(),
+                categories,
+                mode,
+                full_refused,
+            });
+        }
         Ok(Rendered {
             subject: r("subject.txt")?.trim().to_string(),
             text: r("body.txt")?,
             html: r("body.html")?,
-            categories: categories(aud, still_missing, photo.is_some()),
+            categories,
             photo,
             reference: e.reference.clone(),
+            mode,
+            full_refused,
         })
     }
 }
@@ -364,6 +432,8 @@ impl Renderer {
             photo: None,
             reference,
             categories: vec!["reference", "steps"],
+            mode: Mode::Full,
+            full_refused: false,
         })
     }
 }

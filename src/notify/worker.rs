@@ -18,7 +18,8 @@ use super::mailer::{self, Mailer, SendResult};
 use super::render::{self, Renderer};
 use crate::clock::Clock;
 use crate::db::{write_tx, Db, DbError};
-use crate::store::delivery::{claim_with_lease, escalate, record_failed, record_sent};
+use crate::domain::delivery::Mode;
+use crate::store::delivery::{claim_with_lease, escalate, record_failed, record_sent, Disclosure};
 use chrono::{DateTime, Duration, Utc};
 use rocket::tokio::sync::Notify;
 use std::sync::Arc;
@@ -59,7 +60,15 @@ async fn prepare(db: &Db, ob: &Arc<Outbox>, now: DateTime<Utc>, ids: Vec<i64>) -
             let mut cache = None;
             for id in ids {
                 let n = crate::store::messages::load(c, id)?;
-                let rendered = ob2.renderer.render(c, &n, &mut cache, &ob2.secret, &ob2.public_url, now);
+                let rendered = ob2.renderer.render(
+                    c,
+                    &n,
+                    &mut cache,
+                    &ob2.secret,
+                    &ob2.public_url,
+                    now,
+                    ob2.mailer.tls_required(),
+                );
                 out.push((n, rendered));
             }
             Ok(out)
@@ -156,10 +165,11 @@ pub async fn deliver_due(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usi
         }
         // Episodes in parallel; within an episode in queue order, so the police hear first.
         let mut groups: Vec<(i64, Vec<Prepared>)> = Vec::new();
-        let mut disclosed: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+        let mut disclosed: std::collections::HashMap<i64, Disclosure> = std::collections::HashMap::new();
         for p in prepare(db, ob, now, ids.iter().map(|i| i.0).collect()).await? {
             if let Ok(r) = &p.1 {
-                disclosed.insert(p.0.head.id, r.categories.join(","));
+                let d = Disclosure { mode: r.mode, full_refused: r.full_refused, categories: r.categories.join(",") };
+                disclosed.insert(p.0.head.id, d);
             }
             match groups.iter_mut().find(|g| g.0 == p.0.head.episode_id) {
                 Some(g) => g.1.push(p),
@@ -180,8 +190,12 @@ pub async fn deliver_due(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<usi
                 for (id, outcome) in &outcomes {
                     match outcome {
                         Ok(reply) => {
-                            let what = disclosed.get(id).map(String::as_str).unwrap_or("reference");
-                            entries.extend(record_sent(c, *id, &token, reply, what, now)?);
+                            let what = disclosed.get(id).cloned().unwrap_or(Disclosure {
+                                mode: Mode::Notice,
+                                full_refused: false,
+                                categories: "reference".into(),
+                            });
+                            entries.extend(record_sent(c, *id, &token, reply, &what, now)?);
                         }
                         Err(e) => record_failed(c, &ob3.secret, *id, &token, e, now)?,
                     }

@@ -5,6 +5,7 @@
 use crate::db::schema::{counties, episode_steps, episodes, municipalities, notifications};
 use crate::db::{write_tx, AnyConnection};
 use crate::domain::code::Code;
+use crate::domain::delivery::Mode;
 use crate::domain::episode::StepStatus;
 use crate::domain::recipients::{Recipient, RecipientKind};
 use crate::store::audit::{self, Actor, Event};
@@ -108,12 +109,13 @@ pub fn record_sent(
     id: i64,
     token: &str,
     reply: &str,
-    disclosed: &str,
+    sent: &Disclosure,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Event>> {
     {
         let n = diesel::update(notifications::table.find(id).filter(notifications::lock_owner.eq(token)))
             .set((
+                notifications::delivery_mode.eq(sent.mode.as_str()),
                 notifications::status.eq("sent"),
                 notifications::sent_at.eq(now.naive_utc()),
                 notifications::smtp_reply.eq(reply),
@@ -137,8 +139,13 @@ pub fn record_sent(
             ))
             .first(c)?;
         event(c, episode, now, "notification_sent", &system(), json!({"recipient_kind": kind, "notification_id": id}))?;
-        let entry =
-            Event::new("email_sent").on("case", episode).county(Some(county)).detail(format!("{kind}: {disclosed}"));
+        let how = match (sent.mode, sent.full_refused) {
+            (Mode::Full, _) => String::new(),
+            (Mode::Notice, false) => " (notice)".to_string(),
+            (Mode::Notice, true) => " (notice: full refused, the mail connection does not require TLS)".to_string(),
+        };
+        let detail = format!("{kind}{how}: {}", sent.categories);
+        let entry = Event::new("email_sent").on("case", episode).county(Some(county)).detail(detail);
         // Steps without acknowledgement are done when every message for them is delivered.
         if let (Some(step), false) = (step, ack) {
             let for_step = notifications::table
@@ -156,6 +163,15 @@ pub fn record_sent(
         }
         Ok(Some(entry))
     }
+}
+
+/// What a delivered message carried, for its notification and its access-log entry.
+#[derive(Debug, Clone)]
+pub struct Disclosure {
+    pub mode: Mode,
+    pub full_refused: bool,
+    /// The categories of personal data, comma-separated (`reference,identity,…`).
+    pub categories: String,
 }
 
 /// Records a failed attempt; after 48 hours gives up and tells the county mailbox. Inside the caller's
@@ -438,28 +454,39 @@ pub struct AckInfo {
     pub language: String,
     pub acknowledged: bool,
     pub expired: bool,
+    pub notification_id: i64,
+    pub ack_required: bool,
+    /// How the message was sent; the page shows a notice's content, never a full message's again.
+    pub mode: Option<Mode>,
+    pub kind: String,
 }
 
 pub fn ack_info(conn: &mut AnyConnection, token: &str, now: DateTime<Utc>) -> QueryResult<Option<AckInfo>> {
     if !crate::auth::ack::well_formed(token) {
         return Ok(None);
     }
-    type Row = (i64, String, String, String, String, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>);
+    type Row = (
+        (i64, String, String, String, String, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>),
+        (i64, bool, Option<String>, String),
+    );
     let row: Option<Row> = notifications::table
         .inner_join(episodes::table)
         .filter(notifications::ack_token_hash.eq(crate::auth::ack::hash(token)))
         .select((
-            episodes::id,
-            episodes::county_code,
-            episodes::reference,
-            notifications::recipient_kind,
-            notifications::language,
-            notifications::acknowledged_at,
-            notifications::ack_expires_at,
+            (
+                episodes::id,
+                episodes::county_code,
+                episodes::reference,
+                notifications::recipient_kind,
+                notifications::language,
+                notifications::acknowledged_at,
+                notifications::ack_expires_at,
+            ),
+            (notifications::id, notifications::ack_required, notifications::delivery_mode, notifications::kind),
         ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(episode_id, county_code, reference, recipient_kind, language, acked, expires)| AckInfo {
+    Ok(row.map(|((episode_id, county_code, reference, recipient_kind, language, acked, expires), more)| AckInfo {
         episode_id,
         county_code,
         reference,
@@ -467,6 +494,10 @@ pub fn ack_info(conn: &mut AnyConnection, token: &str, now: DateTime<Utc>) -> Qu
         language,
         acknowledged: acked.is_some(),
         expired: expires.is_none_or(|e| utc(e) <= now),
+        notification_id: more.0,
+        ack_required: more.1,
+        mode: more.2.as_deref().and_then(Mode::parse),
+        kind: more.3,
     }))
 }
 
@@ -495,6 +526,7 @@ pub fn acknowledge(
             Option<chrono::NaiveDateTime>,
         )> = notifications::table
             .filter(notifications::ack_token_hash.eq(&hash))
+            .filter(notifications::ack_required.eq(true))
             .select((
                 notifications::id,
                 notifications::episode_id,

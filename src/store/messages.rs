@@ -19,6 +19,7 @@ pub struct ToRender {
     pub language: String,
     pub ack_required: bool,
     pub ack_nonce: Option<String>,
+    pub ack_expires_at: Option<NaiveDateTime>,
     pub escalation_of: Option<i64>,
     pub message_id: String,
     pub payload: Option<String>,
@@ -31,6 +32,8 @@ pub struct Loaded {
     pub municipality: String,
     pub social_worker: Option<(String, String)>,
     pub accommodation: Option<(String, String)>,
+    /// The county's choices of how messages travel (SPEC §7).
+    pub delivery: crate::store::org::CountyContacts,
 }
 
 impl Loaded {
@@ -55,7 +58,8 @@ impl Loaded {
                 .optional()?,
             None => None,
         };
-        Ok(Loaded { episode, child, municipality, social_worker, accommodation })
+        let delivery = crate::store::org::county_contacts(conn, &episode.county_code)?.unwrap_or_default();
+        Ok(Loaded { episode, child, municipality, social_worker, accommodation, delivery })
     }
 }
 

@@ -2,6 +2,9 @@
 
 use crate::db::schema::{accommodations, counties, municipalities};
 use crate::db::AnyConnection;
+use crate::domain::code::Code;
+use crate::domain::delivery::Mode;
+use crate::domain::recipients::RecipientKind;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -26,7 +29,73 @@ pub struct CountyContacts {
     pub trafficking_coordinator_email: Option<String>,
     #[schema(required = true)]
     pub county_email: Option<String>,
+    /// `full` or `notice` (SPEC §7); unset is the default: `full`
+    pub police_delivery: Option<String>,
+    /// `full` or `notice`; unset is `full`
+    pub social_services_delivery: Option<String>,
+    /// `full` or `notice`; unset is `full`
+    pub on_call_delivery: Option<String>,
+    /// `full` or `notice`; unset is `notice`
+    pub guardian_delivery: Option<String>,
+    /// `full` or `notice`; unset is `full`
+    pub migrationsverket_delivery: Option<String>,
+    /// `full` or `notice`; unset is `full`
+    pub assigning_municipality_delivery: Option<String>,
+    /// `full` or `notice`; unset is `notice`
+    pub trafficking_coordinator_delivery: Option<String>,
 }
+
+impl CountyContacts {
+    /// The configured mode for `kind`, if the county chose one.
+    pub fn delivery(&self, kind: RecipientKind) -> Option<Mode> {
+        use RecipientKind as K;
+        let v = match kind {
+            K::Police => &self.police_delivery,
+            K::SocialServices => &self.social_services_delivery,
+            K::OnCall => &self.on_call_delivery,
+            K::Guardian => &self.guardian_delivery,
+            K::Migrationsverket => &self.migrationsverket_delivery,
+            K::AssigningMunicipality => &self.assigning_municipality_delivery,
+            K::TraffickingCoordinator => &self.trafficking_coordinator_delivery,
+            K::County | K::Reminder => return None,
+        };
+        v.as_deref().and_then(Mode::parse)
+    }
+
+    /// The modes as fields (`police_delivery`, …), unset ones filled with the default, for forms and `GET`.
+    pub fn with_defaults(mut self) -> Self {
+        for (kind, v) in crate::domain::delivery::CONFIGURABLE.into_iter().zip(self.deliveries_mut()) {
+            if v.as_deref().and_then(Mode::parse).is_none() {
+                *v = Some(crate::domain::delivery::default_for(kind).as_str().to_string());
+            }
+        }
+        self
+    }
+
+    pub fn deliveries_mut(&mut self) -> [&mut Option<String>; 7] {
+        let c = self;
+        [
+            &mut c.police_delivery,
+            &mut c.social_services_delivery,
+            &mut c.on_call_delivery,
+            &mut c.guardian_delivery,
+            &mut c.migrationsverket_delivery,
+            &mut c.assigning_municipality_delivery,
+            &mut c.trafficking_coordinator_delivery,
+        ]
+    }
+}
+
+/// The field of a recipient kind's mode (`guardian_delivery`), in `CONFIGURABLE` order.
+pub const DELIVERY_FIELDS: [&str; 7] = [
+    "police_delivery",
+    "social_services_delivery",
+    "on_call_delivery",
+    "guardian_delivery",
+    "migrationsverket_delivery",
+    "assigning_municipality_delivery",
+    "trafficking_coordinator_delivery",
+];
 
 /// A directory of mailboxes (a county's, a municipality's): every address is an email address, some must be
 /// given. The API's rules, the page's form and the required markers all read this one list.
@@ -34,6 +103,8 @@ pub trait Mailboxes {
     const NAMES: &'static [&'static str];
     const REQUIRED: &'static [&'static str];
     fn mailboxes_mut(&mut self) -> Vec<&mut Option<String>>;
+    /// The directory's other fields' rules, beside its addresses.
+    fn check_more(&mut self, _ck: &mut crate::app::command::Check) {}
 }
 
 impl Mailboxes for CountyContacts {
@@ -54,6 +125,12 @@ impl Mailboxes for CountyContacts {
             &mut c.trafficking_coordinator_email,
             &mut c.county_email,
         ]
+    }
+    fn check_more(&mut self, ck: &mut crate::app::command::Check) {
+        let codes: Vec<&str> = Mode::ALL.iter().map(|m| m.as_str()).collect();
+        for (key, v) in DELIVERY_FIELDS.iter().zip(self.deliveries_mut()) {
+            ck.one_of(key, v, &codes);
+        }
     }
 }
 

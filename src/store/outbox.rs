@@ -95,13 +95,10 @@ pub fn enqueue(conn: &mut AnyConnection, secret: &[u8], m: &Outgoing, now: DateT
     let (episode_id, kind, r, ack_window, escalation_of) =
         (m.episode_id, m.kind, m.recipient, m.ack_window, m.escalation_of);
     let nonce = crate::auth::random_token(32);
-    let (hash, expires, due) = if r.ack {
-        let t = ack::token(secret, &nonce);
-        let due = ack_window.map(|w| w.add_to(now)).unwrap_or(now + Duration::hours(1));
-        (Some(ack::hash(&t)), Some((now + Duration::days(ack::VALID_DAYS)).naive_utc()), Some(due.naive_utc()))
-    } else {
-        (None, None, None)
-    };
+    // Every message has a link: to acknowledge, or to read a notice's content (SPEC §7); both expire together.
+    let hash = Some(ack::hash(&ack::token(secret, &nonce)));
+    let expires = Some((now + Duration::days(ack::VALID_DAYS)).naive_utc());
+    let due = r.ack.then(|| ack_window.map(|w| w.add_to(now)).unwrap_or(now + Duration::hours(1)).naive_utc());
     crate::db::on_backend!(conn, |c| diesel::insert_into(notifications::table)
         .values((
             notifications::episode_id.eq(episode_id),

@@ -4,6 +4,7 @@
 use super::{Page, Pages};
 use crate::app::ack::{record, Acknowledge};
 use crate::app::command::Submitted;
+use crate::domain::delivery::Mode;
 use crate::error::AppError;
 use crate::i18n;
 use crate::state::AppState;
@@ -37,6 +38,9 @@ fn form_page(
     ctx.insert("is_police", &is_police);
     ctx.insert("name", name);
     ctx.insert("police_reference", "");
+    ctx.insert("content", "");
+    ctx.insert("ack_open", &true);
+    ctx.insert("acknowledged", &false);
     let errs: crate::error::FieldErrors = errors.iter().map(|(f, m)| (f.to_string(), m.to_string())).collect();
     super::pages::set_errors(&mut ctx, &errs, lang);
     let status = if errors.is_empty() { Status::Ok } else { Status::UnprocessableEntity };
@@ -54,26 +58,49 @@ pub async fn get_ack(
     let now = st.clock.now();
     let t = token.to_string();
     let info = st.db.run(move |c| worker::ack_info(c, &t, now).map_err(AppError::from)).await?;
-    // The page names the episode to whoever holds the link: each view is in the access log.
-    if let Some(i) = &info {
-        let actor = crate::store::audit::Actor {
-            user_id: None,
-            role: Some(format!("recipient:{}", i.recipient_kind)),
-            ip: ip.0.clone(),
-        };
-        let entry = crate::store::audit::Event::new("ack_page_viewed")
-            .on("case", i.episode_id)
-            .county(Some(i.county_code.clone()));
-        st.audit.log(actor, entry, now).await?;
-    }
     let l = page_lang(lang, info.as_ref().map(|i| i.language.as_str()));
-    Ok(match info {
-        None => st.pages.message(Status::NotFound, l, "ack_gone_title", "ack_gone_text", None),
-        Some(i) if i.acknowledged || i.expired => {
-            st.pages.message(Status::Gone, l, "ack_gone_title", "ack_gone_text", Some(&i.reference))
+    let Some(i) = info else {
+        return Ok(st.pages.message(Status::NotFound, l, "ack_gone_title", "ack_gone_text", None));
+    };
+    let actor =
+        crate::store::audit::Actor { user_id: None, role: Some(format!("recipient:{}", i.recipient_kind)), ip: ip.0 };
+    let entry = |action: &'static str| {
+        crate::store::audit::Event::new(action).on("case", i.episode_id).county(Some(i.county_code.clone()))
+    };
+    let notice = i.mode == Some(Mode::Notice) && !i.expired;
+    if !notice {
+        // The page names the episode to whoever holds the link: each view is in the access log.
+        st.audit.log(actor, entry("ack_page_viewed"), now).await?;
+        if i.acknowledged || i.expired || !i.ack_required {
+            return Ok(st.pages.message(Status::Gone, l, "ack_gone_title", "ack_gone_text", Some(&i.reference)));
         }
-        Some(i) => form_page(st, l, token, &i.reference, i.recipient_kind == "police", "", &[]),
-    })
+        return Ok(form_page(st, l, token, &i.reference, i.recipient_kind == "police", "", &[]));
+    }
+    // A notice: the content is read here, and each view is logged with what it disclosed (SPEC §7).
+    let (id, ob, lang_owned) = (i.notification_id, std::sync::Arc::clone(&st.outbox), l.to_string());
+    let (html, categories) = st
+        .db
+        .run(move |c| {
+            ob.renderer.notice_content(c, id, &lang_owned, &ob.secret, &ob.public_url).map_err(|e| {
+                log::error!("the content of notification {id} could not be rendered: {e}");
+                AppError::internal()
+            })
+        })
+        .await?;
+    let detail = format!("{}: {}", i.recipient_kind, categories.join(","));
+    st.audit.log(actor, entry("notice_viewed").detail(detail), now).await?;
+    let mut ctx = Pages::context(l);
+    ctx.insert("other_lang", if l == "en" { "sv" } else { "en" });
+    ctx.insert("token", token);
+    ctx.insert("reference", &i.reference);
+    ctx.insert("is_police", &(i.recipient_kind == "police"));
+    ctx.insert("name", "");
+    ctx.insert("police_reference", "");
+    ctx.insert("content", &html);
+    ctx.insert("ack_open", &(i.ack_required && !i.acknowledged));
+    ctx.insert("acknowledged", &i.acknowledged);
+    super::pages::set_errors(&mut ctx, &Default::default(), l);
+    Ok(st.pages.render(Status::Ok, "pages/ack.html", &ctx))
 }
 
 #[derive(FromForm)]

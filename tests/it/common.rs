@@ -214,6 +214,13 @@ impl TestApp {
         self.send(rocket::http::Method::Patch, path, token, Some(body.to_string()), &[]).await
     }
 
+    /// A page without a session (e.g. behind a link in an email): the status and the HTML.
+    pub async fn public_page(&self, path: &str) -> (Status, String) {
+        let resp = self.client.get(path.to_string()).dispatch().await;
+        let status = resp.status();
+        (status, resp.into_string().await.unwrap_or_default())
+    }
+
     /// A web page as the browser session of `token` sees it: the status and the HTML.
     pub async fn page(&self, path: &str, token: &str) -> (Status, String) {
         let resp = self
@@ -294,14 +301,29 @@ impl Drop for TestApp {
 #[macro_export]
 macro_rules! smtp_test {
     ($name:ident, |$app:ident, $smtp:ident| $body:block) => {
+        $crate::smtp_test!(@ $name, true, |$app, $smtp| $body);
+    };
+    // A sink without TLS: `smtp_test!(plain name, …)`.
+    (plain $name:ident, |$app:ident, $smtp:ident| $body:block) => {
+        $crate::smtp_test!(@ $name, false, |$app, $smtp| $body);
+    };
+    (@ $name:ident, $tls:expr, |$app:ident, $smtp:ident| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
             async fn run(backend: $crate::common::Backend) {
-                let $smtp = $crate::smtp::SmtpSink::start().await;
+                let $smtp = if $tls {
+                    $crate::smtp::SmtpSink::start().await
+                } else {
+                    $crate::smtp::SmtpSink::start_plain().await
+                };
                 let url = $smtp.url();
                 let Some($app) =
-                    $crate::common::TestApp::spawn_with(backend, move |f| f.merge(("smtp_url", url))).await
+                    $crate::common::TestApp::spawn_with(backend, move |f| {
+                        let f = f.merge(("smtp_url", url));
+                        if $tls { f.merge(("smtp_ca_file", $crate::smtp::ca_file())) } else { f }
+                    })
+                    .await
                 else {
                     return;
                 };

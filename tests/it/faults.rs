@@ -70,7 +70,7 @@ fn token(port: u16, email: &str) -> String {
 
 #[rocket::async_test]
 async fn a_server_killed_mid_burst_loses_no_report_and_sends_each_message_once() {
-    let sink = SmtpSink::start().await;
+    let sink = SmtpSink::start_plain().await;
     sink.set_mode(REJECT);
     let dir = tempfile::tempdir().expect("dir");
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0);

@@ -125,6 +125,27 @@ db_test!(every_input_form_stores_valid_data_and_refuses_a_bad_field_at_the_field
         police,
     )
     .await;
+    // How messages travel: a mode that does not exist is refused at its select.
+    let guardian_mode = |a: &TestApp| {
+        let q = counties::table.filter(counties::code.eq("01")).select(counties::guardian_delivery);
+        q.first::<Option<String>>(&mut *a.conn()).ok().flatten()
+    };
+    check(
+        &app,
+        Case {
+            path: "/contacts".into(),
+            token: &w.co,
+            valid: vec![
+                ("police_email", "rlc.stockholm@polisen.se"),
+                ("county_email", "lst@lst.se"),
+                ("police_delivery", "full"),
+                ("guardian_delivery", "full"),
+            ],
+            spoil: ("guardian_delivery", "encrypted"),
+        },
+        guardian_mode,
+    )
+    .await;
     let on_call = |a: &TestApp| {
         let q = municipalities::table.filter(municipalities::code.eq("0180")).select(municipalities::on_call_email);
         q.first::<Option<String>>(&mut *a.conn()).ok().flatten()

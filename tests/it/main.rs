@@ -14,6 +14,7 @@ mod build;
 mod cases;
 mod children;
 mod cli;
+mod delivery;
 mod demo;
 mod e2e;
 mod faults;

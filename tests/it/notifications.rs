@@ -96,13 +96,15 @@ smtp_test!(a_report_reaches_every_party_with_a_minimised_message, |app, smtp| {
     }
     assert_eq!(mv[0].attachments(), 0);
     insta::assert_snapshot!("migrationsverket_case_reported", normalise(&mtext));
-    // Guardian and both social-services addresses get the full report with their own links.
+    // Both social-services addresses get the full report; the guardian a notice (SPEC §7): each has a link.
     let links: Vec<String> = ["greta@godman.se", "sw@x.se", "soc@stockholm.se"]
         .iter()
         .map(|a| {
             let m = smtp.to(a);
             assert_eq!(m.len(), 1, "{a}");
-            assert!(m[0].text().contains("red jacket"), "{a}");
+            let full = *a != "greta@godman.se";
+            assert_eq!(m[0].text().contains("red jacket"), full, "{a}");
+            assert_eq!(m[0].text().contains("Amir"), full, "{a}");
             ack_link(&m[0].text()).unwrap_or_default()
         })
         .collect();
@@ -139,19 +141,25 @@ smtp_test!(english_for_a_guardian_whose_language_is_not_swedish_and_the_coordina
     app.drain().await;
     let g = smtp.to("greta@godman.se");
     assert!(g[0].subject().contains("Report: child missing from care"), "{}", g[0].subject());
-    assert!(g[0].text().contains("Clothing: red jacket"));
-    assert!(!g[0].text().contains("Klädsel"), "one language per message");
+    assert!(g[0].text().contains("Read the details on the page"), "{}", g[0].text());
+    assert!(!g[0].text().contains("red jacket"), "a guardian gets a notice");
+    assert!(!g[0].text().contains("Läs uppgifterna"), "one language per message");
+    // The page behind the link is in the guardian's language too.
+    let link = ack_link(&g[0].text()).unwrap_or_default();
+    let path = link.split_once("/ack/").map(|(_, t)| format!("/ack/{t}")).unwrap_or_default();
+    let (_, page) = app.public_page(&path).await;
+    assert!(page.contains("<td>Clothing</td><td>red jacket"), "{page}");
+    assert!(!page.contains("Klädsel"), "one language per page");
     let nmt = smtp.to("nmt@lst.se");
     assert_eq!(nmt.len(), 1);
     let t = nmt[0].text();
-    assert!(
-        t.contains("AB-2026-0001")
-            && t.contains("misstänkt människohandel")
-            && t.contains("sw@x.se")
-            && t.contains("020-390 000")
-    );
-    for never in ["Amir", "Rahimi", "2010-03-14", "red jacket", "Centralstationen", "12-345678", "/ack/"] {
-        assert!(!t.contains(never), "coordinator must not get {never:?}");
+    // A notice by default (SPEC §7): the reference and a link; the page holds the risk and whom to call.
+    assert!(t.contains("AB-2026-0001") && t.contains("020-390 000") && !t.contains("sw@x.se"), "{t}");
+    let link = ack_link(&t).unwrap_or_default();
+    let (_, page) = app.public_page(&format!("/ack/{}", token_of(&link))).await;
+    assert!(page.contains("misstänkt människohandel") && page.contains("sw@x.se"), "{page}");
+    for never in ["Amir", "Rahimi", "2010-03-14", "red jacket", "Centralstationen", "12-345678"] {
+        assert!(!t.contains(never) && !page.contains(never), "coordinator must not get {never:?}");
     }
     insta::assert_snapshot!("coordinator_case_reported", normalise(&t));
 });
@@ -181,7 +189,11 @@ smtp_test!(found_and_closed_reach_everyone_told_before_police_first, |app, smtp|
     app.drain().await;
     let closed: Vec<_> = smtp.messages().into_iter().skip(before).collect();
     assert_eq!(closed.len(), 5);
-    assert!(closed.iter().all(|m| m.subject().contains("avslutat") && m.text().contains("överfört")));
+    assert!(closed.iter().all(|m| m.subject().contains("avslutat")));
+    // The guardian's notice says what happened and links to the page; the others give the reason.
+    let guardian = |m: &&crate::smtp::Received| m.to.contains(&"greta@godman.se".to_string());
+    assert!(closed.iter().filter(|m| !guardian(m)).all(|m| m.text().contains("överfört")));
+    assert!(closed.iter().filter(guardian).all(|m| m.text().contains("/ack/") && !m.text().contains("Amir")));
     // Found means found: neither mail repeats health, description or what the child wore (SPEC §7).
     for m in found.iter().chain(closed.iter()) {
         for never in ["asthma", "165 cm", "red jacket", "Centralstationen"] {
@@ -427,17 +439,26 @@ crate::db_test!(without_an_smtp_server_messages_are_written_as_eml_files, |app| 
 
 #[rocket::async_test]
 async fn every_smtp_url_form_is_accepted_and_nonsense_is_refused() {
+    use saknad::notify::mailer::Mailer;
     let dir = std::path::Path::new("/tmp");
-    for url in
-        ["smtp://127.0.0.1:2525", "smtp://user:secret@mail.kommun.se:587?tls=required", "smtps://mail.kommun.se:465"]
-    {
-        assert!(saknad::notify::mailer::Mailer::from_settings(Some(url), dir).is_ok(), "{url}");
+    // Only a connection that requires TLS may carry a full message (SPEC §7); opportunistic STARTTLS may be
+    // stripped by whoever sits between.
+    for (url, tls) in [
+        ("smtp://127.0.0.1:2525", false),
+        ("smtp://mail.kommun.se:587?tls=opportunistic", false),
+        ("smtp://user:secret@mail.kommun.se:587?tls=required", true),
+        ("smtps://mail.kommun.se:465", true),
+    ] {
+        let m = Mailer::from_settings(Some(url), None, dir);
+        assert_eq!(m.as_ref().map(Mailer::tls_required).ok(), Some(tls), "{url}");
     }
-    assert!(saknad::notify::mailer::Mailer::from_settings(Some("smtp://"), dir).is_err());
-    assert!(matches!(
-        saknad::notify::mailer::Mailer::from_settings(None, dir),
-        Ok(saknad::notify::mailer::Mailer::Files(_))
-    ));
+    assert!(Mailer::from_settings(Some("smtp://"), None, dir).is_err());
+    let ca = crate::smtp::ca_file();
+    let ca = std::path::Path::new(&ca);
+    assert!(Mailer::from_settings(Some("smtps://127.0.0.1:465"), Some(ca), dir).is_ok());
+    let refused = Mailer::from_settings(Some("smtp://127.0.0.1:25"), Some(ca), dir).err().unwrap_or_default();
+    assert!(refused.contains("requires TLS"), "{refused}");
+    assert!(matches!(Mailer::from_settings(None, None, dir), Ok(Mailer::Files(_))));
 }
 
 /// The `snake_case` words a reader sees in an email (links left out: their tokens are not words).

@@ -1,7 +1,7 @@
 //! A real SMTP server on loopback for the tests: it speaks enough of RFC 5321 for lettre, stores what it
 //! receives, and can be switched to refuse connections or reject commands to simulate an outage.
 
-use rocket::tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use rocket::tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use rocket::tokio::net::TcpListener;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -64,31 +64,72 @@ pub struct SmtpSink {
     pub port: u16,
     messages: Arc<Mutex<Vec<Received>>>,
     mode: Arc<AtomicU8>,
+    tls: bool,
+}
+
+/// The test certificate authority the TLS sink's certificate (for 127.0.0.1 and localhost) is signed by;
+/// the server is told to trust it with `smtp_ca_file`, as a municipality's relay with an internal CA would.
+pub fn ca_file() -> String {
+    format!("{}/tests/it/fixtures/smtp-ca.pem", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn acceptor() -> tokio_rustls::TlsAcceptor {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let dir = format!("{}/tests/it/fixtures", env!("CARGO_MANIFEST_DIR"));
+    let certs = CertificateDer::pem_file_iter(format!("{dir}/smtp-cert.pem"))
+        .expect("test certificate")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("test certificate");
+    let key = PrivateKeyDer::from_pem_file(format!("{dir}/smtp-key.pem")).expect("test key");
+    let config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("a usable test certificate");
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
 impl SmtpSink {
+    /// A sink that speaks SMTP over TLS (`smtps://`), as the server must use for full messages.
     pub async fn start() -> SmtpSink {
+        Self::start_with(true).await
+    }
+
+    /// A sink without TLS: full messages must then be refused.
+    pub async fn start_plain() -> SmtpSink {
+        Self::start_with(false).await
+    }
+
+    async fn start_with(tls: bool) -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let messages = Arc::new(Mutex::new(Vec::new()));
         let mode = Arc::new(AtomicU8::new(ACCEPT));
         let (m, md) = (Arc::clone(&messages), Arc::clone(&mode));
+        let acceptor = tls.then(acceptor);
         rocket::tokio::spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
-                let (m, md) = (Arc::clone(&m), Arc::clone(&md));
+                let (m, md, acceptor) = (Arc::clone(&m), Arc::clone(&md), acceptor.clone());
                 rocket::tokio::spawn(async move {
                     if md.load(Ordering::SeqCst) == DOWN {
                         return;
                     }
-                    let _ = session(sock, m, md).await;
+                    let _ = match acceptor {
+                        Some(a) => match a.accept(sock).await {
+                            Ok(s) => session(s, m, md).await,
+                            Err(_) => Ok(()),
+                        },
+                        None => session(sock, m, md).await,
+                    };
                 });
             }
         });
-        SmtpSink { port, messages, mode }
+        SmtpSink { port, messages, mode, tls }
     }
 
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        let scheme = if self.tls { "smtps" } else { "smtp" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     pub fn set_mode(&self, mode: u8) {
@@ -104,12 +145,12 @@ impl SmtpSink {
     }
 }
 
-async fn session(
-    sock: rocket::tokio::net::TcpStream,
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    sock: S,
     store: Arc<Mutex<Vec<Received>>>,
     mode: Arc<AtomicU8>,
 ) -> std::io::Result<()> {
-    let (r, mut w) = sock.into_split();
+    let (r, mut w) = rocket::tokio::io::split(sock);
     let mut lines = BufReader::new(r);
     w.write_all(b"220 sink ESMTP\r\n").await?;
     let mut to = Vec::new();

@@ -44,7 +44,8 @@ pub async fn get_municipalities(api: Api<'_>, code: &str) -> AppResult<Json<Vec<
 pub async fn get_county_contacts(api: Api<'_>, code: &str) -> AppResult<Json<CountyContacts>> {
     let Api { st, .. } = api;
     let code = code.to_string();
-    st.db.run(move |c| org::county_contacts(c, &code)?.ok_or_else(AppError::not_found)).await.map(Json)
+    let contacts = st.db.run(move |c| org::county_contacts(c, &code)?.ok_or_else(AppError::not_found)).await?;
+    Ok(Json(contacts.with_defaults()))
 }
 
 /// Replace the county contact directory (admin, or a county officer of that county).
@@ -57,7 +58,7 @@ pub async fn put_county_contacts(api: Api<'_>, code: &str, data: Body) -> AppRes
     let Api { st, user } = api;
     let input = command(data)?;
     let (code, now) = (code.to_string(), st.clock.now());
-    st.db.run(move |c| org_app::set_county_contacts(c, &user, &code, input, now)).await.map(Json)
+    st.db.run(move |c| org_app::set_county_contacts(c, &user, &code, input, now)).await.map(|c| Json(c.with_defaults()))
 }
 
 /// A municipality's social-services and on-call (socialjour) mailboxes.

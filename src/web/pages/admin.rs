@@ -206,6 +206,7 @@ fn municipality_form(mut v: Visit<'_>, code: &str, name: &str, values: Value, er
         fields,
         &values,
         &errors,
+        None,
     )
 }
 

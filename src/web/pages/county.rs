@@ -1,10 +1,13 @@
 use super::{choices, flash, Choice, PageResult, Visit};
+use super::{Delivery, SelectField};
 use crate::app;
 use crate::app::command::Submitted;
 use crate::app::org as org_app;
 use crate::app::routines::SetRoutine;
 use crate::auth::AuthUser;
+use crate::domain::code::Code;
 use crate::domain::deadline::{self, UNITS};
+use crate::domain::delivery::Mode;
 use crate::domain::role::Role;
 use crate::domain::routine::{self, Change, Routine, StepDef};
 use crate::error::AppError;
@@ -406,13 +409,24 @@ fn renumbered(k: &str, index: &[usize]) -> String {
 pub async fn get_contacts_page(v: Visit<'_>) -> PageResult {
     let county = county_of(&v.user)?;
     let contacts = v.st.db.run(move |c| org::county_contacts(c, &county)?.ok_or_else(AppError::not_found)).await?;
-    contacts_page(v, serde_json::to_value(&contacts).unwrap_or_default(), Default::default())
+    contacts_page(v, serde_json::to_value(contacts.with_defaults()).unwrap_or_default(), Default::default())
 }
 
 fn contacts_page(mut v: Visit<'_>, values: Value, errors: crate::error::FieldErrors) -> PageResult {
     let heading = i18n::t(v.lang, "county_contacts");
     let fields = (CountyContacts::NAMES, CountyContacts::REQUIRED);
-    v.mailbox_form("/contacts", heading, "/contacts", fields, &values, &errors)
+    let modes: Vec<&'static str> = Mode::ALL.iter().map(|m| m.as_str()).collect();
+    let selects = org::DELIVERY_FIELDS
+        .iter()
+        .map(|f| SelectField {
+            name: f,
+            label: i18n::t(v.lang, f),
+            value: values[*f].as_str().unwrap_or("").to_string(),
+            options: super::choices(v.lang, "delivery_", &modes),
+        })
+        .collect();
+    let delivery = Delivery { selects, tls_required: v.st.outbox.mailer.tls_required() };
+    v.mailbox_form("/contacts", heading, "/contacts", fields, &values, &errors, Some(delivery))
 }
 
 #[rocket::post("/contacts", data = "<form>")]

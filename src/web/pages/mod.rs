@@ -160,6 +160,7 @@ impl Visit<'_> {
 
     /// A page of mailbox fields (`pages/form.html`): each of `names` with its value from `values`; those
     /// in `required` must be given.
+    #[allow(clippy::too_many_arguments)]
     pub fn mailbox_form(
         &mut self,
         current: &str,
@@ -168,6 +169,7 @@ impl Visit<'_> {
         (names, required): (&[&'static str], &[&str]),
         values: &serde_json::Value,
         errors: &FieldErrors,
+        delivery: Option<Delivery>,
     ) -> PageResult {
         let fields = names
             .iter()
@@ -179,7 +181,8 @@ impl Visit<'_> {
                 required: required.contains(f),
             })
             .collect();
-        self.show_form(current, "pages/form.html", &FormPage { fields, heading, action }, errors)
+        let page = FormPage { fields, heading, action, delivery };
+        self.show_form(current, "pages/form.html", &page, errors)
     }
 
     pub fn refused(&self, to: &str, e: AppError) -> PageResult {
@@ -197,6 +200,23 @@ pub struct FormPage<'a> {
     pub fields: Vec<FormField>,
     pub heading: &'a str,
     pub action: &'a str,
+    /// A county's choices of how messages travel, on its contacts page.
+    pub delivery: Option<Delivery>,
+}
+
+/// How each recipient kind's messages travel (SPEC §7), and whether `full` can be sent at all.
+#[derive(serde::Serialize)]
+pub struct Delivery {
+    pub selects: Vec<SelectField>,
+    pub tls_required: bool,
+}
+
+#[derive(serde::Serialize)]
+pub struct SelectField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub options: Vec<Choice>,
 }
 
 #[derive(serde::Serialize)]
