@@ -89,6 +89,7 @@ pub fn build_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>,
         retention: (settings.retention_photo_days, settings.retention_personal_days),
         last_retention: std::sync::Mutex::new(None),
         last_anchor: std::sync::Mutex::new(None),
+        anchor_mail: std::sync::Mutex::new(Vec::new()),
         anchor_file: settings.data_dir.join("anchors.log"),
         lease_seconds: settings.outbox_lease_seconds,
     });

@@ -340,6 +340,30 @@ impl Renderer {
     }
 }
 
+/// The daily anchor of the access log, for a county mailbox: the signed line and how to use it. No personal
+/// data; in Swedish, the county's language, with an English line for auditors from elsewhere.
+pub fn anchor(line: &str) -> Rendered {
+    let day = line.split(' ').nth(2).unwrap_or_default();
+    let text = format!("{}\n\n{line}\n\n{}\n", i18n::t("sv", "anchor_mail_text"), i18n::t("en", "anchor_mail_text"));
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let html = format!(
+        "<!doctype html><html lang=\"sv\"><head><meta charset=\"utf-8\"><title>Saknad</title></head><body><p>{}</p><pre>{}</pre><p lang=\"en\">{}</p></body></html>",
+        esc(i18n::t("sv", "anchor_mail_text")),
+        esc(line),
+        esc(i18n::t("en", "anchor_mail_text"))
+    );
+    Rendered {
+        subject: format!("{} {day}", i18n::t("sv", "anchor_mail_subject")),
+        text,
+        html,
+        photo: None,
+        reference: format!("anchor-{day}"),
+        categories: vec![],
+        mode: Mode::Full,
+        full_refused: false,
+    }
+}
+
 #[derive(Serialize)]
 struct ReminderItem {
     reference: String,

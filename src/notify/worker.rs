@@ -40,6 +40,8 @@ pub struct Outbox {
     pub last_anchor: std::sync::Mutex<Option<chrono::NaiveDate>>,
     /// Where anchors are appended (`anchors.log` in the data directory).
     pub anchor_file: std::path::PathBuf,
+    /// Anchor mails not yet delivered to a county mailbox: (county code, address, line), retried each pass.
+    pub anchor_mail: std::sync::Mutex<Vec<(String, String, String)>>,
     pub lease_seconds: i64,
 }
 
@@ -124,16 +126,23 @@ pub async fn maintain(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<(), Db
         let a = db.run(move |c| crate::store::audit::anchor(c, today).map_err(DbError::from)).await?;
         log::info!("{}", a.line);
         let path = ob.anchor_file.clone();
-        let written = rocket::tokio::task::spawn_blocking(move || crate::files::append_private(&path, &a.line)).await;
+        let line = a.line.clone();
+        let written = rocket::tokio::task::spawn_blocking(move || crate::files::append_private(&path, &line)).await;
         match written {
             Ok(Ok(())) => {
                 if let Ok(mut l) = ob.last_anchor.lock() {
                     *l = Some(today);
                 }
+                // And to every county mailbox: a copy that whoever can write the server cannot take back.
+                let boxes = db.run(|c| crate::store::org::county_mailboxes(c).map_err(DbError::from)).await?;
+                if let Ok(mut pending) = ob.anchor_mail.lock() {
+                    pending.extend(boxes.into_iter().map(|(county, to)| (county, to, a.line.clone())));
+                }
             }
             _ => log::error!("the access log's anchor could not be written to {}", ob.anchor_file.display()),
         }
     }
+    send_anchor_mail(ob, clock).await;
     // Retention at most once an hour.
     let due = ob.last_retention.lock().map(|l| l.is_none_or(|t| now - t >= Duration::hours(1))).unwrap_or(false);
     if due {
@@ -151,6 +160,29 @@ pub async fn maintain(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<(), Db
         }
     }
     Ok(())
+}
+
+/// Sends the pending anchor mails; those that fail stay pending for the next pass.
+async fn send_anchor_mail(ob: &Arc<Outbox>, clock: &Clock) {
+    let pending: Vec<_> = ob.anchor_mail.lock().map(|mut p| std::mem::take(&mut *p)).unwrap_or_default();
+    let mut failed = Vec::new();
+    for (county, to, line) in pending {
+        let day = line.split(' ').nth(2).unwrap_or_default().to_string();
+        let r = render::anchor(&line);
+        let id = format!("<anchor-{day}-{county}@saknad>");
+        let outcome = match mailer::build(&ob.mail_from, &to, &id, &r) {
+            Ok(msg) => ob.mailer.send(msg, &format!("{}-anchor-{county}", clock.now().format("%Y%m%dT%H%M%S"))).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = outcome {
+            let kind = e.split_whitespace().next().unwrap_or("error").to_string();
+            log::warn!("the access log's anchor could not be mailed to county {county} ({kind}); retrying");
+            failed.push((county, to, line));
+        }
+    }
+    if let Ok(mut p) = ob.anchor_mail.lock() {
+        p.extend(failed);
+    }
 }
 
 /// Claims and delivers every message that is due; returns how many were sent.

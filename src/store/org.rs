@@ -225,6 +225,13 @@ pub fn municipality_county(conn: &mut AnyConnection, code: &str) -> QueryResult<
     municipalities::table.find(code).select(municipalities::county_code).first(conn).optional()
 }
 
+/// Every county's mailbox that is set: (county code, address).
+pub fn county_mailboxes(conn: &mut AnyConnection) -> QueryResult<Vec<(String, String)>> {
+    let rows: Vec<(String, Option<String>)> =
+        counties::table.order(counties::code).select((counties::code, counties::county_email)).load(conn)?;
+    Ok(rows.into_iter().filter_map(|(c, e)| e.filter(|e| !e.trim().is_empty()).map(|e| (c, e))).collect())
+}
+
 pub fn county_contacts(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<CountyContacts>> {
     counties::table.find(code).select(CountyContacts::as_select()).first(conn).optional()
 }

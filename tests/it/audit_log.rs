@@ -260,9 +260,42 @@ db_test!(every_disclosure_is_logged_record_by_record_email_by_email, |app| {
     assert_eq!(entries(&app, &["ack_page_viewed"]).into_iter().map(|e| e.1).collect::<Vec<_>>(), [Some(id)]);
 });
 
+/// The anchor mails written to the outbox folder.
+fn anchor_mails(app: &TestApp) -> Vec<String> {
+    let dir = app.state().settings.data_dir.join("outbox");
+    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("-anchor-"))
+        .map(|p| {
+            let raw = std::fs::read(&p).unwrap_or_default();
+            let text = mailparse::parse_mail(&raw)
+                .map(|m| {
+                    let to = m.headers.iter().find(|h| h.get_key() == "To").map(|h| h.get_value()).unwrap_or_default();
+                    let body =
+                        m.subparts.iter().find(|t| t.ctype.mimetype == "text/plain").and_then(|t| t.get_body().ok());
+                    format!("To: {to}\n{}", body.unwrap_or_default())
+                })
+                .unwrap_or_default();
+            (p.to_string_lossy().to_string(), text)
+        })
+        .collect();
+    out.sort();
+    out.into_iter().map(|(_, t)| t).collect()
+}
+
 db_test!(the_head_of_the_log_is_anchored_outside_the_database_once_a_day, |app| {
     use hmac::Mac;
-    let _admin = app.admin().await;
+    let admin = app.admin().await;
+    let (s, _) = app
+        .put(
+            "/api/v1/counties/01/contacts",
+            Some(&admin),
+            json!({"police_email": "p@x.se", "county_email": "lst@x.se"}),
+        )
+        .await;
+    assert_eq!(s, rocket::http::Status::Ok);
     app.login("admin@test.se").await;
     app.drain().await;
     app.drain().await;
@@ -285,7 +318,12 @@ db_test!(the_head_of_the_log_is_anchored_outside_the_database_once_a_day, |app| 
     assert_eq!(hex::encode(mac.finalize().into_bytes()), f[6]);
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).ok(), Some(0o600));
+    // The same line went to the county mailbox, once (mail files stand in for SMTP here).
+    let mails = anchor_mails(&app);
+    assert_eq!(mails.len(), 1, "one anchor mail to the one county mailbox that is set");
+    assert!(mails[0].contains("To: lst@x.se") && mails[0].contains(lines[0]), "{}", mails[0]);
     app.clock().advance(chrono::Duration::days(1));
     app.drain().await;
     assert_eq!(std::fs::read_to_string(&path).unwrap_or_default().lines().count(), 2, "and again the next day");
+    assert_eq!(anchor_mails(&app).len(), 2);
 });
