@@ -49,6 +49,9 @@ impl Received {
         }
         count(&self.parsed())
     }
+    pub fn is_anchor(&self) -> bool {
+        self.header("X-Saknad-Reference").starts_with("anchor-")
+    }
     pub fn subject(&self) -> String {
         self.header("Subject")
     }
@@ -136,7 +139,17 @@ impl SmtpSink {
         self.mode.store(mode, Ordering::SeqCst);
     }
 
+    /// The messages about episodes, in the order received. The daily anchor of the access log, which goes
+    /// to the county mailbox on the worker's first pass of a day, is left out (see `anchors`).
     pub fn messages(&self) -> Vec<Received> {
+        self.all().into_iter().filter(|m| !m.is_anchor()).collect()
+    }
+
+    pub fn anchors(&self) -> Vec<Received> {
+        self.all().into_iter().filter(Received::is_anchor).collect()
+    }
+
+    fn all(&self) -> Vec<Received> {
         self.messages.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
