@@ -162,6 +162,10 @@ smtp_test!(a_county_chooses_the_mode_per_recipient_and_a_bad_mode_changes_nothin
     assert_eq!(s, Status::Created);
     app.drain().await;
     assert!(smtp.to("greta@godman.se")[0].text().contains("red jacket"), "the county chose full for guardians");
+    // The access log's anchor went to the county mailbox, once, over the same connection.
+    let anchors = smtp.anchors();
+    assert_eq!(anchors.len(), 1);
+    assert!(anchors[0].to.contains(&"lst@lst.se".to_string()) && anchors[0].text().contains("saknad-anchor v1 "));
     let p = smtp.to("polis@polisen.se");
     assert!(!p[0].text().contains("red jacket") && p[0].attachments() == 0, "and notices for the police");
 });
