@@ -8,7 +8,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import saknad_server
 
 bin_path, pg_url, restart = sys.argv[1], sys.argv[2], sys.argv[3:]
-server, base, tmp = saknad_server.start(bin_path, pg_url, "restart-secret-restart-secret-restart")
+server, base, tmp = saknad_server.start(bin_path, pg_url, None)
 
 def call(path, token=None, body=None):
     return saknad_server.call(base, path, token, body)

@@ -1,9 +1,11 @@
 """Shared by the CI scripts: start a saknad binary with demo data on a free loopback port, and call its API."""
-import json, os, socket, subprocess, tempfile, urllib.error, urllib.request
+import json, os, secrets, socket, subprocess, tempfile, urllib.error, urllib.request
 
 
-def start(bin_path, db_url, secret, log=None):
-    """Starts `bin_path serve` on a free port; returns (process, base URL, data directory)."""
+def start(bin_path, db_url, secret=None, log=None):
+    """Starts `bin_path serve` on a free port; returns (process, base URL, data directory). The JWT secret is
+    random unless given: the server refuses one that is easy to guess."""
+    secret = secret or secrets.token_urlsafe(32)
     s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
     tmp = tempfile.mkdtemp()
     env = dict(os.environ, SAKNAD_DEMO="1", SAKNAD_DATABASE_URL=db_url, SAKNAD_DATA_DIR=tmp, SAKNAD_JWT_SECRET=secret,

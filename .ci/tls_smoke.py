@@ -10,7 +10,7 @@ import saknad_server
 bin_path, pg_url, psql = sys.argv[1], sys.argv[2], sys.argv[3:]
 log_path = os.path.join(tempfile.mkdtemp(), "server.log")
 log = open(log_path, "w")
-server, base, tmp = saknad_server.start(bin_path, pg_url, "tls-smoke-secret-tls-smoke-secret-tls", log)
+server, base, tmp = saknad_server.start(bin_path, pg_url, None, log)
 
 def call(path, token=None, body=None):
     return saknad_server.call(base, path, token, body)

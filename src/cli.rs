@@ -3,7 +3,6 @@
 use crate::app::command::Submitted;
 use crate::app::users::{self, CreateUser};
 use crate::domain::role::Role;
-use crate::store::audit::Actor;
 use rocket::figment::Figment;
 
 /// `saknad create-admin`: one line of reason on failure (duplicate email, short password, …).
@@ -11,16 +10,9 @@ pub fn create_admin(figment: &Figment, email: &str, name: &str, password: &str) 
     let settings = crate::config::Settings::from_figment(figment)?;
     let db = crate::open_database(&settings)?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
-    let cmd = CreateUser {
-        email: Some(email.into()),
-        name: Some(name.into()),
-        password: Some(password.into()),
-        role: Some(Role::Admin),
-        ..Default::default()
-    };
+    let cmd = CreateUser { email: Some(email.into()), name: Some(name.into()), role: Some(Role::Admin), ..Default::default() };
     let now = crate::clock::Clock::system().now();
-    let actor = Actor { user_id: None, role: Some("cli".into()), ip: None };
-    users::create(&mut conn, Submitted::new(cmd), &actor, now).map(|u| u.id).map_err(|e| match e.fields {
+    users::create(&mut conn, Submitted::new(cmd), users::Creator::Console { password }, now).map(|u| u.id).map_err(|e| match e.fields {
         Some(f) => f.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "),
         None => e.message,
     })

@@ -33,6 +33,15 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The key of the access log's chain (`SAKNAD_AUDIT_KEY`, else `audit_key` in the data directory).
     pub audit_key: String,
+    /// Every role that reaches personal data must give a second factor (`SAKNAD_REQUIRE_MFA`; on by default
+    /// in release builds, off in debug builds and demo mode).
+    pub require_mfa: bool,
+    /// A session ends after this long without a request (`SAKNAD_SESSION_IDLE_MINUTES`, default 30).
+    pub session_idle: chrono::Duration,
+    /// A session ends this long after login whatever happens (`SAKNAD_SESSION_HOURS`, default 8, at most 12).
+    pub session_length: chrono::Duration,
+    /// The identity providers people may log in with (`SAKNAD_OIDC`, or `[default.oidc.NAME]` in Rocket.toml).
+    pub oidc: Vec<crate::auth::oidc::Provider>,
 }
 
 impl Settings {
@@ -66,6 +75,10 @@ struct Raw {
     outbox_lease_seconds: Option<i64>,
     trusted_proxies: Option<String>,
     audit_key: Option<String>,
+    require_mfa: Option<Flag>,
+    session_idle_minutes: Option<i64>,
+    session_hours: Option<i64>,
+    oidc: Option<std::collections::BTreeMap<String, crate::auth::oidc::RawProvider>>,
 }
 
 /// `SAKNAD_DEMO=1`, `=true` and `=yes` all mean on.
@@ -111,10 +124,12 @@ impl Settings {
             }
         }
         let jwt_secret = match raw.jwt_secret.filter(|s| !s.is_empty()) {
-            Some(s) if s.len() < 32 => return Err("SAKNAD_JWT_SECRET must be at least 32 characters long".into()),
             Some(s) => s,
             None => stored_or_generated_secret(&data_dir, demo)?,
         };
+        if let Some(why) = crate::auth::password::secret_weakness(&jwt_secret) {
+            return Err(format!("SAKNAD_JWT_SECRET {why}"));
+        }
         let mut trusted_proxies = Vec::new();
         for p in raw.trusted_proxies.as_deref().unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match p.parse::<std::net::IpAddr>() {
@@ -123,11 +138,30 @@ impl Settings {
             }
         }
         let audit_key = match raw.audit_key.filter(|s| !s.is_empty()) {
-            Some(s) if s.len() < 32 => return Err("SAKNAD_AUDIT_KEY must be at least 32 characters long".into()),
             Some(s) => s,
             None => stored_or_generated_audit_key(&data_dir)?,
         };
+        if let Some(why) = crate::auth::password::secret_weakness(&audit_key) {
+            return Err(format!("SAKNAD_AUDIT_KEY {why}"));
+        }
+        let require_mfa = raw.require_mfa.map(|f| f.on()).unwrap_or(!cfg!(debug_assertions) && !demo);
+        let idle = raw.session_idle_minutes.unwrap_or(crate::domain::session::DEFAULT_IDLE_MINUTES);
+        if !(1..=24 * 60).contains(&idle) {
+            return Err("SAKNAD_SESSION_IDLE_MINUTES must be between 1 and 1440".into());
+        }
+        let hours = raw.session_hours.unwrap_or(crate::domain::session::DEFAULT_HOURS);
+        if !(1..=crate::domain::session::MAX_HOURS).contains(&hours) {
+            return Err(format!("SAKNAD_SESSION_HOURS must be between 1 and {}", crate::domain::session::MAX_HOURS));
+        }
+        let mut oidc = Vec::new();
+        for (name, p) in raw.oidc.unwrap_or_default() {
+            oidc.push(p.validate(&name)?);
+        }
         Ok(Settings {
+            require_mfa,
+            session_idle: chrono::Duration::minutes(idle),
+            session_length: chrono::Duration::hours(hours),
+            oidc,
             audit_key,
             trusted_proxies,
             database,

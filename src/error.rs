@@ -15,11 +15,12 @@ pub fn status_of(e: &AppError) -> Status {
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, _req: &'r Request<'_>) -> response::Result<'static> {
         let body = self.body().to_string();
-        Response::build()
-            .status(status_of(&self))
-            .header(ContentType::JSON)
-            .sized_body(body.len(), Cursor::new(body))
-            .ok()
+        let mut r = Response::build();
+        r.status(status_of(&self)).header(ContentType::JSON);
+        if let Some(s) = self.retry_after {
+            r.header(rocket::http::Header::new("Retry-After", s.to_string()));
+        }
+        r.sized_body(body.len(), Cursor::new(body)).ok()
     }
 }
 
@@ -29,8 +30,22 @@ pub mod catchers {
     use rocket::http::Status;
     use rocket::Request;
 
+    /// The authentication guard's own error for this request, if it failed (so that a catcher answers
+    /// `mfa_required` rather than a bare 403).
+    pub fn auth_failure(req: &Request) -> Option<AppError> {
+        let cached: &Result<crate::auth::AuthUser, AppError> =
+            req.local_cache(|| Err(AppError::new(ErrorKind::Other(0), "none", "")));
+        match cached {
+            Err(e) if e.code != "none" => Some(e.clone()),
+            _ => None,
+        }
+    }
+
     #[rocket::catch(default)]
-    pub fn api_default(status: Status, _req: &Request) -> AppError {
+    pub fn api_default(status: Status, req: &Request) -> AppError {
+        if let Some(e) = auth_failure(req).filter(|e| super::status_of(e) == status) {
+            return e;
+        }
         match status.code {
             400 => AppError::bad_request("the request could not be read"),
             401 => AppError::unauthorized(),
@@ -44,6 +59,19 @@ pub mod catchers {
             503 => AppError::unavailable(),
             c if c >= 500 => AppError::internal(),
             _ => AppError::new(ErrorKind::Other(status.code), "error", status.reason().unwrap_or("error")),
+        }
+    }
+
+    /// A page refused for want of a second factor goes to the second factor's page; any other 403 is the
+    /// error page.
+    #[rocket::catch(403)]
+    pub fn html_forbidden(
+        status: Status,
+        req: &Request,
+    ) -> Result<rocket::response::Redirect, (Status, rocket::response::content::RawHtml<String>)> {
+        match auth_failure(req) {
+            Some(e) if e.code == "mfa_required" => Ok(rocket::response::Redirect::to("/mfa")),
+            _ => Err(html_default(status, req)),
         }
     }
 

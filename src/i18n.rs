@@ -71,6 +71,9 @@ pub fn reason(lang: &str, why: &str) -> String {
     if why.starts_with("must be one of") || why.starts_with("must be some of") || why.starts_with("unknown ") {
         return "Välj ett av alternativen".to_string();
     }
+    if let Some(d) = why.strip_prefix("not a mail domain: ") {
+        return format!("Inte en e-postdomän: {d}");
+    }
     if why.starts_with("the step ") && why.ends_with("cannot be removed") {
         return "Steget behövs av systemet och kan inte tas bort".to_string();
     }

@@ -110,7 +110,8 @@ pub fn build_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>,
         outbox,
         pages: web::Pages::new()?,
         audit: store::audit_sink::AuditSink::start(db.clone()),
-        users: auth::cache::UserCache::default(),
+        users: auth::cache::UserCache::new(store::users::generation),
+        sessions: auth::cache::SessionCache::new(store::sessions::generation),
     };
     let rocket = rocket::custom(settings.rocket_figment(figment))
         .manage(state)
@@ -128,7 +129,7 @@ pub fn build_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>,
         .mount("/", web::pages::routes())
         .mount("/api/v1", routes::api::routes())
         .register("/api", rocket::catchers![error::catchers::api_default])
-        .register("/", rocket::catchers![error::catchers::html_default, web::pages::to_login]);
+        .register("/", rocket::catchers![error::catchers::html_default, error::catchers::html_forbidden, web::pages::to_login]);
     Ok(match worker {
         Some(w) => rocket.attach(w),
         None => rocket,

@@ -18,6 +18,7 @@ pub struct AppState {
     pub pages: crate::web::Pages,
     pub audit: crate::store::audit_sink::AuditSink,
     pub users: crate::auth::cache::UserCache,
+    pub sessions: crate::auth::cache::SessionCache,
 }
 
 impl AppState {

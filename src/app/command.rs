@@ -215,13 +215,16 @@ impl Check {
         }
     }
 
-    /// A password is taken as given (no trimming) and must be 12 to 1024 characters.
-    pub fn password(&mut self, key: &str, v: &Option<String>) {
+    /// A new password, taken as given (no trimming): long enough and not easy to guess (`auth::password::weakness`); `inputs` are the
+    /// account's own words (email, name).
+    pub fn password(&mut self, key: &str, v: &Option<String>, inputs: &[&str]) {
         match v {
             None => self.required(key, v),
-            Some(s) if s.chars().count() < crate::auth::MIN_PASSWORD_CHARS => self.error(key, "at least 12 characters"),
-            Some(s) if s.chars().count() > 1024 => self.error(key, "at most 1024 characters"),
-            Some(_) => {}
+            Some(s) => {
+                if let Some(why) = crate::auth::password::weakness(s, inputs) {
+                    self.error(key, why)
+                }
+            }
         }
     }
 

@@ -56,13 +56,15 @@ pub struct AppError {
     pub code: &'static str,
     pub message: String,
     pub fields: Option<FieldErrors>,
+    /// seconds until a refused attempt may be made again (`Retry-After`)
+    pub retry_after: Option<u64>,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
-        AppError { kind, code, message: message.into(), fields: None }
+        AppError { kind, code, message: message.into(), fields: None, retry_after: None }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::BadRequest, "bad_request", message)
@@ -72,6 +74,14 @@ impl AppError {
     }
     pub fn invalid_credentials() -> Self {
         Self::new(ErrorKind::Unauthorized, "invalid_credentials", "wrong email or password")
+    }
+    /// The session lacks the second factor its account needs (`domain::session`).
+    pub fn mfa_required() -> Self {
+        Self::new(
+            ErrorKind::Forbidden,
+            "mfa_required",
+            "a second factor is needed: give a code (POST /api/v1/me/mfa/verify) or enrol (POST /api/v1/me/mfa)",
+        )
     }
     pub fn forbidden() -> Self {
         Self::new(ErrorKind::Forbidden, "forbidden", "your role may not do this")
@@ -88,6 +98,17 @@ impl AppError {
     pub fn rate_limited() -> Self {
         Self::new(ErrorKind::RateLimited, "rate_limited", "too many attempts; try again later")
     }
+    /// Too many attempts from here; the wait ends by itself after `seconds` (sent as `Retry-After`).
+    pub fn retry_after(seconds: i64) -> Self {
+        let seconds = seconds.max(1);
+        let mut e = Self::new(
+            ErrorKind::RateLimited,
+            "rate_limited",
+            format!("too many attempts from here; try again in {seconds} seconds"),
+        );
+        e.retry_after = Some(seconds as u64);
+        e
+    }
     pub fn payload_too_large() -> Self {
         Self::new(ErrorKind::PayloadTooLarge, "payload_too_large", "the request body is too large")
     }
@@ -97,6 +118,7 @@ impl AppError {
             code: "validation_failed",
             message: "some fields are missing or invalid".into(),
             fields: Some(fields),
+            retry_after: None,
         }
     }
     pub fn field(name: &str, reason: &str) -> Self {

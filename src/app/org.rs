@@ -1,6 +1,11 @@
 //! Organisation: accommodations (admin) and the contact directories that say where each notification
 //! goes (county: admin or the county's own officer; municipality: admin or the municipality's own social
 //! worker). Every change is written to the access log.
+//!
+//! Separation of duties (issue #18): a directory address must be in its county's allowed email domains
+//! (set by the admin; an empty list is not configured yet), and every change of an address is told to the
+//! county mailbox and to the address it replaces, so that nobody can quietly send the police's report
+//! elsewhere.
 
 use super::command::{Check, Submitted};
 use crate::app::{AppError, AppResult};
@@ -9,6 +14,7 @@ use crate::db::{write_tx, AnyConnection};
 use crate::domain::role::Role;
 use crate::domain::validate::{is_municipality_code, is_phone};
 use crate::store::audit::{self, Event};
+use crate::store::users;
 use crate::store::org::{
     self, Accommodation, CountyContacts, Mailboxes, MunicipalityContacts, NewAccommodation, ACCOMMODATION_KINDS,
 };
@@ -97,25 +103,125 @@ fn check_mailboxes<T: Mailboxes>(d: &mut T, ck: &mut Check) {
     d.check_more(ck);
 }
 
-/// Replaces a directory when the user may (`mine`; otherwise it is "not found"): the rules, then `write`
-/// and its access-log entry in one transaction.
-fn replace<T: Mailboxes>(
+/// Replaces a directory when the user may (`mine`; otherwise it is "not found"): the rules (every address
+/// in `county`'s allowed domains), then `write` and its access-log entry and the notices of each changed
+/// address in one transaction.
+#[allow(clippy::too_many_arguments)]
+fn replace<T: Mailboxes + Clone>(
     c: &mut AnyConnection,
     user: &AuthUser,
     mine: bool,
+    county: Option<String>,
+    before: Option<T>,
     input: Submitted<T>,
     now: DateTime<Utc>,
     write: impl FnOnce(&mut AnyConnection, &T) -> AppResult<Event>,
 ) -> AppResult<T> {
-    if !mine {
+    let (Some(county), true) = (county, mine) else {
         return Err(AppError::not_found());
+    };
+    let (mut contacts, mut ck) = input.checked(check_mailboxes);
+    let domains = org::allowed_domains(c, &county)?;
+    for (key, v) in T::NAMES.iter().zip(contacts.mailboxes_mut()) {
+        if v.as_deref().is_some_and(|a| !crate::domain::validate::email_in_domains(a, &domains)) {
+            ck.error(key, "not in the county's allowed email domains");
+        }
     }
-    let (contacts, ck) = input.checked(check_mailboxes);
     ck.finish()?;
+    let old: Vec<Option<String>> = before.map(|mut b| b.mailboxes_mut().into_iter().map(|v| v.clone()).collect()).unwrap_or_default();
+    let new: Vec<Option<String>> = contacts.clone().mailboxes_mut().into_iter().map(|v| v.clone()).collect();
     write_tx(c, |c| {
         let ev = write(c, &contacts)?;
         audit::append(c, &user.actor(), &ev, now)?;
+        let by = users::by_id(c, user.id)?.map(|u| super::mail::account_label(&u)).unwrap_or_default();
+        for (i, key) in T::NAMES.iter().enumerate() {
+            let (was, is) = (old.get(i).cloned().flatten(), new.get(i).cloned().flatten());
+            // A first address replaces nothing: the access log has it. A changed or removed one is told.
+            let Some(was) = was.filter(|w| Some(w) != is.as_ref()) else { continue };
+            let f = super::mail::fields(&[
+                ("field", key.to_string()),
+                ("old", was.clone()),
+                ("new", is.clone().unwrap_or_else(|| "–".into())),
+                ("by", by.clone()),
+            ]);
+            super::mail::to_county_mailboxes(c, Some(&[county.clone()]), "contact_changed", f.clone(), now)?;
+            super::mail::notice(c, &was, "sv", "contact_replaced", f, now)?;
+        }
         Ok(contacts)
+    })
+}
+
+/// The addresses of `email`'s account are allowed in each of `counties` (a county without a list allows any).
+pub fn in_allowed_domains(c: &mut AnyConnection, email: &str, counties: &[String]) -> AppResult<bool> {
+    for county in counties {
+        let domains = org::allowed_domains(c, county)?;
+        if !crate::domain::validate::email_in_domains(email, &domains) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// `PUT /api/v1/counties/{code}/allowed-domains`: the email domains the county's directory addresses and
+/// accounts must be in.
+#[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct AllowedDomains {
+    /// e.g. `["polisen.se", "migrationsverket.se", "lansstyrelsen.se", "stockholm.se"]`; empty: not configured
+    #[schema(required = true)]
+    pub domains: Vec<String>,
+}
+
+pub fn allowed_domains(c: &mut AnyConnection, user: &AuthUser, county: &str) -> AppResult<AllowedDomains> {
+    user.require(&[Role::Admin, Role::CountyOfficer])?;
+    if user.is(Role::CountyOfficer) && user.workplace.county_code.as_deref() != Some(county) {
+        return Err(AppError::not_found());
+    }
+    if !org::county_exists(c, county)? {
+        return Err(AppError::not_found());
+    }
+    Ok(AllowedDomains { domains: org::allowed_domains(c, county)? })
+}
+
+/// The admin sets a county's allowed domains; the change is logged and told to the county mailbox.
+pub fn set_allowed_domains(
+    c: &mut AnyConnection,
+    user: &AuthUser,
+    county: &str,
+    input: Submitted<AllowedDomains>,
+    now: DateTime<Utc>,
+) -> AppResult<AllowedDomains> {
+    user.require(&[Role::Admin])?;
+    let (mut d, mut ck) = input.checked(|_, _| {});
+    for x in d.domains.iter_mut() {
+        *x = x.trim().trim_start_matches('@').to_ascii_lowercase();
+    }
+    d.domains.sort();
+    d.domains.dedup();
+    if d.domains.len() > 50 {
+        ck.error("domains", "at most 50 items");
+    } else if let Some(bad) = d.domains.iter().find(|x| !crate::domain::validate::is_mail_domain(x)) {
+        ck.error("domains", format!("not a mail domain: {bad}"));
+    }
+    ck.finish()?;
+    write_tx(c, |c| {
+        let before = org::allowed_domains(c, county)?;
+        if org::set_allowed_domains(c, county, &d.domains)? == 0 {
+            return Err(AppError::not_found());
+        }
+        let ev = Event::new("allowed_domains_changed")
+            .on("county", county)
+            .county(Some(county.to_string()))
+            .detail(d.domains.join(","));
+        audit::append(c, &user.actor(), &ev, now)?;
+        let by = users::by_id(c, user.id)?.map(|u| super::mail::account_label(&u)).unwrap_or_default();
+        let f = super::mail::fields(&[
+            ("old", if before.is_empty() { "–".into() } else { before.join(", ") }),
+            ("new", if d.domains.is_empty() { "–".into() } else { d.domains.join(", ") }),
+            ("by", by),
+        ]);
+        super::mail::to_county_mailboxes(c, Some(&[county.to_string()]), "allowed_domains_changed", f, now)?;
+        Ok(d)
     })
 }
 
@@ -129,7 +235,9 @@ pub fn set_county_contacts(
 ) -> AppResult<CountyContacts> {
     user.require(&[Role::Admin, Role::CountyOfficer])?;
     let mine = !user.is(Role::CountyOfficer) || user.workplace.county_code.as_deref() == Some(county);
-    replace(c, user, mine, input, now, |c, k| {
+    let before = org::county_contacts(c, county)?;
+    let known = before.is_some().then(|| county.to_string());
+    replace(c, user, mine, known, before, input, now, |c, k| {
         if org::set_county_contacts(c, county, k)? == 0 {
             return Err(AppError::not_found());
         }
@@ -147,7 +255,9 @@ pub fn set_municipality_contacts(
 ) -> AppResult<MunicipalityContacts> {
     user.require(&[Role::Admin, Role::SocialWorker])?;
     let mine = !user.is(Role::SocialWorker) || user.workplace.municipality_code.as_deref() == Some(code);
-    replace(c, user, mine, input, now, |c, k| {
+    let county = org::municipality_county(c, code)?;
+    let before = org::municipality_contacts(c, code)?;
+    replace(c, user, mine, county, before, input, now, |c, k| {
         let county = org::municipality_county(c, code)?.ok_or_else(AppError::not_found)?;
         org::set_municipality_contacts(c, code, k)?;
         Ok(Event::new("municipality_contacts_changed").on("municipality", code).county(Some(county)))

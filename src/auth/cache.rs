@@ -1,45 +1,58 @@
-//! A short-lived cache of the user rows the guard checks on every request.
+//! A short-lived cache of the rows the guard checks on every request (users and sessions).
 //!
-//! Policy: an entry is used for at most one second, and only while no user row has been changed by this
-//! process since it was read (a generation counter bumped after every committed change to `users`). So a
-//! password change, reset or deactivation revokes tokens on this instance at once; another instance
+//! Policy: an entry is used for at most one second, and only while no row of its table has been changed by
+//! this process since it was read (a generation counter per table, bumped after every committed change). So
+//! a password change, reset, deactivation or logout takes effect on this instance at once; another instance
 //! sharing the database notices within the second (docs/operations.md).
 
-use crate::store::users::{self, UserRow};
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub const TTL: Duration = Duration::from_secs(1);
-/// More distinct users than this within a second means something unusual; start over rather than grow.
+/// More distinct keys than this within a second means something unusual; start over rather than grow.
 const MAX_ENTRIES: usize = 10_000;
 
-struct Entry {
+struct Entry<R> {
     read_at: Instant,
     generation: u64,
-    row: UserRow,
+    row: R,
 }
 
-#[derive(Default)]
-pub struct UserCache {
-    map: Mutex<HashMap<i64, Entry>>,
+pub struct RowCache<K, R> {
+    map: Mutex<HashMap<K, Entry<R>>>,
+    generation: fn() -> u64,
 }
 
-impl UserCache {
-    /// The cached row, if it is fresh and no user has changed since it was read.
-    pub fn get(&self, id: i64) -> Option<UserRow> {
-        let generation = users::generation();
+impl<K: Hash + Eq, R: Clone> RowCache<K, R> {
+    /// A cache of rows whose table's changes are counted by `generation`.
+    pub fn new(generation: fn() -> u64) -> Self {
+        RowCache { map: Mutex::new(HashMap::new()), generation }
+    }
+
+    /// The generation to take before reading a row that will be [`put`](Self::put).
+    pub fn generation(&self) -> u64 {
+        (self.generation)()
+    }
+
+    /// The cached row, if it is fresh and no row of its table has changed since it was read.
+    pub fn get(&self, key: &K) -> Option<R> {
+        let generation = self.generation();
         let map = self.map.lock().ok()?;
-        map.get(&id).filter(|e| e.generation == generation && e.read_at.elapsed() < TTL).map(|e| e.row.clone())
+        map.get(key).filter(|e| e.generation == generation && e.read_at.elapsed() < TTL).map(|e| e.row.clone())
     }
 
     /// Remembers a row read from the database; `generation` must be taken before the read.
-    pub fn put(&self, row: UserRow, generation: u64, read_at: Instant) {
+    pub fn put(&self, key: K, row: R, generation: u64, read_at: Instant) {
         if let Ok(mut map) = self.map.lock() {
             if map.len() >= MAX_ENTRIES {
                 map.clear();
             }
-            map.insert(row.id, Entry { read_at, generation, row });
+            map.insert(key, Entry { read_at, generation, row });
         }
     }
 }
+
+pub type UserCache = RowCache<i64, crate::store::users::UserRow>;
+pub type SessionCache = RowCache<String, crate::store::sessions::SessionRow>;

@@ -1,5 +1,9 @@
-//! Request guards: `AuthUser` from a Bearer header or the session cookie, checked against the user's
-//! current security stamp and active flag on every request (through `auth::cache`); `ClientIp` for logging.
+//! Request guards: `AuthUser` from a Bearer header or the session cookie, checked on every request against
+//! its server-side session (`domain::session`: revoked, idle, expired) and the user's current security stamp
+//! and active flag (both through `auth::cache`); `ClientIp` for logging.
+//!
+//! Policy: a session without the second factor its account needs reaches only the account's own page, the
+//! second factor's enrolment and check, and logout (`403 mfa_required` elsewhere; pages go to `/mfa`).
 
 use crate::app::AppError;
 use crate::domain::role::Role;
@@ -15,6 +19,12 @@ pub struct AuthUser {
     pub account: UserView,
     pub role: Role,
     pub ip: Option<String>,
+    /// the server-side session this request belongs to
+    pub session_id: String,
+    /// whether a second factor was given in this session (or the identity provider vouched for one)
+    pub strong: bool,
+    /// whether the account has a confirmed TOTP authenticator
+    pub totp_enabled: bool,
 }
 
 impl std::ops::Deref for AuthUser {
@@ -55,15 +65,18 @@ fn bearer(req: &Request<'_>) -> Option<(String, bool)> {
 async fn authenticate(req: &Request<'_>) -> Result<AuthUser, AppError> {
     let st = req.guard::<&State<AppState>>().await.succeeded().ok_or_else(AppError::internal)?;
     let (token, from_cookie) = bearer(req).ok_or_else(AppError::unauthorized)?;
-    let claims = st.keys.decode(&token, st.clock.now()).ok_or_else(AppError::unauthorized)?;
+    let now = st.clock.now();
+    let claims = st.keys.decode(&token, now).ok_or_else(AppError::unauthorized)?;
     let id: i64 = claims.sub.parse().map_err(|_| AppError::unauthorized())?;
-    let row = match st.users.get(id) {
+    let session = cached_session(st, &claims.sid).await?.filter(|s| s.user_id == id).ok_or_else(AppError::unauthorized)?;
+    crate::domain::session::check(session.times(), now, st.settings.session_idle).map_err(|_| AppError::unauthorized())?;
+    let row = match st.users.get(&id) {
         Some(row) => Some(row),
         None => {
-            let (generation, read_at) = (crate::store::users::generation(), std::time::Instant::now());
+            let (generation, read_at) = (st.users.generation(), std::time::Instant::now());
             let row = st.db.run(move |c| crate::store::users::by_id(c, id).map_err(AppError::from)).await?;
             if let Some(r) = &row {
-                st.users.put(r.clone(), generation, read_at);
+                st.users.put(id, r.clone(), generation, read_at);
             }
             row
         }
@@ -75,7 +88,45 @@ async fn authenticate(req: &Request<'_>) -> Result<AuthUser, AppError> {
     if from_cookie && req.uri().path().starts_with("/api/") && !cookie_write_allowed(req, &st.settings.public_url) {
         return Err(AppError::forbidden());
     }
-    Ok(AuthUser { account: UserView::from(&row), role, ip: client_ip(req, &st.settings.trusted_proxies) })
+    let second = crate::domain::session::needs_second_factor(role, row.totp_enabled(), st.settings.require_mfa);
+    if second && !session.strong && !reaches_without_second_factor(req.uri().path().as_str()) {
+        return Err(AppError::mfa_required());
+    }
+    if crate::domain::session::needs_touch(crate::store::children::utc(session.last_seen_at), now) {
+        let sid = session.id.clone();
+        st.db.run(move |c| crate::store::sessions::touch(c, &sid, now).map_err(AppError::from)).await?;
+        let mut fresh = session.clone();
+        fresh.last_seen_at = now.naive_utc();
+        st.sessions.put(fresh.id.clone(), fresh, st.sessions.generation(), std::time::Instant::now());
+    }
+    Ok(AuthUser {
+        account: UserView::from(&row),
+        role,
+        ip: client_ip(req, &st.settings.trusted_proxies),
+        session_id: session.id,
+        strong: session.strong,
+        totp_enabled: row.totp_enabled(),
+    })
+}
+
+async fn cached_session(st: &AppState, sid: &str) -> Result<Option<crate::store::sessions::SessionRow>, AppError> {
+    if let Some(s) = st.sessions.get(&sid.to_string()) {
+        return Ok(Some(s));
+    }
+    let (generation, read_at) = (st.sessions.generation(), std::time::Instant::now());
+    let key = sid.to_string();
+    let row = st.db.run(move |c| crate::store::sessions::by_id(c, &key).map_err(AppError::from)).await?;
+    if let Some(r) = &row {
+        st.sessions.put(r.id.clone(), r.clone(), generation, read_at);
+    }
+    Ok(row)
+}
+
+/// What a session without its second factor may reach: its own account, the second factor's enrolment and
+/// check, logout and the language switch.
+fn reaches_without_second_factor(path: &str) -> bool {
+    const EXACT: [&str; 5] = ["/api/v1/me", "/api/v1/auth/logout", "/logout", "/language", "/mfa"];
+    EXACT.contains(&path) || path.starts_with("/api/v1/me/mfa") || path.starts_with("/mfa/")
 }
 
 /// Whether a cookie-authenticated request may reach the API: reads always; writes only with

@@ -1,15 +1,20 @@
 //! Authentication.
 //!
-//! Policy: passwords are Argon2id (at least 12 characters); a login token is an HS256 JWT valid 8 hours
-//! whose `stamp` claim must equal the user's current security stamp, so a password change, reset or
-//! deactivation revokes every token at once. The same token travels as a Bearer header (API) or an
-//! HttpOnly, SameSite=Strict cookie (web pages). Tokens of other purposes (acknowledgement links) use a
-//! different audience and are never accepted here.
+//! Policy: passwords are Argon2id (at least 12 characters, not easy to guess); a login token is an HS256 JWT
+//! naming its server-side session (`domain::session`: logout, idle timeout, absolute end) whose `stamp`
+//! claim must equal the user's current security stamp, so a password change, reset or deactivation revokes
+//! every token at once. A second factor (TOTP or recovery code, `mfa`) or the identity provider's strong
+//! authentication (`oidc`) is needed for every role that reaches personal data when `SAKNAD_REQUIRE_MFA` is
+//! on. The same token travels as a Bearer header (API) or an HttpOnly, SameSite=Strict cookie (web pages).
+//! Tokens of other purposes (acknowledgement and set-password links) use other constructions and are never
+//! accepted here.
 
 pub mod ack;
 pub mod cache;
 pub mod guard;
 pub mod limiter;
+pub mod mfa;
+pub mod oidc;
 pub mod password;
 pub mod token;
 
@@ -17,6 +22,41 @@ pub use guard::AuthUser;
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const SESSION_COOKIE: &str = "saknad_session";
+/// The browser's device cookie (private: encrypted and authenticated with Rocket's key): which accounts have
+/// signed in on this browser, so that others' failed attempts never make their owners wait
+/// (`domain::lockout`).
+pub const DEVICE_COOKIE: &str = "saknad_device";
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Device {
+    pub id: String,
+    pub accounts: Vec<i64>,
+}
+
+/// The device cookie of this browser, if it has a valid one.
+pub fn device(cookies: &rocket::http::CookieJar<'_>) -> Option<Device> {
+    cookies.get_private(DEVICE_COOKIE).and_then(|c| serde_json::from_str(c.value()).ok())
+}
+
+/// Remembers that `user_id` signed in on this browser (for 180 days; at most 20 accounts).
+pub fn remember_device(cookies: &rocket::http::CookieJar<'_>, user_id: i64, secure: bool) {
+    let mut d = device(cookies).unwrap_or_else(|| Device { id: random_token(16), accounts: Vec::new() });
+    d.accounts.retain(|a| *a != user_id);
+    d.accounts.push(user_id);
+    if d.accounts.len() > 20 {
+        d.accounts.remove(0);
+    }
+    let Ok(value) = serde_json::to_string(&d) else { return };
+    cookies.add_private(
+        rocket::http::Cookie::build((DEVICE_COOKIE, value))
+            .http_only(true)
+            .same_site(rocket::http::SameSite::Strict)
+            .secure(secure)
+            .path("/")
+            .max_age(rocket::time::Duration::days(180))
+            .build(),
+    );
+}
 
 /// A URL-safe random token (`[A-Za-z0-9_-]`) with `bytes` bytes of randomness.
 pub fn random_token(bytes: usize) -> String {

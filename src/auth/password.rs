@@ -1,4 +1,11 @@
-//! Argon2id password hashing with the crate's default (OWASP-recommended) parameters.
+//! Argon2id password hashing with the crate's default (OWASP-recommended) parameters, and the strength
+//! rules for new passwords and for the server's secrets.
+//!
+//! Policy: a new password has at least 12 characters and is not easy to guess by zxcvbn's estimate (score
+//! 3 of 4: more than 10^8 guesses, counting common passwords, names, keyboard patterns, repeats, sequences,
+//! dates and the account's own email and name). The JWT and audit keys are refused at start-up unless they
+//! look random: at least 32 characters that zxcvbn cannot explain as anything but random (at least 10^18
+//! guesses, its ceiling for random input being about 10^19).
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -28,8 +35,73 @@ pub fn verify_dummy(password: &str) {
     let _ = verify(password, stored);
 }
 
+/// Why a new password is refused (an API reason), or `None`. `inputs` are the account's own words (email,
+/// name), which make a password easy to guess for whoever knows them.
+pub fn weakness(password: &str, inputs: &[&str]) -> Option<&'static str> {
+    let n = password.chars().count();
+    if n < crate::auth::MIN_PASSWORD_CHARS {
+        return Some("at least 12 characters");
+    }
+    if n > 1024 {
+        return Some("at most 1024 characters");
+    }
+    let mut words: Vec<&str> = inputs.to_vec();
+    words.extend(inputs.iter().flat_map(|i| i.split(['@', '.', ' ', '-', '_'])).filter(|w| w.chars().count() > 2));
+    words.extend(["saknad", "lösenord", "losenord", "password"]);
+    let score = u8::from(zxcvbn::zxcvbn(password, &words).score());
+    // The account's own words give nothing to whoever knows the account: what is left without them must
+    // hold up on its own.
+    let mut rest = password.to_lowercase();
+    for w in words.iter().filter(|w| w.chars().count() > 2) {
+        rest = rest.replace(&w.to_lowercase(), "");
+    }
+    let rest_score = if rest.len() == password.to_lowercase().len() {
+        score
+    } else {
+        u8::from(zxcvbn::zxcvbn(&rest, &[]).score())
+    };
+    (score < 3 || rest_score < 3).then_some("too easy to guess")
+}
+
+/// Why a server secret (SAKNAD_JWT_SECRET, SAKNAD_AUDIT_KEY) is refused, or `None`.
+pub fn secret_weakness(secret: &str) -> Option<String> {
+    if secret.chars().count() < 32 {
+        return Some("must be at least 32 characters long".into());
+    }
+    let e = zxcvbn::zxcvbn(secret, &[]);
+    (e.guesses_log10() < 18.0).then(|| {
+        format!(
+            "is too easy to guess (about 10^{:.0} guesses: repeats, sequences or words); generate one with `openssl rand -base64 48`",
+            e.guesses_log10().max(0.0)
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn trivial_passwords_are_refused_and_a_passphrase_is_not() {
+        for weak in ["aaaaaaaaaaaa", "123456789012", "            ", "password1234", "qwertyuiopasdf", "sara.personal2026"]
+        {
+            assert!(super::weakness(weak, &["sara.personal@kommun.se", "Sara Personal"]).is_some(), "{weak}");
+        }
+        assert_eq!(super::weakness("short", &[]), Some("at least 12 characters"));
+        for strong in ["correct horse battery staple", "ett långt lösenord 26", "another long password"] {
+            assert_eq!(super::weakness(strong, &["sw@test.se"]), None, "{strong}");
+        }
+    }
+
+    #[test]
+    fn secrets_must_look_random() {
+        assert!(super::secret_weakness(&"a".repeat(32)).is_some());
+        assert!(super::secret_weakness("0123456789abcdef0123456789abcdef").is_some());
+        assert!(super::secret_weakness("test-secret-test-secret-test-secret-0123").is_some());
+        assert!(super::secret_weakness("short").is_some());
+        let random = crate::auth::random_token(32);
+        assert_eq!(super::secret_weakness(&random), None, "{random}");
+        assert_eq!(super::secret_weakness("Qm9Z3kLpX7vR2tYw8NcE5hJd1FsA6gUb4oTi0eWx"), None);
+    }
+
     #[test]
     fn hash_and_verify() {
         let h = super::hash("correct horse battery").unwrap();

@@ -283,7 +283,7 @@ fn report_rss(pid: u32) {
     eprintln!("bench: server rss {:.0} MB (peak {:.0} MB)", rss_now_mb(pid), status_mb(pid, "VmHWM:"));
 }
 
-const SECRET: &str = "bench-secret-bench-secret-bench-secret-42";
+const SECRET: &str = "-i7qeGTNC3L6RCGPDtfM7FwlhyNclkjVKKnAJx4NYbI";
 const PASSWORD: &str = "bench password 2026";
 
 /// Seeds a county directly in the database: contacts, an accommodation, a staff member, a social

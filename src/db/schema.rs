@@ -17,6 +17,7 @@ diesel::table! {
         migrationsverket_delivery -> Nullable<Text>,
         assigning_municipality_delivery -> Nullable<Text>,
         trafficking_coordinator_delivery -> Nullable<Text>,
+        allowed_email_domains -> Text,
     }
 }
 
@@ -59,6 +60,13 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         municipality_codes -> Text,
+        totp_secret -> Nullable<Text>,
+        totp_pending -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
+        oidc_subject -> Nullable<Text>,
+        failed_logins -> Integer,
+        last_failed_login_at -> Nullable<Timestamp>,
     }
 }
 
@@ -340,7 +348,66 @@ diesel::joinable!(notifications -> episodes (episode_id));
 diesel::joinable!(risk_assessments -> episodes (episode_id));
 diesel::joinable!(return_conversations -> episodes (episode_id));
 
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        method -> Text,
+        strong -> Bool,
+        ip -> Nullable<Text>,
+        agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    credential_links (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        nonce -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    account_mail (id) {
+        id -> BigInt,
+        address -> Text,
+        language -> Text,
+        kind -> Text,
+        params -> Text,
+        created_at -> Timestamp,
+        next_attempt_at -> Timestamp,
+        attempts -> Integer,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    sessions,
+    recovery_codes,
+    credential_links,
+    account_mail,
     counties,
     municipalities,
     accommodations,

@@ -35,6 +35,20 @@ impl Role {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
+    /// Whether the role reaches personal data: children's (staff, social workers, socialjour), pseudonymised
+    /// episodes and the access log's names (county officers), or the accounts and directory of everyone
+    /// (admin). These need a second factor when `SAKNAD_REQUIRE_MFA` is on; the national analyst sees only
+    /// aggregates.
+    pub fn reaches_personal_data(self) -> bool {
+        !matches!(self, Role::NationalAnalyst)
+    }
+
+    /// Whether an account of this role sees children's personal data: creating one, or giving one access
+    /// again, is told to the county mailbox (separation of duties, issue #18).
+    pub fn sees_children(self) -> bool {
+        matches!(self, Role::Staff | Role::SocialWorker | Role::OnCall)
+    }
+
     /// The scope field this role must have (API.md "Organisation").
     pub fn scope_field(self) -> Option<&'static str> {
         match self {

@@ -2,6 +2,7 @@
 //! acknowledgement tokens. The outbox rows, reminders and every statement the worker runs are in `store`
 //! (`store::outbox`, `store::reminders`, `store::delivery`).
 
+pub mod account;
 pub mod mailer;
 pub mod render;
 pub mod worker;

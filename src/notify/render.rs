@@ -134,6 +134,18 @@ impl Renderer {
         Ok(Renderer { tera: crate::templates::engine(crate::templates::EMAIL, "email")? })
     }
 
+    /// A message about an account or the directory (`notify::account`).
+    pub fn account(
+        &self,
+        conn: &mut AnyConnection,
+        row: &crate::store::account_mail::MailRow,
+        secret: &[u8],
+        public_url: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<super::account::Outcome, String> {
+        super::account::render(&self.tera, conn, row, secret, public_url, now)
+    }
+
     /// Renders a message as it is sent: in full or as a notice (`domain::delivery`), depending on the
     /// county's choice for the recipient and on whether the mail connection requires TLS.
     #[allow(clippy::too_many_arguments)]

@@ -143,11 +143,13 @@ pub async fn maintain(db: &Db, ob: &Arc<Outbox>, clock: &Clock) -> Result<(), Db
         }
     }
     send_anchor_mail(ob, clock).await;
+    super::account::send_due(db, ob, now).await?;
     // Retention at most once an hour.
     let due = ob.last_retention.lock().map(|l| l.is_none_or(|t| now - t >= Duration::hours(1))).unwrap_or(false);
     if due {
         let (photo, personal) = ob.retention;
         let out = db.run(move |c| crate::store::retention::run(c, photo, personal, now).map_err(DbError::from)).await?;
+        db.run(move |c| crate::store::sessions::prune(c, now).map_err(DbError::from)).await?;
         if let Ok(mut l) = ob.last_retention.lock() {
             *l = Some(now);
         }

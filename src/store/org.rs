@@ -232,6 +232,18 @@ pub fn county_mailboxes(conn: &mut AnyConnection) -> QueryResult<Vec<(String, St
     Ok(rows.into_iter().filter_map(|(c, e)| e.filter(|e| !e.trim().is_empty()).map(|e| (c, e))).collect())
 }
 
+/// The email domains the county's directory addresses and accounts must be in (empty: not configured).
+pub fn allowed_domains(conn: &mut AnyConnection, code: &str) -> QueryResult<Vec<String>> {
+    let raw: Option<String> =
+        counties::table.find(code).select(counties::allowed_email_domains).first(conn).optional()?;
+    Ok(raw.map(|r| super::children::json_list(&r)).unwrap_or_default())
+}
+
+pub fn set_allowed_domains(conn: &mut AnyConnection, code: &str, domains: &[String]) -> QueryResult<usize> {
+    let json = serde_json::to_string(domains).unwrap_or_else(|_| "[]".into());
+    diesel::update(counties::table.find(code)).set(counties::allowed_email_domains.eq(json)).execute(conn)
+}
+
 pub fn county_contacts(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<CountyContacts>> {
     counties::table.find(code).select(CountyContacts::as_select()).first(conn).optional()
 }

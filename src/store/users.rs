@@ -48,6 +48,17 @@ pub struct UserRow {
     pub language: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub totp_secret: Option<String>,
+    pub totp_pending: Option<String>,
+    pub totp_enabled_at: Option<NaiveDateTime>,
+    pub totp_last_step: Option<i64>,
+    pub oidc_subject: Option<String>,
+}
+
+impl UserRow {
+    pub fn totp_enabled(&self) -> bool {
+        self.totp_enabled_at.is_some() && self.totp_secret.is_some()
+    }
 }
 
 /// The public shape of a user (API.md `user`).
@@ -61,6 +72,8 @@ pub struct UserView {
     pub workplace: Workplace,
     pub active: bool,
     pub language: String,
+    /// a TOTP authenticator is enrolled
+    pub mfa_enabled: bool,
 }
 
 impl From<&UserRow> for UserView {
@@ -73,6 +86,7 @@ impl From<&UserRow> for UserView {
             workplace: u.workplace.clone(),
             active: u.active,
             language: u.language.clone(),
+            mfa_enabled: u.totp_enabled(),
         }
     }
 }
@@ -213,12 +227,13 @@ pub fn generation() -> u64 {
     GENERATION.load(Ordering::SeqCst)
 }
 
-fn changed() {
+pub(crate) fn changed() {
     crate::db::after_commit(|| {
         GENERATION.fetch_add(1, Ordering::SeqCst);
     });
 }
 
+/// Sets the password and ends every session of the account (a new security stamp, and the session rows).
 pub fn set_password(conn: &mut AnyConnection, id: i64, hash: &str, now: DateTime<Utc>) -> QueryResult<usize> {
     let n = diesel::update(users::table.find(id))
         .set((
@@ -227,6 +242,45 @@ pub fn set_password(conn: &mut AnyConnection, id: i64, hash: &str, now: DateTime
             users::updated_at.eq(now.naive_utc()),
         ))
         .execute(conn)?;
+    super::sessions::revoke_all(conn, id, None, now)?;
+    changed();
+    Ok(n)
+}
+
+/// Ends every session of the account by a new security stamp (and the session rows).
+pub fn end_sessions(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
+    let n = diesel::update(users::table.find(id)).set(users::security_stamp.eq(new_stamp())).execute(conn)?;
+    super::sessions::revoke_all(conn, id, None, now)?;
+    changed();
+    Ok(n)
+}
+
+/// A failed login on the account, shown to its owner at the next login. Not a change the request guard
+/// depends on: the user cache is left alone, so a flood of failures does not empty it.
+pub fn record_failed_login(conn: &mut AnyConnection, id: i64, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((users::failed_logins.eq(users::failed_logins + 1), users::last_failed_login_at.eq(now.naive_utc())))
+        .execute(conn)
+}
+
+/// The failed logins since the last login, and when the latest was; counted from zero again.
+pub fn take_failed_logins(conn: &mut AnyConnection, id: i64) -> QueryResult<(i32, Option<NaiveDateTime>)> {
+    let got: (i32, Option<NaiveDateTime>) =
+        users::table.find(id).select((users::failed_logins, users::last_failed_login_at)).first(conn)?;
+    if got.0 > 0 {
+        diesel::update(users::table.find(id))
+            .set((users::failed_logins.eq(0), users::last_failed_login_at.eq(None::<NaiveDateTime>)))
+            .execute(conn)?;
+    }
+    Ok(got)
+}
+
+pub fn by_oidc_subject(conn: &mut AnyConnection, subject: &str) -> QueryResult<Option<UserRow>> {
+    users::table.filter(users::oidc_subject.eq(subject)).select(UserRow::as_select()).first(conn).optional()
+}
+
+pub fn bind_oidc_subject(conn: &mut AnyConnection, id: i64, subject: &str) -> QueryResult<usize> {
+    let n = diesel::update(users::table.find(id)).set(users::oidc_subject.eq(subject)).execute(conn)?;
     changed();
     Ok(n)
 }
@@ -237,7 +291,7 @@ pub struct UserChanges {
     pub language: Option<String>,
 }
 
-/// Applies changes; deactivation also rotates the security stamp so open sessions end immediately.
+/// Applies changes; deactivation also ends the account's sessions immediately.
 pub fn update(conn: &mut AnyConnection, id: i64, ch: &UserChanges, now: DateTime<Utc>) -> QueryResult<usize> {
     let target = users::table.find(id);
     let mut n = diesel::update(target).set(users::updated_at.eq(now.naive_utc())).execute(conn)?;
@@ -250,7 +304,7 @@ pub fn update(conn: &mut AnyConnection, id: i64, ch: &UserChanges, now: DateTime
     if let Some(active) = ch.active {
         n = diesel::update(target).set(users::active.eq(active)).execute(conn)?;
         if !active {
-            n = diesel::update(target).set(users::security_stamp.eq(new_stamp())).execute(conn)?;
+            n = end_sessions(conn, id, now)?;
         }
     }
     changed();

@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub const PASSWORD: &str = "correct horse battery staple";
-pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const SECRET: &str = "AwI31l4RhXSzN8Ea9stqOi8PrvrFpbrQgTbmpTxMZmM";
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Backend {
@@ -129,6 +129,11 @@ impl TestApp {
 
     pub fn conn(&self) -> saknad::db::Conn {
         self.state().db.get().expect("connection")
+    }
+
+    /// A user's row as stored.
+    pub fn conn_user(&self, id: i64) -> saknad::store::users::UserRow {
+        saknad::store::users::by_id(&mut self.conn(), id).expect("query").expect("user")
     }
 
     /// Creates a user directly in the store and returns its id.

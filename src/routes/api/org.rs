@@ -1,5 +1,5 @@
 use super::Api;
-use crate::app::org::{self as org_app, CreateAccommodation};
+use crate::app::org::{self as org_app, AllowedDomains, CreateAccommodation};
 use crate::auth::AuthUser;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
@@ -59,6 +59,32 @@ pub async fn put_county_contacts(api: Api<'_>, code: &str, data: Body) -> AppRes
     let input = command(data)?;
     let (code, now) = (code.to_string(), st.clock.now());
     st.db.run(move |c| org_app::set_county_contacts(c, &user, &code, input, now)).await.map(|c| Json(c.with_defaults()))
+}
+
+/// The email domains a county's directory addresses and accounts must be in (admin, or a county officer of
+/// that county); empty: not configured.
+#[utoipa::path(get, path = "/api/v1/counties/{code}/allowed-domains", tag = "organisation", security(("bearer" = [])),
+    params(("code" = String, Path)),
+    responses((status = 200, body = AllowedDomains), (status = 403, body = super::docs::ErrorBody),
+              (status = 404, body = super::docs::ErrorBody)))]
+#[rocket::get("/counties/<code>/allowed-domains")]
+pub async fn get_allowed_domains(api: Api<'_>, code: &str) -> AppResult<Json<AllowedDomains>> {
+    let Api { st, user } = api;
+    let code = code.to_string();
+    st.db.run(move |c| org_app::allowed_domains(c, &user, &code)).await.map(Json)
+}
+
+/// Set a county's allowed email domains (admin); logged and told to the county mailbox.
+#[utoipa::path(put, path = "/api/v1/counties/{code}/allowed-domains", tag = "organisation", security(("bearer" = [])),
+    params(("code" = String, Path)), request_body = AllowedDomains,
+    responses((status = 200, body = AllowedDomains), (status = 403, body = super::docs::ErrorBody),
+              (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
+#[rocket::put("/counties/<code>/allowed-domains", data = "<data>")]
+pub async fn put_allowed_domains(api: Api<'_>, code: &str, data: Body) -> AppResult<Json<AllowedDomains>> {
+    let Api { st, user } = api;
+    let input = command(data)?;
+    let (code, now) = (code.to_string(), st.clock.now());
+    st.db.run(move |c| org_app::set_allowed_domains(c, &user, &code, input, now)).await.map(Json)
 }
 
 /// A municipality's social-services and on-call (socialjour) mailboxes.

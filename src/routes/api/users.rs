@@ -1,5 +1,5 @@
 use super::Api;
-use crate::app::users::{self as users_app, ChangeUser, CreateUser, ResetPassword};
+use crate::app::users::{self as users_app, ChangeUser, CreateUser, Creator, ResetPassword};
 use crate::auth::AuthUser;
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
@@ -18,8 +18,11 @@ pub async fn post_user(api: Api<'_>, data: Body) -> AppResult<(Status, Json<User
     let Api { st, user } = api;
     user.require(&[Role::Admin])?;
     let input = command(data)?;
-    let (now, actor) = (st.clock.now(), user.actor());
-    st.db.run(move |c| users_app::create(c, input, &actor, now)).await.map(|u| (Status::Created, Json(u)))
+    let (now, actor, secret) = (st.clock.now(), user.actor(), st.settings.jwt_secret.clone());
+    st.db
+        .run(move |c| users_app::create(c, input, Creator::Admin { actor: &actor, secret: secret.as_bytes() }, now))
+        .await
+        .map(|u| (Status::Created, Json(u)))
 }
 
 /// All users (admin).
@@ -55,7 +58,8 @@ pub async fn patch_user(api: Api<'_>, id: &str, data: Body) -> AppResult<Json<Us
     st.db.run(move |c| users_app::change(c, &user, id, input, now)).await.map(Json)
 }
 
-/// Set a new password for a user (admin); the user's tokens are revoked.
+/// Send a user a one-time link to set a new password (admin); the old password and every session of the
+/// account end at once. The admin never learns the password: a `password` in the body is refused.
 #[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = ResetPassword,
     responses((status = 204), (status = 404, body = super::docs::ErrorBody), (status = 422, body = super::docs::ErrorBody)))]
@@ -64,7 +68,22 @@ pub async fn post_user_password(api: Api<'_>, id: &str, data: Body) -> AppResult
     let Api { st, user } = api;
     let id = path_id(id)?;
     let input = command(data)?;
+    let (now, secret) = (st.clock.now(), st.settings.jwt_secret.clone());
+    st.db.run(move |c| users_app::reset_password(c, &user, id, input, secret.as_bytes(), now)).await?;
+    Ok(Status::NoContent)
+}
+
+/// Remove a user's second factor (admin; a lost phone and lost recovery codes): the user enrols again at
+/// the next login; the user and the county mailboxes are told.
+#[utoipa::path(post, path = "/api/v1/users/{id}/mfa/reset", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = super::docs::ErrorBody), (status = 404, body = super::docs::ErrorBody)))]
+#[rocket::post("/users/<id>/mfa/reset")]
+pub async fn post_user_mfa_reset(api: Api<'_>, id: &str) -> AppResult<Status> {
+    let Api { st, user } = api;
+    user.require(&[Role::Admin])?;
+    let id = path_id(id)?;
     let now = st.clock.now();
-    st.db.run(move |c| users_app::reset_password(c, &user, id, input, now)).await?;
+    st.db.run(move |c| users_app::reset_mfa(c, &user, id, now)).await?;
     Ok(Status::NoContent)
 }

@@ -1,7 +1,7 @@
 use super::{choices, Choice, PageResult, Visit};
 use crate::app::command::Submitted;
 use crate::app::org::{self as org_app, CreateAccommodation};
-use crate::app::users::{self as users_app, ChangeUser, CreateUser, ResetPassword};
+use crate::app::users::{self as users_app, ChangeUser, CreateUser, Creator, ResetPassword};
 use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::error::{AppError, FieldErrors};
@@ -79,9 +79,14 @@ pub async fn get_users_page(v: Visit<'_>) -> PageResult {
 pub async fn post_user_page(_csrf: CsrfChecked, v: Visit<'_>, form: CommandForm<CreateUser>) -> PageResult {
     v.user.require(&[Role::Admin])?;
     let f = form.shown();
-    let (now, actor) = (v.now(), v.user.actor());
-    match v.st.db.run(move |c| users_app::create(c, form.input, &actor, now)).await {
-        Ok(_) => v.saved("/admin/users"),
+    let (now, actor, secret) = (v.now(), v.user.actor(), v.st.settings.jwt_secret.clone());
+    let created = v
+        .st
+        .db
+        .run(move |c| users_app::create(c, form.input, Creator::Admin { actor: &actor, secret: secret.as_bytes() }, now))
+        .await;
+    match created {
+        Ok(_) => super::flash("/admin/users".into(), i18n::t(v.lang, "user_created_link_sent")),
         Err(e) => {
             let errors = e.into_fields()?;
             users_page(Visit { flash: None, ..v }, &f, errors).await
@@ -104,16 +109,22 @@ pub async fn post_user_active_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, fo
     }
 }
 
-#[derive(FromForm)]
-pub struct ResetForm {
-    password: Option<String>,
+/// Sends the user a link to set a new password; the admin never sees one.
+#[rocket::post("/admin/users/<id>/password")]
+pub async fn post_user_password_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64) -> PageResult {
+    let input = Submitted::new(ResetPassword::default());
+    let (now, u, secret) = (v.now(), v.user.clone(), v.st.settings.jwt_secret.clone());
+    match v.st.db.run(move |c| users_app::reset_password(c, &u, UserId(id), input, secret.as_bytes(), now)).await {
+        Ok(()) => super::flash("/admin/users".into(), i18n::t(v.lang, "reset_link_sent")),
+        Err(e) => v.refused("/admin/users", e),
+    }
 }
 
-#[rocket::post("/admin/users/<id>/password", data = "<form>")]
-pub async fn post_user_password_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64, form: Form<ResetForm>) -> PageResult {
-    let input = Submitted::new(ResetPassword { password: form.into_inner().password });
+/// Removes a user's second factor (a lost phone): they enrol again at the next login.
+#[rocket::post("/admin/users/<id>/mfa-reset")]
+pub async fn post_user_mfa_reset_page(_csrf: CsrfChecked, v: Visit<'_>, id: i64) -> PageResult {
     let (now, u) = (v.now(), v.user.clone());
-    match v.st.db.run(move |c| users_app::reset_password(c, &u, UserId(id), input, now)).await {
+    match v.st.db.run(move |c| users_app::reset_mfa(c, &u, UserId(id), now)).await {
         Ok(()) => v.saved("/admin/users"),
         Err(e) => v.refused("/admin/users", e),
     }
@@ -245,6 +256,59 @@ pub async fn post_municipality_page(
                     .map(|m| m.name)
                     .unwrap_or_default();
             municipality_form(Visit { flash: None, ..v }, code, &name, f, errors)
+        }
+    }
+}
+
+/// A county's allowed email domains: the directory's addresses and the accounts of the county must be in
+/// them (empty: not configured).
+#[derive(Serialize)]
+struct DomainsPage<'a> {
+    county: &'a str,
+    county_name: String,
+    places: &'a [CountyMunicipalities],
+    domains: String,
+}
+
+async fn domains_page(mut v: Visit<'_>, county: &str, typed: Option<String>, errors: FieldErrors) -> PageResult {
+    v.user.require(&[Role::Admin])?;
+    let (c2, u) = (county.to_string(), v.user.clone());
+    let (places, current) =
+        v.st.db
+            .run(move |c| {
+                let current = org_app::allowed_domains(c, &u, &c2)?;
+                Ok::<_, AppError>((org::municipalities_by_county(c)?, current))
+            })
+            .await?;
+    let county_name = places.iter().find(|c| c.code == county).map(|c| c.name.clone()).unwrap_or_default();
+    let domains = typed.unwrap_or_else(|| current.domains.join("\n"));
+    let page = DomainsPage { county, county_name, places: &places, domains };
+    v.show_form("/admin/domains", "pages/admin_domains.html", &page, &errors)
+}
+
+#[rocket::get("/admin/domains?<county>")]
+pub async fn get_domains_page(v: Visit<'_>, county: Option<&str>) -> PageResult {
+    let county = county.unwrap_or("01").to_string();
+    domains_page(v, &county, None, FieldErrors::new()).await
+}
+
+#[derive(FromForm)]
+pub struct DomainsForm {
+    domains: Option<String>,
+}
+
+#[rocket::post("/admin/domains/<county>", data = "<form>")]
+pub async fn post_domains_page(_csrf: CsrfChecked, v: Visit<'_>, county: &str, form: Form<DomainsForm>) -> PageResult {
+    let typed = form.into_inner().domains.unwrap_or_default();
+    let domains: Vec<String> =
+        typed.split([',', '\n', ' ', ';']).map(str::trim).filter(|d| !d.is_empty()).map(String::from).collect();
+    let input = Submitted::new(org_app::AllowedDomains { domains });
+    let (now, u, c2) = (v.now(), v.user.clone(), county.to_string());
+    match v.st.db.run(move |c| org_app::set_allowed_domains(c, &u, &c2, input, now)).await {
+        Ok(_) => v.saved(format!("/admin/domains?county={county}")),
+        Err(e) => {
+            let errors = e.into_fields()?;
+            domains_page(Visit { flash: None, ..v }, county, Some(typed), errors).await
         }
     }
 }

@@ -1,0 +1,13 @@
+ALTER TABLE counties DROP COLUMN allowed_email_domains;
+DROP TABLE account_mail;
+DROP TABLE credential_links;
+DROP TABLE recovery_codes;
+DROP INDEX users_by_oidc_subject;
+ALTER TABLE users DROP COLUMN last_failed_login_at;
+ALTER TABLE users DROP COLUMN failed_logins;
+ALTER TABLE users DROP COLUMN oidc_subject;
+ALTER TABLE users DROP COLUMN totp_last_step;
+ALTER TABLE users DROP COLUMN totp_enabled_at;
+ALTER TABLE users DROP COLUMN totp_pending;
+ALTER TABLE users DROP COLUMN totp_secret;
+DROP TABLE sessions;
