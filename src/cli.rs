@@ -10,10 +10,17 @@ pub fn create_admin(figment: &Figment, email: &str, name: &str, password: &str) 
     let settings = crate::config::Settings::from_figment(figment)?;
     let db = crate::open_database(&settings)?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
-    let cmd = CreateUser { email: Some(email.into()), name: Some(name.into()), role: Some(Role::Admin), ..Default::default() };
+    let cmd = CreateUser {
+        email: Some(email.into()),
+        name: Some(name.into()),
+        role: Some(Role::Admin),
+        ..Default::default()
+    };
     let now = crate::clock::Clock::system().now();
-    users::create(&mut conn, Submitted::new(cmd), users::Creator::Console { password }, now).map(|u| u.id).map_err(|e| match e.fields {
-        Some(f) => f.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "),
-        None => e.message,
-    })
+    users::create(&mut conn, Submitted::new(cmd), users::Creator::Console { password }, now).map(|u| u.id).map_err(
+        |e| match e.fields {
+            Some(f) => f.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; "),
+            None => e.message,
+        },
+    )
 }

@@ -129,7 +129,10 @@ pub fn build_with_clock(figment: Figment, clock: Clock) -> Result<Rocket<Build>,
         .mount("/", web::pages::routes())
         .mount("/api/v1", routes::api::routes())
         .register("/api", rocket::catchers![error::catchers::api_default])
-        .register("/", rocket::catchers![error::catchers::html_default, error::catchers::html_forbidden, web::pages::to_login]);
+        .register(
+            "/",
+            rocket::catchers![error::catchers::html_default, error::catchers::html_forbidden, web::pages::to_login],
+        );
     Ok(match worker {
         Some(w) => rocket.attach(w),
         None => rocket,

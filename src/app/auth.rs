@@ -238,18 +238,18 @@ pub async fn open_session(
                 let (count, last) = users::take_failed_logins(c, user_id)?;
                 let ev = Event::new("login").on("user", user_id).detail(method_s.clone());
                 audit::append(c, &actor, &ev, now)?;
-                let failed = last
-                    .filter(|_| count > 0)
-                    .map(|t| FailedLogins { count, last_at: crate::store::children::utc(t) });
+                let failed =
+                    last.filter(|_| count > 0).map(|t| FailedLogins { count, last_at: crate::store::children::utc(t) });
                 Ok::<_, AppError>((s, failed))
             })
         })
         .await?;
     let expires_at = crate::store::children::utc(session.expires_at);
-    let (token, expires_at) = st.keys.issue(user.id, &user.security_stamp, &session.id, now, expires_at).map_err(|e| {
-        log::error!("{e}");
-        AppError::internal()
-    })?;
+    let (token, expires_at) =
+        st.keys.issue(user.id, &user.security_stamp, &session.id, now, expires_at).map_err(|e| {
+            log::error!("{e}");
+            AppError::internal()
+        })?;
     Ok(LoginResponse {
         token,
         expires_at,
@@ -341,7 +341,12 @@ pub async fn end_all_my_sessions(st: &AppState, user: &crate::auth::AuthUser) ->
         .run(move |c| {
             write_tx(c, |c| {
                 let n = sessions::revoke_all(c, id, None, now)?;
-                audit::append(c, &actor, &Event::new("logout_everywhere").on("user", id).detail(format!("{n} sessions")), now)?;
+                audit::append(
+                    c,
+                    &actor,
+                    &Event::new("logout_everywhere").on("user", id).detail(format!("{n} sessions")),
+                    now,
+                )?;
                 Ok(n)
             })
         })

@@ -102,7 +102,11 @@ pub async fn pending(st: &AppState, user: &AuthUser) -> AppResult<Option<Enrolme
 }
 
 /// Confirms the pending secret with a code from it; answers the new recovery codes.
-pub async fn confirm(st: &AppState, user: &AuthUser, input: super::command::Submitted<Code>) -> AppResult<RecoveryCodes> {
+pub async fn confirm(
+    st: &AppState,
+    user: &AuthUser,
+    input: super::command::Submitted<Code>,
+) -> AppResult<RecoveryCodes> {
     if user.totp_enabled && !user.strong {
         return Err(AppError::mfa_required());
     }
@@ -115,7 +119,8 @@ pub async fn confirm(st: &AppState, user: &AuthUser, input: super::command::Subm
     st.db
         .run(move |c| {
             let row = users::by_id(c, id)?.ok_or_else(AppError::unauthorized)?;
-            let pending = row.totp_pending.clone().ok_or_else(|| AppError::field("code", "start the enrolment first"))?;
+            let pending =
+                row.totp_pending.clone().ok_or_else(|| AppError::field("code", "start the enrolment first"))?;
             let unix = u64::try_from(now.timestamp()).unwrap_or(0);
             let step = mfa::check(&pending, &code, unix, None).ok_or_else(|| AppError::field("code", "wrong code"))?;
             write_tx(c, |c| {
@@ -132,11 +137,7 @@ pub async fn confirm(st: &AppState, user: &AuthUser, input: super::command::Subm
 }
 
 /// Gives the second factor in a session that still needs it; the session counts as strong after.
-pub async fn verify(
-    st: &AppState,
-    user: &AuthUser,
-    input: super::command::Submitted<Code>,
-) -> AppResult<()> {
+pub async fn verify(st: &AppState, user: &AuthUser, input: super::command::Submitted<Code>) -> AppResult<()> {
     let cmd = input.valid(|c, ck| ck.req_text("code", &mut c.code, 40))?;
     let code = cmd.code.unwrap_or_default();
     let now = st.clock.now();

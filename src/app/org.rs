@@ -14,10 +14,10 @@ use crate::db::{write_tx, AnyConnection};
 use crate::domain::role::Role;
 use crate::domain::validate::{is_municipality_code, is_phone};
 use crate::store::audit::{self, Event};
-use crate::store::users;
 use crate::store::org::{
     self, Accommodation, CountyContacts, Mailboxes, MunicipalityContacts, NewAccommodation, ACCOMMODATION_KINDS,
 };
+use crate::store::users;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -128,7 +128,8 @@ fn replace<T: Mailboxes + Clone>(
         }
     }
     ck.finish()?;
-    let old: Vec<Option<String>> = before.map(|mut b| b.mailboxes_mut().into_iter().map(|v| v.clone()).collect()).unwrap_or_default();
+    let old: Vec<Option<String>> =
+        before.map(|mut b| b.mailboxes_mut().into_iter().map(|v| v.clone()).collect()).unwrap_or_default();
     let new: Vec<Option<String>> = contacts.clone().mailboxes_mut().into_iter().map(|v| v.clone()).collect();
     write_tx(c, |c| {
         let ev = write(c, &contacts)?;
@@ -144,7 +145,7 @@ fn replace<T: Mailboxes + Clone>(
                 ("new", is.clone().unwrap_or_else(|| "–".into())),
                 ("by", by.clone()),
             ]);
-            super::mail::to_county_mailboxes(c, Some(&[county.clone()]), "contact_changed", f.clone(), now)?;
+            super::mail::to_county_mailboxes(c, Some(std::slice::from_ref(&county)), "contact_changed", f.clone(), now)?;
             super::mail::notice(c, &was, "sv", "contact_replaced", f, now)?;
         }
         Ok(contacts)

@@ -68,8 +68,10 @@ async fn authenticate(req: &Request<'_>) -> Result<AuthUser, AppError> {
     let now = st.clock.now();
     let claims = st.keys.decode(&token, now).ok_or_else(AppError::unauthorized)?;
     let id: i64 = claims.sub.parse().map_err(|_| AppError::unauthorized())?;
-    let session = cached_session(st, &claims.sid).await?.filter(|s| s.user_id == id).ok_or_else(AppError::unauthorized)?;
-    crate::domain::session::check(session.times(), now, st.settings.session_idle).map_err(|_| AppError::unauthorized())?;
+    let session =
+        cached_session(st, &claims.sid).await?.filter(|s| s.user_id == id).ok_or_else(AppError::unauthorized)?;
+    crate::domain::session::check(session.times(), now, st.settings.session_idle)
+        .map_err(|_| AppError::unauthorized())?;
     let row = match st.users.get(&id) {
         Some(row) => Some(row),
         None => {

@@ -67,8 +67,7 @@ impl RawProvider {
         if !ok_id {
             return Err(format!("SAKNAD_OIDC: the provider name {id:?} must be letters, digits and '-'"));
         }
-        IssuerUrl::new(self.issuer.clone())
-            .map_err(|e| format!("SAKNAD_OIDC.{id}.issuer is not a URL: {e}"))?;
+        IssuerUrl::new(self.issuer.clone()).map_err(|e| format!("SAKNAD_OIDC.{id}.issuer is not a URL: {e}"))?;
         if !(self.issuer.starts_with("https://") || self.issuer.starts_with("http://127.0.0.1")) {
             return Err(format!("SAKNAD_OIDC.{id}.issuer must be an https:// URL"));
         }
@@ -124,7 +123,8 @@ fn http_client(p: &Provider) -> Result<openidconnect::reqwest::Client, OidcError
         .redirect(openidconnect::reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(10));
     if let Some(pem) = &p.ca_pem {
-        let cert = openidconnect::reqwest::Certificate::from_pem(pem).map_err(|e| OidcError(format!("ca_file: {e}")))?;
+        let cert =
+            openidconnect::reqwest::Certificate::from_pem(pem).map_err(|e| OidcError(format!("ca_file: {e}")))?;
         b = b.add_root_certificate(cert);
     }
     b.build().map_err(|e| OidcError(format!("http client: {e}")))
@@ -208,6 +208,10 @@ pub async fn finish(
         .email()
         .map(|e| e.as_str().trim().to_lowercase())
         .filter(|e| vouched && crate::domain::validate::email_in_domains(e, &p.email_domains));
-    let method = format!("acr {} amr {}", acr.as_deref().unwrap_or("-"), if amr.is_empty() { "-".into() } else { amr.join(",") });
+    let method = format!(
+        "acr {} amr {}",
+        acr.as_deref().unwrap_or("-"),
+        if amr.is_empty() { "-".into() } else { amr.join(",") }
+    );
     Ok(Identity { subject: format!("{} {}", p.id, claims.subject().as_str()), email, strong, method })
 }

@@ -55,11 +55,8 @@ pub fn weakness(password: &str, inputs: &[&str]) -> Option<&'static str> {
     for w in words.iter().filter(|w| w.chars().count() > 2) {
         rest = rest.replace(&w.to_lowercase(), "");
     }
-    let rest_score = if rest.len() == password.to_lowercase().len() {
-        score
-    } else {
-        u8::from(zxcvbn::zxcvbn(&rest, &[]).score())
-    };
+    let rest_score =
+        if rest.len() == password.to_lowercase().len() { score } else { u8::from(zxcvbn::zxcvbn(&rest, &[]).score()) };
     (score < 3 || rest_score < 3).then_some("too easy to guess")
 }
 
@@ -81,7 +78,8 @@ pub fn secret_weakness(secret: &str) -> Option<String> {
 mod tests {
     #[test]
     fn trivial_passwords_are_refused_and_a_passphrase_is_not() {
-        for weak in ["aaaaaaaaaaaa", "123456789012", "            ", "password1234", "qwertyuiopasdf", "sara.personal2026"]
+        for weak in
+            ["aaaaaaaaaaaa", "123456789012", "            ", "password1234", "qwertyuiopasdf", "sara.personal2026"]
         {
             assert!(super::weakness(weak, &["sara.personal@kommun.se", "Sara Personal"]).is_some(), "{weak}");
         }

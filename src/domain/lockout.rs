@@ -23,8 +23,12 @@ pub struct Policy {
     pub max_wait: Duration,
 }
 
-pub const PER_SOURCE: Policy =
-    Policy { free: 5, window: Duration::minutes(15), first_wait: Duration::seconds(30), max_wait: Duration::minutes(15) };
+pub const PER_SOURCE: Policy = Policy {
+    free: 5,
+    window: Duration::minutes(15),
+    first_wait: Duration::seconds(30),
+    max_wait: Duration::minutes(15),
+};
 
 /// Failures on one account from all unknown sources together.
 pub const UNKNOWN_SOURCES: Policy = PER_SOURCE;

@@ -15,7 +15,7 @@ pub mod ratelimit;
 pub mod recipients;
 pub mod risk;
 pub mod role;
-pub mod session;
 pub mod routine;
+pub mod session;
 pub mod stats;
 pub mod validate;

@@ -79,7 +79,10 @@ pub fn render(
             ctx.insert("name", params["name"].as_str().unwrap_or(""));
             ctx.insert("new_account", &params["new_account"].as_bool().unwrap_or(false));
             ctx.insert("url", &format!("{public_url}/set-password/{token}"));
-            ctx.insert("expires", &crate::domain::calendar::to_local(utc(link.expires_at)).format("%Y-%m-%d %H:%M").to_string());
+            ctx.insert(
+                "expires",
+                &crate::domain::calendar::to_local(utc(link.expires_at)).format("%Y-%m-%d %H:%M").to_string(),
+            );
         }
         SECURITY_NOTICE => {
             let event = params["event"].as_str().filter(|e| EVENTS.contains(e)).ok_or("unknown event")?;
@@ -129,9 +132,8 @@ pub async fn send_due(
     let mut sent = 0;
     for row in rows {
         let (ob2, r2) = (std::sync::Arc::clone(ob), row.clone());
-        let outcome = db
-            .run(move |c| Ok::<_, DbError>(ob2.renderer.account(c, &r2, &ob2.secret, &ob2.public_url, now)))
-            .await?;
+        let outcome =
+            db.run(move |c| Ok::<_, DbError>(ob2.renderer.account(c, &r2, &ob2.secret, &ob2.public_url, now))).await?;
         let result = match outcome {
             Ok(Outcome::Obsolete) => Ok(None),
             Ok(Outcome::Send(r)) => {

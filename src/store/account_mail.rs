@@ -53,7 +53,12 @@ pub fn queue(
 }
 
 /// Claims up to `limit` due messages for `lease`; each row is taken only if no other worker holds it.
-pub fn claim_due(conn: &mut AnyConnection, now: DateTime<Utc>, lease: Duration, limit: i64) -> QueryResult<Vec<MailRow>> {
+pub fn claim_due(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: i64,
+) -> QueryResult<Vec<MailRow>> {
     let n = now.naive_utc();
     let free = account_mail::locked_until.is_null().or(account_mail::locked_until.lt(n));
     let due: Vec<i64> = account_mail::table

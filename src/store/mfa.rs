@@ -11,7 +11,13 @@ pub fn set_pending(conn: &mut AnyConnection, user_id: i64, secret: &str) -> Quer
 }
 
 /// The enrolled secret replaces any earlier one; the confirming code's step counts as used.
-pub fn enable(conn: &mut AnyConnection, user_id: i64, secret: &str, step: i64, now: DateTime<Utc>) -> QueryResult<usize> {
+pub fn enable(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    secret: &str,
+    step: i64,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
     let n = diesel::update(users::table.find(user_id))
         .set((
             users::totp_secret.eq(secret),
@@ -28,9 +34,7 @@ pub fn enable(conn: &mut AnyConnection, user_id: i64, secret: &str, step: i64, n
 /// newer than the stored one, so two logins racing with the same code cannot both pass.
 pub fn use_step(conn: &mut AnyConnection, user_id: i64, step: i64) -> QueryResult<bool> {
     let n = diesel::update(
-        users::table
-            .find(user_id)
-            .filter(users::totp_last_step.is_null().or(users::totp_last_step.lt(step))),
+        users::table.find(user_id).filter(users::totp_last_step.is_null().or(users::totp_last_step.lt(step))),
     )
     .set(users::totp_last_step.eq(step))
     .execute(conn)?;

@@ -16,8 +16,8 @@ macro_rules! load_for_ids {
 pub(crate) use load_for_ids;
 
 pub mod access_review;
-pub mod audit;
 pub mod account_mail;
+pub mod audit;
 pub mod audit_sink;
 pub mod children;
 pub mod delivery;

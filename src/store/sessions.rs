@@ -118,7 +118,12 @@ pub fn revoke(conn: &mut AnyConnection, user_id: i64, id: &str, now: DateTime<Ut
 }
 
 /// Ends every session of `user_id`, except `keep` when given.
-pub fn revoke_all(conn: &mut AnyConnection, user_id: i64, keep: Option<&str>, now: DateTime<Utc>) -> QueryResult<usize> {
+pub fn revoke_all(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    keep: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
     let q = sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())

@@ -216,7 +216,22 @@ fn org_rules() -> Vec<Rule> {
         r(Method::Get, "/api/v1/users", None, admin_only),
         r(Method::Get, "/api/v1/users/<id>", None, admin_only),
         r(Method::Patch, "/api/v1/users/<id>", Some(r#"{"name":"Renamed"}"#), admin_only),
-        r(Method::Post, "/api/v1/users/<id>/password", Some(r#"{"password":"a long enough password"}"#), admin_only),
+        r(Method::Post, "/api/v1/users/<id>/password", Some("{}"), admin_only),
+        r(Method::Post, "/api/v1/users/<id>/mfa/reset", None, admin_only),
+        r(Method::Get, "/api/v1/me/sessions", None, all),
+        r(Method::Delete, "/api/v1/me/sessions/<id>", None, [N, N, N, N, N, N, N, N]),
+        r(Method::Get, "/api/v1/me/mfa", None, all),
+        r(Method::Post, "/api/v1/me/mfa", None, all),
+        r(Method::Post, "/api/v1/me/mfa/confirm", Some(r#"{"code":"000000"}"#), all),
+        r(Method::Post, "/api/v1/me/mfa/verify", Some(r#"{"code":"000000"}"#), all),
+        r(Method::Post, "/api/v1/me/mfa/recovery-codes", None, all),
+        r(Method::Get, "/api/v1/counties/<code>/allowed-domains", None, [F, F, F, F, A, N, A, F]),
+        r(
+            Method::Put,
+            "/api/v1/counties/<code>/allowed-domains",
+            Some(r#"{"domains":["x.se","polisen.se","lst.se","stockholm.se","godman.se","migrationsverket.se"]}"#),
+            [F, F, F, F, F, F, A, F],
+        ),
         r(Method::Get, "/api/v1/audit/verify", None, admin_only),
         r(Method::Get, "/api/v1/worklist", None, [A, A, A, A, F, F, F, F]),
         r(Method::Get, "/api/v1/worklist/prompts", None, [A, A, A, A, F, F, F, F]),
@@ -228,6 +243,8 @@ fn org_rules() -> Vec<Rule> {
         r(Method::Get, "/api/v1/counties/<code>/stats.csv", None, [F, F, F, F, A, N, F, A]),
         r(Method::Get, "/api/v1/stats", None, [F, F, F, F, F, F, F, A]),
         r(Method::Get, "/api/v1/counties/<code>/access-log", None, [F, F, F, F, A, N, F, F]),
+        // Last: logging out everywhere ends the sessions the rules above use.
+        r(Method::Delete, "/api/v1/me/sessions", None, all),
     ]
 }
 
@@ -256,7 +273,10 @@ db_test!(every_other_api_endpoint_by_role_and_scope, |app| {
         for (i, token) in tokens.iter().enumerate() {
             n += 1;
             let body = match rule.body {
-                Some("user") => Some(serde_json::json!({"email": format!("u{n}@x.se"), "name": "U", "password": PASSWORD, "role": "national_analyst"}).to_string()),
+                Some("user") => Some(
+                    serde_json::json!({"email": format!("u{n}@x.se"), "name": "U", "role": "national_analyst"})
+                        .to_string(),
+                ),
                 Some("routine") => Some(routine.to_string()),
                 Some(b) => Some(b.to_string()),
                 None => None,

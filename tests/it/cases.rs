@@ -865,7 +865,7 @@ db_test!(the_return_conversation_is_recorded_from_the_case_page, |app| {
 db_test!(socialjour_acts_on_the_open_episodes_of_its_municipalities_and_may_not_close, |app| {
     let w = World::new(&app).await;
     // Created through the API as API.md says, serving one municipality or several.
-    let user = |codes: Value| json!({"email": "jour@x.se", "name": "Jonna Jour", "password": "ett långt lösenord 26", "role": "on_call", "municipality_codes": codes});
+    let user = |codes: Value| json!({"email": "jour@x.se", "name": "Jonna Jour", "role": "on_call", "municipality_codes": codes});
     let (s, v) = app.post("/api/v1/users", Some(&w.admin), user(json!([]))).await;
     assert_eq!(s, Status::UnprocessableEntity, "{v}");
     assert!(field(&v, "municipality_codes").is_some(), "{v}");

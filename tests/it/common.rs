@@ -64,6 +64,9 @@ pub fn test_figment(db_url: &str, data_dir: &std::path::Path) -> Figment {
         .merge(("db_pool_size", 4))
         .merge(("public_url", "http://saknad.test"))
         .merge(("worker", false))
+        // Tests move the clock by hours to see deadlines pass, with the same signed-in people: as if they
+        // were at work in between. The 30-minute default is tested on its own (auth::a_session_ends_…).
+        .merge(("session_idle_minutes", 24 * 60))
 }
 
 impl TestApp {

@@ -8,9 +8,11 @@ use crate::db_test;
 use rocket::http::{Method, Status};
 
 /// Fills a page route's path with a record in scope: the world's child, its open episode, its county.
-fn fill(path: &str, w: &World, case: i64) -> String {
+fn fill(path: &str, w: &World, case: i64, link: &str) -> String {
     let filled = path
         .replace("/children/<id>", &format!("/children/{}", w.child))
+        .replace("/set-password/<token>", &format!("/set-password/{link}"))
+        .replace("/login/oidc/<provider>", "/login/oidc/no-such-provider")
         .replace("/cases/<id>", &format!("/cases/{case}"))
         .replace("/admin/municipalities/<code>", "/admin/municipalities/0180")
         .replace("/ack/<token>", "/ack/no-such-token-no-such-token-no-such");
@@ -23,6 +25,19 @@ db_test!(every_page_renders_for_every_role_with_records_in_scope, |app| {
     let (s, case) = app.post("/api/v1/cases", Some(&w.staff), report(&app, w.child, 10)).await;
     assert_eq!(s, Status::Created, "{case}");
     let case = case["id"].as_i64().unwrap_or(0);
+    // A set-password link, as a new account's owner gets it.
+    let spare = app.user("new@x.se", saknad::domain::role::Role::Staff, Some("01"), Some("0180"), Some(w.acc));
+    let secret = app.state().settings.jwt_secret.clone();
+    let row = saknad::store::links::create(
+        &mut app.conn(),
+        secret.as_bytes(),
+        spare,
+        saknad::store::links::SET_PASSWORD,
+        app.clock().now() + chrono::Duration::hours(1),
+        app.clock().now(),
+    )
+    .expect("link");
+    let link = saknad::store::links::token(secret.as_bytes(), &row.purpose, &row.nonce);
     app.user("jour@x.se", saknad::domain::role::Role::OnCall, Some("01"), Some("0180,0184"), None);
     let jour = app.login("jour@x.se").await;
     // A closed episode too, so lists and statistics have more than one state to show.
@@ -48,7 +63,7 @@ db_test!(every_page_renders_for_every_role_with_records_in_scope, |app| {
     let mut seen = 0;
     let mut codes = Vec::new();
     for path in &routes {
-        let path = fill(path, &w, case);
+        let path = fill(path, &w, case, &link);
         for (who, token) in sessions {
             let (status, html) = app.page(&path, token).await;
             assert!(

@@ -18,6 +18,8 @@ db_test!(every_form_refuses_a_missing_or_wrong_csrf_token, |app| {
                 .replace("<key>", "police_report")
                 .replace("<what>", "complete")
                 .replace("<code>", "0180")
+                .replace("<county>", "01")
+                .replace("<token>", "no-such-token-no-such-token-no-such-token")
         })
         .collect();
     assert!(posts.len() >= 20, "{posts:?}");

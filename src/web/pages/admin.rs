@@ -80,11 +80,12 @@ pub async fn post_user_page(_csrf: CsrfChecked, v: Visit<'_>, form: CommandForm<
     v.user.require(&[Role::Admin])?;
     let f = form.shown();
     let (now, actor, secret) = (v.now(), v.user.actor(), v.st.settings.jwt_secret.clone());
-    let created = v
-        .st
-        .db
-        .run(move |c| users_app::create(c, form.input, Creator::Admin { actor: &actor, secret: secret.as_bytes() }, now))
-        .await;
+    let created =
+        v.st.db
+            .run(move |c| {
+                users_app::create(c, form.input, Creator::Admin { actor: &actor, secret: secret.as_bytes() }, now)
+            })
+            .await;
     match created {
         Ok(_) => super::flash("/admin/users".into(), i18n::t(v.lang, "user_created_link_sent")),
         Err(e) => {

@@ -118,10 +118,9 @@ pub async fn post_login(
             let lang = crate::web::session::lang(None, cookies);
             let mut errors = FieldErrors::new();
             let (text, status) = match (e.kind, e.retry_after) {
-                (crate::app::ErrorKind::RateLimited, Some(s)) => (
-                    i18n::t(lang, "login_wait").replace("{n}", &s.to_string()),
-                    Status::TooManyRequests,
-                ),
+                (crate::app::ErrorKind::RateLimited, Some(s)) => {
+                    (i18n::t(lang, "login_wait").replace("{n}", &s.to_string()), Status::TooManyRequests)
+                }
                 (crate::app::ErrorKind::RateLimited, None) => {
                     (i18n::t(lang, "login_rate_limited").to_string(), Status::TooManyRequests)
                 }
@@ -250,14 +249,21 @@ pub async fn get_account(mut v: Visit<'_>) -> PageResult {
         .map(|s| SessionRowView {
             created: super::local(s.created_at),
             last_seen: super::local(s.last_seen_at),
-            method: i18n::t(l, if s.method.starts_with("oidc") {
-                "method_oidc"
-            } else if s.strong {
-                "method_password_second"
-            } else {
-                "method_password"
-            }),
-            place: [s.agent.as_deref().map(agent_label), s.ip.clone()].into_iter().flatten().collect::<Vec<_>>().join(", "),
+            method: i18n::t(
+                l,
+                if s.method.starts_with("oidc") {
+                    "method_oidc"
+                } else if s.strong {
+                    "method_password_second"
+                } else {
+                    "method_password"
+                },
+            ),
+            place: [s.agent.as_deref().map(agent_label), s.ip.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", "),
             current: s.current,
             id: s.id,
         })
@@ -268,15 +274,12 @@ pub async fn get_account(mut v: Visit<'_>) -> PageResult {
 
 /// A user agent as its owner recognises it: the browser and the system, not the whole string.
 fn agent_label(agent: &str) -> String {
-    let browser = ["Edg/", "Firefox/", "Chrome/", "Safari/"]
-        .iter()
-        .find(|b| agent.contains(**b))
-        .map(|b| match *b {
-            "Edg/" => "Edge",
-            "Firefox/" => "Firefox",
-            "Chrome/" => "Chrome",
-            _ => "Safari",
-        });
+    let browser = ["Edg/", "Firefox/", "Chrome/", "Safari/"].iter().find(|b| agent.contains(**b)).map(|b| match *b {
+        "Edg/" => "Edge",
+        "Firefox/" => "Firefox",
+        "Chrome/" => "Chrome",
+        _ => "Safari",
+    });
     let system = ["Android", "iPhone", "iPad", "Windows", "Mac OS", "Linux"].iter().find(|s| agent.contains(**s));
     match (browser, system) {
         (Some(b), Some(s)) => format!("{b}, {s}"),
@@ -322,7 +325,8 @@ struct MfaPage {
 
 async fn mfa_page(mut v: Visit<'_>, errors: FieldErrors) -> PageResult {
     let status = mfa_app::status(v.st, &v.user).await?;
-    let mut p = MfaPage { recovery_codes_left: status.recovery_codes_left, required: status.required, ..Default::default() };
+    let mut p =
+        MfaPage { recovery_codes_left: status.recovery_codes_left, required: status.required, ..Default::default() };
     if status.enabled && !v.user.strong {
         p.mode = "verify";
     } else {
@@ -503,8 +507,7 @@ pub async fn get_oidc_callback(
     state: Option<&str>,
     error: Option<&str>,
 ) -> PageResult {
-    let pending: Option<Pending> =
-        cookies.get_private(OIDC_COOKIE).and_then(|c| serde_json::from_str(c.value()).ok());
+    let pending: Option<Pending> = cookies.get_private(OIDC_COOKIE).and_then(|c| serde_json::from_str(c.value()).ok());
     cookies.remove_private(Cookie::build(OIDC_COOKIE).path("/login/oidc"));
     let lang = crate::web::session::lang(None, cookies);
     let refused = |key: &str| {
