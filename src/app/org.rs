@@ -145,7 +145,13 @@ fn replace<T: Mailboxes + Clone>(
                 ("new", is.clone().unwrap_or_else(|| "–".into())),
                 ("by", by.clone()),
             ]);
-            super::mail::to_county_mailboxes(c, Some(std::slice::from_ref(&county)), "contact_changed", f.clone(), now)?;
+            super::mail::to_county_mailboxes(
+                c,
+                Some(std::slice::from_ref(&county)),
+                "contact_changed",
+                f.clone(),
+                now,
+            )?;
             super::mail::notice(c, &was, "sv", "contact_replaced", f, now)?;
         }
         Ok(contacts)
