@@ -31,12 +31,26 @@ pub fn notice(
     address: &str,
     language: &str,
     event: &str,
+    f: Fields,
+    now: DateTime<Utc>,
+) -> QueryResult<i64> {
+    queue_notice(c, address, language, event, f, false, now)
+}
+
+/// `review`: the recipient reviews the access log (a county mailbox), so the notice links to it.
+fn queue_notice(
+    c: &mut AnyConnection,
+    address: &str,
+    language: &str,
+    event: &str,
     mut f: Fields,
+    review: bool,
     now: DateTime<Utc>,
 ) -> QueryResult<i64> {
     let at = crate::domain::calendar::to_local(now).format("%Y-%m-%d %H:%M").to_string();
     f.insert("at".into(), Value::String(at));
-    account_mail::queue(c, address, language, SECURITY_NOTICE, &json!({"event": event, "fields": f}), now)
+    let params = json!({"event": event, "fields": f, "review": review});
+    account_mail::queue(c, address, language, SECURITY_NOTICE, &params, now)
 }
 
 /// A security notice to the mailbox of each of `counties` that has one (every county when `None`).
@@ -51,7 +65,7 @@ pub fn to_county_mailboxes(
     let mut n = 0;
     for (county, address) in boxes {
         if counties.is_none_or(|list| list.contains(&county)) {
-            notice(c, &address, "sv", event, f.clone(), now)?;
+            queue_notice(c, &address, "sv", event, f.clone(), true, now)?;
             n += 1;
         }
     }

@@ -101,7 +101,8 @@ pub fn render(
                 })
                 .collect();
             ctx.insert("lines", &lines);
-            ctx.insert("url", &format!("{public_url}/access-log"));
+            let review = params["review"].as_bool().unwrap_or(false);
+            ctx.insert("url", &review.then(|| format!("{public_url}/access-log")));
         }
         other => return Err(format!("unknown account mail kind {other}")),
     }

@@ -465,7 +465,7 @@ async fn every_smtp_url_form_is_accepted_and_nonsense_is_refused() {
 }
 
 /// The `snake_case` words a reader sees in an email (links left out: their tokens are not words).
-fn codes_in(text: &str) -> Vec<String> {
+pub fn codes_in(text: &str) -> Vec<String> {
     text.split_whitespace()
         .filter(|w| !w.contains("://"))
         .flat_map(|w| w.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
