@@ -134,31 +134,24 @@ async fn wait_for_page(c: &Client, what: &str, cond: impl Fn(&str) -> bool) -> S
     }
 }
 
-#[rocket::async_test]
-async fn a_report_from_the_phone_to_closure_in_the_browser() {
+/// A browser driven through chromedriver, closed with the driver when dropped.
+struct Browser {
+    c: Client,
+    _driver: Driver,
+}
+
+/// Headless Chromium at `width`×`height`; `None` (test skipped) without chromedriver, unless required.
+async fn browser(width: u32, height: u32) -> Option<Browser> {
     let Some(driver_bin) = chromedriver() else {
         assert!(
             std::env::var("SAKNAD_REQUIRE_BROWSER").is_err(),
             "SAKNAD_REQUIRE_BROWSER is set but chromedriver is missing"
         );
         eprintln!("chromedriver not installed: end-to-end test skipped");
-        return;
+        return None;
     };
-    let dir = tempfile::tempdir().expect("dir");
-    let port = free_port();
-    let figment =
-        crate::common::test_figment(&format!("sqlite://{}", dir.path().join("e2e.sqlite").display()), dir.path())
-            .merge(("demo", true))
-            .merge(("worker", true))
-            .merge(("worker_poll_ms", 200))
-            .merge(("port", port))
-            .merge(("address", "127.0.0.1"))
-            .merge(("public_url", format!("http://127.0.0.1:{port}")));
-    let rocket = saknad::build(figment).expect("build");
-    let server = rocket::tokio::spawn(rocket.launch());
-    assert!(wait_for(port), "server up");
     let wd_port = free_port();
-    let _driver = Driver(
+    let driver = Driver(
         Command::new(driver_bin)
             .arg(format!("--port={wd_port}"))
             .stdout(Stdio::null())
@@ -171,7 +164,7 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     caps.insert(
         "goog:chromeOptions".into(),
         serde_json::json!({"binary": "/usr/bin/chromium", "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=390,844"]}),
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", format!("--window-size={width},{height}")]}),
     );
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     let c = ClientBuilder::new(connector)
@@ -179,7 +172,40 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
         .connect(&format!("http://127.0.0.1:{wd_port}"))
         .await
         .expect("webdriver session");
-    let base = format!("http://127.0.0.1:{port}");
+    Some(Browser { c, _driver: driver })
+}
+
+/// A real server with the demo data on a free loopback port; its base URL and task.
+fn serve(
+    dir: &std::path::Path,
+    port: u16,
+    configure: impl FnOnce(rocket::figment::Figment) -> rocket::figment::Figment,
+) -> (String, rocket::tokio::task::JoinHandle<Result<rocket::Rocket<rocket::Ignite>, rocket::Error>>) {
+    let figment =
+        crate::common::test_figment(&format!("sqlite://{}", dir.join("e2e.sqlite").display()), dir)
+            .merge(("demo", true))
+            .merge(("worker", true))
+            .merge(("worker_poll_ms", 200))
+            .merge(("port", port))
+            .merge(("address", "127.0.0.1"))
+            .merge(("public_url", format!("http://127.0.0.1:{port}")));
+    let rocket = saknad::build(configure(figment)).expect("build");
+    let server = rocket::tokio::spawn(rocket.launch());
+    assert!(wait_for(port), "server up");
+    (format!("http://127.0.0.1:{port}"), server)
+}
+
+/// The violations axe-core found in the page states so far; the test fails on any at its end.
+fn assert_no_axe_violations() {
+    let violations = AXE_VIOLATIONS.lock().map(|v| v.clone()).unwrap_or_default();
+    assert!(violations.is_empty(), "axe-core found WCAG 2.1 A/AA violations:\n{}", violations.join("\n"));
+}
+
+#[rocket::async_test]
+async fn a_report_from_the_phone_to_closure_in_the_browser() {
+    let Some(Browser { c, _driver }) = browser(390, 844).await else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let (base, server) = serve(dir.path(), free_port(), |f| f);
 
     // Staff at 02:00 on a phone: log in, report the first child missing.
     login(&c, &base, "personal@demo.saknad.se").await;
@@ -411,6 +437,182 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     assert!(wide.is_empty(), "pages that scroll sideways at 320 px: {wide:?}");
     let _ = c.close().await;
     server.abort();
-    let violations = AXE_VIOLATIONS.lock().map(|v| v.clone()).unwrap_or_default();
-    assert!(violations.is_empty(), "axe-core found WCAG 2.1 A/AA violations:\n{}", violations.join("\n"));
+    assert_no_axe_violations();
+}
+
+/// Types the code the authenticator app would show for the secret on the enrolment page, and confirms.
+async fn enrol_in_browser(c: &Client, name: &str) {
+    wait_for_page(c, "enrolment page", |p| p.contains("id=\"mfa-confirm\"") && p.contains("<svg")).await;
+    shot(c, &format!("{name}-mfa-enrol")).await;
+    let secret = c.find(Locator::Id("mfa-secret")).await.expect("secret").text().await.expect("text");
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
+    let code = saknad::auth::mfa::code_at(&secret, now).unwrap_or_default();
+    c.find(Locator::Id("code")).await.expect("code").send_keys(&code).await.expect("type");
+    c.find(Locator::Css("#mfa-confirm button")).await.expect("confirm").click().await.expect("click");
+    wait_for_page(c, "recovery codes", |p| p.contains("id=\"recovery-codes\"")).await;
+    shot(c, &format!("{name}-mfa-recovery-codes")).await;
+}
+
+/// The set-password link of the newest message to `to` in the outbox folder.
+fn set_password_link(outbox: &std::path::Path, to: &str) -> Option<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(outbox).ok()?.flatten() {
+        let raw = std::fs::read(entry.path()).ok()?;
+        let Ok(mail) = mailparse::parse_mail(&raw) else { continue };
+        let addressed = mail.headers.iter().any(|h| h.get_key().eq_ignore_ascii_case("to") && h.get_value().contains(to));
+        if !addressed {
+            continue;
+        }
+        for part in std::iter::once(&mail).chain(mail.subparts.iter()) {
+            if part.ctype.mimetype == "text/plain" {
+                let body = part.get_body().unwrap_or_default();
+                found.extend(body.lines().filter(|l| l.contains("/set-password/")).map(|l| l.trim().to_string()));
+            }
+        }
+    }
+    found.pop()
+}
+
+/// With a second factor required (as in a release build): the admin enrols on first sign-in, creates an
+/// account; its owner chooses a password from the emailed link on a phone, enrols, and ends every session.
+#[rocket::async_test]
+async fn a_new_social_worker_chooses_a_password_from_the_link_and_enrols_a_second_factor_on_a_phone() {
+    let Some(Browser { c, _driver }) = browser(1280, 900).await else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let (base, server) = serve(dir.path(), free_port(), |f| f.merge(("require_mfa", true)));
+    login(&c, &base, "admin@demo.saknad.se").await;
+    enrol_in_browser(&c, "20-admin").await;
+    c.goto(&format!("{base}/admin/users")).await.expect("users");
+    c.find(Locator::Id("email")).await.expect("email").send_keys("nina.ny@demo.saknad.se").await.expect("type");
+    c.find(Locator::Id("name")).await.expect("name").send_keys("Nina Ny").await.expect("type");
+    c.find(Locator::Id("role")).await.expect("role").select_by_value("social_worker").await.expect("role");
+    c.find(Locator::Id("municipality_code")).await.expect("muni").select_by_value("0180").await.expect("muni");
+    c.find(Locator::Css("form[action^='/admin/users?'] button.primary")).await.expect("create").click().await.expect("click");
+    wait_for_page(&c, "link sent", |p| p.contains("En länk för att välja lösenord har skickats")).await;
+    shot(&c, "21-admin-user-created").await;
+    // Her phone: the link from the email.
+    c.set_window_size(390, 844).await.expect("resize");
+    c.delete_all_cookies().await.expect("cookies");
+    let outbox = dir.path().join("outbox");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let link = loop {
+        if let Some(l) = set_password_link(&outbox, "nina.ny@demo.saknad.se") {
+            break l;
+        }
+        assert!(Instant::now() < deadline, "no set-password link in {}", outbox.display());
+        rocket::tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    c.goto(&link).await.expect("link");
+    wait_for_page(&c, "set-password page", |p| p.contains("id=\"new_password\"") && p.contains("nina.ny@demo.saknad.se")).await;
+    shot(&c, "22-set-password").await;
+    c.find(Locator::Id("new_password")).await.expect("pw").send_keys("nina.ny.2026").await.expect("type");
+    c.find(Locator::Css("form[action^='/set-password/'] button")).await.expect("save").click().await.expect("click");
+    wait_for_page(&c, "refused at the field", |p| {
+        p.contains("id=\"new_password-error\"") && p.contains("för lätt att gissa")
+    })
+    .await;
+    shot(&c, "22b-set-password-refused").await;
+    let strong = "vitsippor i backen vid Årstaviken";
+    c.find(Locator::Id("new_password")).await.expect("pw").send_keys(strong).await.expect("type");
+    c.find(Locator::Css("form[action^='/set-password/'] button")).await.expect("save").click().await.expect("click");
+    wait_for_page(&c, "password saved", |p| p.contains("Lösenordet är sparat")).await;
+    c.find(Locator::Id("email")).await.expect("email").send_keys("nina.ny@demo.saknad.se").await.expect("type");
+    c.find(Locator::Id("password")).await.expect("password").send_keys(strong).await.expect("type");
+    c.find(Locator::Css("form[action^='/login'] button")).await.expect("submit").click().await.expect("click");
+    enrol_in_browser(&c, "23-social-worker").await;
+    assert!(reflows(&c).await, "the recovery codes scroll sideways on a phone");
+    c.find(Locator::Css("a.button.primary[href='/']")).await.expect("continue").click().await.expect("click");
+    wait_for_page(&c, "her start page", |p| p.contains("/logout") && p.contains("Nina Ny")).await;
+    c.goto(&format!("{base}/account")).await.expect("account");
+    wait_for_page(&c, "account page", |p| p.contains("id=\"sessions\"")).await;
+    shot(&c, "24-account-sessions").await;
+    assert!(reflows(&c).await, "the sessions page scrolls sideways on a phone");
+    c.find(Locator::Id("end-all")).await.expect("end all").click().await.expect("click");
+    wait_for_page(&c, "signed out everywhere", |p| p.contains("Du är utloggad på alla enheter")).await;
+    c.goto(&format!("{base}/cases")).await.expect("cases");
+    wait_for_page(&c, "back at the login page", |p| p.contains("id=\"password\"")).await;
+    let _ = c.close().await;
+    server.abort();
+    assert_no_axe_violations();
+}
+
+/// The identity provider the tests run: `SAKNAD_OIDC_PROVIDER` names a folder where CI installed
+/// oidc-provider from the npm registry. `None` (skipped) without it, unless `SAKNAD_REQUIRE_OIDC=1`.
+fn identity_provider(redirect_uri: &str, secret: &str) -> Option<(String, Driver)> {
+    let Ok(dir) = std::env::var("SAKNAD_OIDC_PROVIDER") else {
+        assert!(std::env::var("SAKNAD_REQUIRE_OIDC").is_err(), "SAKNAD_REQUIRE_OIDC is set but SAKNAD_OIDC_PROVIDER is not");
+        eprintln!("SAKNAD_OIDC_PROVIDER not set: the identity provider test is skipped");
+        return None;
+    };
+    // The script resolves `oidc-provider` from its own folder's node_modules.
+    let script = std::path::Path::new(&dir).join("saknad-test-provider.mjs");
+    std::fs::write(&script, include_str!("../oidc/provider.mjs")).expect("write the provider script");
+    let port = free_port();
+    let child = Command::new("node")
+        .arg(&script)
+        .arg(port.to_string())
+        .arg(redirect_uri)
+        .arg(secret)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node");
+    let guard = Driver(child);
+    assert!(wait_for(port), "the identity provider is up");
+    Some((format!("http://localhost:{port}"), guard))
+}
+
+/// Signing in through the municipality's own identity provider (a real, certified OpenID provider): with its
+/// strong authentication straight in; with a password only, the second factor is asked for; a person
+/// without an account is refused.
+#[rocket::async_test]
+async fn signing_in_through_the_municipalitys_identity_provider() {
+    let saknad_port = free_port();
+    let secret = saknad::auth::random_token(24);
+    let redirect = format!("http://127.0.0.1:{saknad_port}/login/oidc/stockholm/callback");
+    let Some((issuer, _idp)) = identity_provider(&redirect, &secret) else { return };
+    let Some(Browser { c, _driver }) = browser(390, 844).await else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let provider = serde_json::json!({"stockholm": {"issuer": issuer, "client_id": "saknad", "client_secret": secret,
+        "label": "Stockholms stad", "email_domains": ["demo.saknad.se"],
+        "strong_acr": ["http://id.elegnamnden.se/loa/1.0/loa3"]}});
+    let (base, server) =
+        serve(dir.path(), saknad_port, |f| f.merge(("require_mfa", true)).merge(("oidc", provider)));
+    let sign_in = |email: &'static str, strong: bool| {
+        let (c, base, issuer) = (&c, &base, &issuer);
+        async move {
+            // Another person at the same browser: the provider's own session ends too (its single sign-on).
+            c.goto(&format!("{issuer}/.well-known/openid-configuration")).await.expect("provider");
+            c.delete_all_cookies().await.expect("cookies");
+            c.goto(&format!("{base}/login")).await.expect("login page");
+            c.delete_all_cookies().await.expect("cookies");
+            c.goto(&format!("{base}/login")).await.expect("login page");
+            c.find(Locator::Css("a[href='/login/oidc/stockholm']")).await.expect("the provider's button").click().await.expect("click");
+            wait_for_page(c, "the provider's page", |p| p.contains("Kommunens inloggning")).await;
+            c.find(Locator::Id("login")).await.expect("login").send_keys(email).await.expect("type");
+            if strong {
+                c.find(Locator::Id("second")).await.expect("second").click().await.expect("tick");
+            }
+            c.find(Locator::Id("idp-submit")).await.expect("submit").click().await.expect("click");
+        }
+    };
+    c.goto(&format!("{base}/login")).await.expect("login page");
+    shot(&c, "30-login-with-provider").await;
+    // The social worker with BankID: straight to her cases.
+    sign_in("socialsekreterare@demo.saknad.se", true).await;
+    wait_for_page(&c, "signed in through the provider", |p| p.contains("/logout") && p.contains("Ärenden")).await;
+    shot(&c, "31-signed-in-through-provider").await;
+    let url = c.current_url().await.expect("url");
+    assert_eq!(url.path(), "/cases", "{url}");
+    // Staff with a password only at the provider: Saknad asks for its own second factor.
+    sign_in("personal@demo.saknad.se", false).await;
+    wait_for_page(&c, "asked for the second factor", |p| p.contains("id=\"mfa-confirm\"")).await;
+    shot(&c, "32-provider-without-second-factor").await;
+    // A person the provider knows but Saknad has no account for.
+    sign_in("okand@demo.saknad.se", true).await;
+    wait_for_page(&c, "refused", |p| p.contains("inget konto i Saknad")).await;
+    shot(&c, "33-provider-no-account").await;
+    let _ = c.close().await;
+    server.abort();
+    assert_no_axe_violations();
 }

@@ -55,14 +55,17 @@ fn login_page(
     let (mut ctx, lang) = base(st, None, cookies, flash, "/login");
     super::set_errors(&mut ctx, errors, lang);
     ctx.insert("email", email);
-    let providers: Vec<ProviderLink> = st
-        .settings
+    ctx.insert("providers", &providers(st));
+    page(st, status, "pages/login.html", &ctx)
+}
+
+/// The identity providers' buttons on the login page.
+fn providers(st: &AppState) -> Vec<ProviderLink> {
+    st.settings
         .oidc
         .iter()
         .map(|p| ProviderLink { href: format!("/login/oidc/{}", p.id), label: p.label.clone() })
-        .collect();
-    ctx.insert("providers", &providers);
-    page(st, status, "pages/login.html", &ctx)
+        .collect()
 }
 
 #[rocket::get("/login")]
@@ -228,6 +231,7 @@ pub async fn post_password(_csrf: CsrfChecked, mut v: Visit<'_>, form: Form<Pass
 struct AccountPage {
     sessions: Vec<SessionRowView>,
     mfa_enabled: bool,
+    sessions_text: String,
 }
 
 #[derive(Serialize)]
@@ -263,12 +267,23 @@ pub async fn get_account(mut v: Visit<'_>) -> PageResult {
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>()
-                .join(", "),
+                .join(", ")
+                .chars()
+                .take(80)
+                .collect::<String>(),
             current: s.current,
             id: s.id,
         })
+        .map(|mut s: SessionRowView| {
+            if s.place.is_empty() {
+                s.place = i18n::t(l, "session_unknown").to_string();
+            }
+            s
+        })
         .collect();
-    let page = AccountPage { sessions, mfa_enabled: v.user.totp_enabled };
+    let idle = v.st.settings.session_idle.num_minutes().to_string();
+    let sessions_text = i18n::t(l, "sessions_text").replace("{n}", &idle);
+    let page = AccountPage { sessions, mfa_enabled: v.user.totp_enabled, sessions_text };
     v.show(Status::Ok, "/account", "pages/account.html", &page)
 }
 
@@ -510,10 +525,14 @@ pub async fn get_oidc_callback(
     let pending: Option<Pending> = cookies.get_private(OIDC_COOKIE).and_then(|c| serde_json::from_str(c.value()).ok());
     cookies.remove_private(Cookie::build(OIDC_COOKIE).path("/login/oidc"));
     let lang = crate::web::session::lang(None, cookies);
+    // Not a field's fault: said above the form.
     let refused = |key: &str| {
-        let mut errors = FieldErrors::new();
-        errors.insert("email".into(), i18n::t(lang, key).to_string());
-        login_page(st, cookies, None, "", &errors, Status::Unauthorized)
+        let (mut ctx, _) = base(st, None, cookies, None, "/login");
+        ctx.insert("flash", &Some(i18n::t(lang, key)));
+        ctx.insert("flash_error", &true);
+        ctx.insert("email", "");
+        ctx.insert("providers", &providers(st));
+        page(st, Status::Unauthorized, "pages/login.html", &ctx)
     };
     let (Some(pending), Some(code), Some(state), None) = (pending, code, state, error) else {
         return refused("oidc_failed");

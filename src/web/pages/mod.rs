@@ -318,7 +318,12 @@ pub fn base(
             "user",
             &SignedIn { name: &u.name, role_label: i18n::t(lang, &format!("role_{}", u.role.as_str())) },
         );
-        ctx.insert("nav", &nav(u.role, lang, current));
+        // Until the second factor is given, the session reaches nothing the navigation would offer.
+        let waiting = crate::domain::session::needs_second_factor(u.role, u.totp_enabled, st.settings.require_mfa)
+            && !u.strong;
+        if !waiting {
+            ctx.insert("nav", &nav(u.role, lang, current));
+        }
     }
     (ctx, lang)
 }
