@@ -490,6 +490,8 @@ fn run(quick: bool, database: Option<String>, out: &str, only: Option<Vec<String
         .env("SAKNAD_DATABASE_URL", &url)
         .env("SAKNAD_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
         .env("SAKNAD_JWT_SECRET", SECRET)
+        // The request path is measured, not the second factor: a session that gave it is checked the same way.
+        .env("SAKNAD_REQUIRE_MFA", "0")
         .env("SAKNAD_DATA_DIR", tmp.display().to_string())
         .env("SAKNAD_DB_POOL_SIZE", "16")
         .env("ROCKET_PORT", port.to_string())

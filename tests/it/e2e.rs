@@ -181,14 +181,13 @@ fn serve(
     port: u16,
     configure: impl FnOnce(rocket::figment::Figment) -> rocket::figment::Figment,
 ) -> (String, rocket::tokio::task::JoinHandle<Result<rocket::Rocket<rocket::Ignite>, rocket::Error>>) {
-    let figment =
-        crate::common::test_figment(&format!("sqlite://{}", dir.join("e2e.sqlite").display()), dir)
-            .merge(("demo", true))
-            .merge(("worker", true))
-            .merge(("worker_poll_ms", 200))
-            .merge(("port", port))
-            .merge(("address", "127.0.0.1"))
-            .merge(("public_url", format!("http://127.0.0.1:{port}")));
+    let figment = crate::common::test_figment(&format!("sqlite://{}", dir.join("e2e.sqlite").display()), dir)
+        .merge(("demo", true))
+        .merge(("worker", true))
+        .merge(("worker_poll_ms", 200))
+        .merge(("port", port))
+        .merge(("address", "127.0.0.1"))
+        .merge(("public_url", format!("http://127.0.0.1:{port}")));
     let rocket = saknad::build(configure(figment)).expect("build");
     let server = rocket::tokio::spawn(rocket.launch());
     assert!(wait_for(port), "server up");
@@ -459,7 +458,8 @@ fn set_password_link(outbox: &std::path::Path, to: &str) -> Option<String> {
     for entry in std::fs::read_dir(outbox).ok()?.flatten() {
         let raw = std::fs::read(entry.path()).ok()?;
         let Ok(mail) = mailparse::parse_mail(&raw) else { continue };
-        let addressed = mail.headers.iter().any(|h| h.get_key().eq_ignore_ascii_case("to") && h.get_value().contains(to));
+        let addressed =
+            mail.headers.iter().any(|h| h.get_key().eq_ignore_ascii_case("to") && h.get_value().contains(to));
         if !addressed {
             continue;
         }
@@ -487,7 +487,12 @@ async fn a_new_social_worker_chooses_a_password_from_the_link_and_enrols_a_secon
     c.find(Locator::Id("name")).await.expect("name").send_keys("Nina Ny").await.expect("type");
     c.find(Locator::Id("role")).await.expect("role").select_by_value("social_worker").await.expect("role");
     c.find(Locator::Id("municipality_code")).await.expect("muni").select_by_value("0180").await.expect("muni");
-    c.find(Locator::Css("form[action^='/admin/users?'] button.primary")).await.expect("create").click().await.expect("click");
+    c.find(Locator::Css("form[action^='/admin/users?'] button.primary"))
+        .await
+        .expect("create")
+        .click()
+        .await
+        .expect("click");
     wait_for_page(&c, "link sent", |p| p.contains("En länk för att välja lösenord har skickats")).await;
     shot(&c, "21-admin-user-created").await;
     // Her phone: the link from the email.
@@ -503,7 +508,10 @@ async fn a_new_social_worker_chooses_a_password_from_the_link_and_enrols_a_secon
         rocket::tokio::time::sleep(Duration::from_millis(300)).await;
     };
     c.goto(&link).await.expect("link");
-    wait_for_page(&c, "set-password page", |p| p.contains("id=\"new_password\"") && p.contains("nina.ny@demo.saknad.se")).await;
+    wait_for_page(&c, "set-password page", |p| {
+        p.contains("id=\"new_password\"") && p.contains("nina.ny@demo.saknad.se")
+    })
+    .await;
     shot(&c, "22-set-password").await;
     c.find(Locator::Id("new_password")).await.expect("pw").send_keys("nina.ny.2026").await.expect("type");
     c.find(Locator::Css("form[action^='/set-password/'] button")).await.expect("save").click().await.expect("click");
@@ -540,7 +548,10 @@ async fn a_new_social_worker_chooses_a_password_from_the_link_and_enrols_a_secon
 /// oidc-provider from the npm registry. `None` (skipped) without it, unless `SAKNAD_REQUIRE_OIDC=1`.
 fn identity_provider(redirect_uri: &str, secret: &str) -> Option<(String, Driver)> {
     let Ok(dir) = std::env::var("SAKNAD_OIDC_PROVIDER") else {
-        assert!(std::env::var("SAKNAD_REQUIRE_OIDC").is_err(), "SAKNAD_REQUIRE_OIDC is set but SAKNAD_OIDC_PROVIDER is not");
+        assert!(
+            std::env::var("SAKNAD_REQUIRE_OIDC").is_err(),
+            "SAKNAD_REQUIRE_OIDC is set but SAKNAD_OIDC_PROVIDER is not"
+        );
         eprintln!("SAKNAD_OIDC_PROVIDER not set: the identity provider test is skipped");
         return None;
     };
@@ -576,8 +587,7 @@ async fn signing_in_through_the_municipalitys_identity_provider() {
     let provider = serde_json::json!({"stockholm": {"issuer": issuer, "client_id": "saknad", "client_secret": secret,
         "label": "Stockholms stad", "email_domains": ["demo.saknad.se"],
         "strong_acr": ["http://id.elegnamnden.se/loa/1.0/loa3"]}});
-    let (base, server) =
-        serve(dir.path(), saknad_port, |f| f.merge(("require_mfa", true)).merge(("oidc", provider)));
+    let (base, server) = serve(dir.path(), saknad_port, |f| f.merge(("require_mfa", true)).merge(("oidc", provider)));
     let sign_in = |email: &'static str, strong: bool| {
         let (c, base, issuer) = (&c, &base, &issuer);
         async move {
@@ -587,7 +597,12 @@ async fn signing_in_through_the_municipalitys_identity_provider() {
             c.goto(&format!("{base}/login")).await.expect("login page");
             c.delete_all_cookies().await.expect("cookies");
             c.goto(&format!("{base}/login")).await.expect("login page");
-            c.find(Locator::Css("a[href='/login/oidc/stockholm']")).await.expect("the provider's button").click().await.expect("click");
+            c.find(Locator::Css("a[href='/login/oidc/stockholm']"))
+                .await
+                .expect("the provider's button")
+                .click()
+                .await
+                .expect("click");
             wait_for_page(c, "the provider's page", |p| p.contains("Kommunens inloggning")).await;
             c.find(Locator::Id("login")).await.expect("login").send_keys(email).await.expect("type");
             if strong {

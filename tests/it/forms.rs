@@ -181,6 +181,25 @@ db_test!(every_input_form_stores_valid_data_and_refuses_a_bad_field_at_the_field
         count_cases,
     )
     .await;
+    // The admin's allowed email domains of a county.
+    let domains = |a: &TestApp| {
+        counties::table
+            .find("01")
+            .select(counties::allowed_email_domains)
+            .first::<String>(&mut *a.conn())
+            .unwrap_or_default()
+    };
+    check(
+        &app,
+        Case {
+            path: "/admin/domains/01".into(),
+            token: &w.admin,
+            valid: vec![("domains", "polisen.se\nlst.se\nx.se\nstockholm.se\nmigrationsverket.se\ngodman.se")],
+            spoil: ("domains", "polisen.se\nnot a domain"),
+        },
+        domains,
+    )
+    .await;
 });
 
 // The page and the API decode into the same command and run the same use case, so the same bad input is

@@ -319,8 +319,8 @@ pub fn base(
             &SignedIn { name: &u.name, role_label: i18n::t(lang, &format!("role_{}", u.role.as_str())) },
         );
         // Until the second factor is given, the session reaches nothing the navigation would offer.
-        let waiting = crate::domain::session::needs_second_factor(u.role, u.totp_enabled, st.settings.require_mfa)
-            && !u.strong;
+        let waiting =
+            crate::domain::session::needs_second_factor(u.role, u.totp_enabled, st.settings.require_mfa) && !u.strong;
         if !waiting {
             ctx.insert("nav", &nav(u.role, lang, current));
         }
