@@ -95,11 +95,21 @@ async fn authenticate(req: &Request<'_>) -> Result<AuthUser, AppError> {
         return Err(AppError::mfa_required());
     }
     if crate::domain::session::needs_touch(crate::store::children::utc(session.last_seen_at), now) {
+        // Taken before the write: a logout committed meanwhile makes the entry below stale at once.
+        let generation = st.sessions.generation();
         let sid = session.id.clone();
-        st.db.run(move |c| crate::store::sessions::touch(c, &sid, now).map_err(AppError::from)).await?;
+        let touched = st
+            .db
+            .run(move |c| {
+                crate::db::write_tx(c, |c| crate::store::sessions::touch(c, &sid, now)).map_err(AppError::from)
+            })
+            .await?;
+        if touched == 0 {
+            return Err(AppError::unauthorized());
+        }
         let mut fresh = session.clone();
         fresh.last_seen_at = now.naive_utc();
-        st.sessions.put(fresh.id.clone(), fresh, st.sessions.generation(), std::time::Instant::now());
+        st.sessions.put(fresh.id.clone(), fresh, generation, std::time::Instant::now());
     }
     Ok(AuthUser {
         account: UserView::from(&row),

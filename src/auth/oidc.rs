@@ -17,8 +17,8 @@
 
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 
@@ -141,8 +141,14 @@ fn redirect_url(public_url: &str, p: &Provider) -> Result<RedirectUrl, OidcError
     RedirectUrl::new(format!("{public_url}/login/oidc/{}/callback", p.id)).map_err(|e| OidcError(e.to_string()))
 }
 
-/// The provider's authorization URL to send the browser to, and what to remember until it comes back.
-pub async fn start(p: &Provider, public_url: &str) -> Result<(String, Pending), OidcError> {
+/// The client as discovery makes it: the authorization endpoint known, the token endpoint (and user info)
+/// as the provider's metadata says.
+type Client =
+    CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
+
+/// The HTTP client and the provider's client for Saknad, from the provider's discovery document and keys
+/// (fetched each time: a provider may rotate its keys whenever it likes).
+async fn client(p: &Provider, public_url: &str) -> Result<(openidconnect::reqwest::Client, Client), OidcError> {
     let http = http_client(p)?;
     let meta = metadata(p, &http).await?;
     let client = CoreClient::from_provider_metadata(
@@ -151,6 +157,12 @@ pub async fn start(p: &Provider, public_url: &str) -> Result<(String, Pending), 
         p.client_secret.clone().map(ClientSecret::new),
     )
     .set_redirect_uri(redirect_url(public_url, p)?);
+    Ok((http, client))
+}
+
+/// The provider's authorization URL to send the browser to, and what to remember until it comes back.
+pub async fn start(p: &Provider, public_url: &str) -> Result<(String, Pending), OidcError> {
+    let (_, client) = client(p, public_url).await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = client
         .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
@@ -186,14 +198,7 @@ pub async fn finish(
     if pending.provider != p.id || Sha256::digest(state.as_bytes()) != Sha256::digest(pending.state.as_bytes()) {
         return Err(OidcError("the state does not match this browser's login".into()));
     }
-    let http = http_client(p)?;
-    let meta = metadata(p, &http).await?;
-    let client = CoreClient::from_provider_metadata(
-        meta,
-        ClientId::new(p.client_id.clone()),
-        p.client_secret.clone().map(ClientSecret::new),
-    )
-    .set_redirect_uri(redirect_url(public_url, p)?);
+    let (http, client) = client(p, public_url).await?;
     let tokens = client
         .exchange_code(AuthorizationCode::new(code.to_string()))
         .map_err(|e| OidcError(format!("token endpoint: {e}")))?

@@ -90,8 +90,11 @@ pub fn open_of(conn: &mut AnyConnection, user_id: i64, now: DateTime<Utc>) -> Qu
         .load(conn)
 }
 
+/// Records a request in the session; 0 when it has ended meanwhile.
 pub fn touch(conn: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(id)).set(sessions::last_seen_at.eq(now.naive_utc())).execute(conn)
+    diesel::update(sessions::table.find(id).filter(sessions::revoked_at.is_null()))
+        .set(sessions::last_seen_at.eq(now.naive_utc()))
+        .execute(conn)
 }
 
 /// A second factor was given in this session.

@@ -87,26 +87,33 @@ async fn login(c: &Client, base: &str, email: &str) {
     wait_for_page(c, "signed in", |p| p.contains("/logout")).await;
 }
 
-/// The acknowledgement link of a message written to the outbox folder (no SMTP server in this test) for
-/// a recipient other than the police: the guardian's or social services'.
-fn ack_link(outbox: &std::path::Path) -> Option<String> {
+/// The lines holding `marker` in the plain-text part of the messages written to the outbox folder (no SMTP
+/// server in these tests) to an address that `to` accepts.
+fn links_in_outbox(outbox: &std::path::Path, to: impl Fn(&str) -> bool, marker: &str) -> Vec<String> {
     let mut links = Vec::new();
-    for entry in std::fs::read_dir(outbox).ok()?.flatten() {
-        let raw = std::fs::read(entry.path()).ok()?;
+    let Ok(dir) = std::fs::read_dir(outbox) else { return links };
+    for entry in dir.flatten() {
+        let Ok(raw) = std::fs::read(entry.path()) else { continue };
         let Ok(mail) = mailparse::parse_mail(&raw) else { continue };
-        let to = mail.headers.iter().find(|h| h.get_key().eq_ignore_ascii_case("to")).map(|h| h.get_value());
-        if to.as_deref().is_some_and(|t| t.contains("polisen")) {
+        let addressed = mail.headers.iter().any(|h| h.get_key().eq_ignore_ascii_case("to") && to(&h.get_value()));
+        if !addressed {
             continue;
         }
         let parts: Vec<&mailparse::ParsedMail> = std::iter::once(&mail).chain(mail.subparts.iter()).collect();
         for part in parts.iter().flat_map(|p| std::iter::once(*p).chain(p.subparts.iter())) {
             if part.ctype.mimetype == "text/plain" {
                 let body = part.get_body().unwrap_or_default();
-                links.extend(body.lines().filter(|l| l.contains("/ack/")).map(|l| l.trim().to_string()));
+                links.extend(body.lines().filter(|l| l.contains(marker)).map(|l| l.trim().to_string()));
             }
         }
     }
-    links.into_iter().next()
+    links
+}
+
+/// The acknowledgement link of a message to a recipient other than the police: the guardian's or social
+/// services'.
+fn ack_link(outbox: &std::path::Path) -> Option<String> {
+    links_in_outbox(outbox, |to| !to.contains("polisen"), "/ack/").into_iter().next()
 }
 
 /// The page fits the window's width: nothing scrolls sideways (WCAG 1.4.10 at 320 px).
@@ -452,25 +459,9 @@ async fn enrol_in_browser(c: &Client, name: &str) {
     shot(c, &format!("{name}-mfa-recovery-codes")).await;
 }
 
-/// The set-password link of the newest message to `to` in the outbox folder.
+/// The set-password link of a message to `to` in the outbox folder.
 fn set_password_link(outbox: &std::path::Path, to: &str) -> Option<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(outbox).ok()?.flatten() {
-        let raw = std::fs::read(entry.path()).ok()?;
-        let Ok(mail) = mailparse::parse_mail(&raw) else { continue };
-        let addressed =
-            mail.headers.iter().any(|h| h.get_key().eq_ignore_ascii_case("to") && h.get_value().contains(to));
-        if !addressed {
-            continue;
-        }
-        for part in std::iter::once(&mail).chain(mail.subparts.iter()) {
-            if part.ctype.mimetype == "text/plain" {
-                let body = part.get_body().unwrap_or_default();
-                found.extend(body.lines().filter(|l| l.contains("/set-password/")).map(|l| l.trim().to_string()));
-            }
-        }
-    }
-    found.pop()
+    links_in_outbox(outbox, |a| a.contains(to), "/set-password/").pop()
 }
 
 /// With a second factor required (as in a release build): the admin enrols on first sign-in, creates an
