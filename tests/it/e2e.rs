@@ -419,8 +419,11 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     c.set_window_size(320, 800).await.expect("resize");
     let mut wide = Vec::new();
     for (who, paths) in [
-        ("admin@demo.saknad.se", vec!["/admin/users", "/admin/accommodations", "/admin/municipalities"]),
-        ("personal@demo.saknad.se", vec!["/", "/worklist", &case_url, &child_url]),
+        (
+            "admin@demo.saknad.se",
+            vec!["/admin/users", "/admin/accommodations", "/admin/municipalities", "/admin/domains"],
+        ),
+        ("personal@demo.saknad.se", vec!["/", "/worklist", &case_url, &child_url, "/account", "/mfa"]),
         ("socialsekreterare@demo.saknad.se", vec!["/cases", "/children", "/children/new", &case_url, &child_url]),
         ("socialjour@demo.saknad.se", vec!["/cases", "/worklist", &case_url]),
         ("lansstyrelsen@demo.saknad.se", vec!["/cases", "/routine", "/stats", "/access-log", "/contacts"]),
