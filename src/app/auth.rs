@@ -93,14 +93,15 @@ pub async fn login(st: &AppState, client: Client, input: Submitted<Login>, via: 
     let (email, pw, code) = (l.email.unwrap_or_default().to_lowercase(), l.password.unwrap_or_default(), l.code);
     let now = st.clock.now();
     let address = client.address();
-    if st.limiter.address_blocked(&address, now) {
-        return Err(AppError::retry_after(60));
-    }
     let found = {
         let email = email.clone();
         st.db.run(move |c| users::by_email(c, &email).map_err(AppError::from)).await?
     };
     let device = client.device.as_ref().filter(|d| found.as_ref().is_some_and(|u| d.accounts.contains(&u.id)));
+    // A browser that has signed in to this account before is not held up by its address's other failures.
+    if let Some(wait) = st.limiter.address_wait(&address, now).filter(|_| device.is_none()) {
+        return Err(AppError::retry_after(seconds(wait)));
+    }
     let known_address = match &found {
         Some(u) if device.is_none() && client.ip.is_some() => {
             let (id, ip) = (u.id, address.clone());
@@ -115,7 +116,11 @@ pub async fn login(st: &AppState, client: Client, input: Submitted<Login>, via: 
         known: device.is_some() || known_address,
     };
     if let Some(wait) = st.limiter.wait(&attempt, now) {
-        return Err(AppError::retry_after((wait.num_milliseconds() + 999) / 1000));
+        return Err(AppError::retry_after(seconds(wait)));
+    }
+    let codes_enrolled = found.as_ref().is_some_and(|u| u.totp_enabled());
+    if let Some(wait) = st.limiter.code_wait(&email, now).filter(|_| codes_enrolled && code.is_some()) {
+        return Err(AppError::retry_after(seconds(wait)));
     }
     let (secret, ip) = (st.settings.jwt_secret.clone(), client.ip.clone());
     let checked = st
@@ -135,10 +140,17 @@ pub async fn login(st: &AppState, client: Client, input: Submitted<Login>, via: 
                 })?;
                 Ok(Checked::Failed(why))
             };
+            // The same work whatever the account's state, so the time taken tells nothing about it.
+            let right = if user.password_hash.is_empty() {
+                password::verify_dummy(&pw);
+                false
+            } else {
+                password::verify(&pw, &user.password_hash)
+            };
             if !user.active {
                 return failed(c, "account inactive");
             }
-            if !password::verify(&pw, &user.password_hash) {
+            if !right {
                 return failed(c, "wrong password");
             }
             if !user.totp_enabled() {
@@ -163,9 +175,10 @@ pub async fn login(st: &AppState, client: Client, input: Submitted<Login>, via: 
             open_session(st, *user, method, strong, &client).await
         }
         Checked::Failed(why) => {
-            // A wrong code comes from someone who has the password: counted for the account as a whole.
-            let known = attempt.known && why != "wrong code";
-            st.limiter.failed(&Attempt { known, ..attempt }, now);
+            if why == "wrong code" {
+                st.limiter.code_failed(&email, now);
+            }
+            st.limiter.failed(&attempt, now);
             Err(AppError::invalid_credentials())
         }
         Checked::CodeMissing => Err(AppError::new(
@@ -174,6 +187,11 @@ pub async fn login(st: &AppState, client: Client, input: Submitted<Login>, via: 
             "the password is right; give the authenticator app's code (or a recovery code) as `code`",
         )),
     }
+}
+
+/// A wait in whole seconds, rounded up (`Retry-After`).
+pub fn seconds(wait: chrono::Duration) -> i64 {
+    (wait.num_milliseconds() + 999) / 1000
 }
 
 /// Checks a TOTP or recovery code of `user` and uses it up; the method it was, or `None` when wrong.
@@ -235,7 +253,9 @@ pub async fn open_session(
                     length,
                 };
                 let s = sessions::insert(c, &new, now)?;
-                let (count, last) = users::take_failed_logins(c, user_id)?;
+                // Told only to whoever proved to be the owner: a session still owing its second factor may be
+                // the guesser's.
+                let (count, last) = if strong || !needs { users::take_failed_logins(c, user_id)? } else { (0, None) };
                 let ev = Event::new("login").on("user", user_id).detail(method_s.clone());
                 audit::append(c, &actor, &ev, now)?;
                 let failed =
@@ -268,6 +288,24 @@ pub async fn logout(st: &AppState, user: &crate::auth::AuthUser) -> AppResult<()
             write_tx(c, |c| {
                 sessions::revoke(c, id, &sid, now)?;
                 audit::append(c, &actor, &Event::new("logout").on("user", id), now)?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await
+}
+
+/// Ends the session a validly signed token names, when the request could not be authenticated otherwise
+/// (a logout that is not a JSON request): ending one's own session is never harmful.
+pub async fn end_named_session(st: &AppState, claims: &crate::auth::token::Claims) -> AppResult<()> {
+    let Ok(id) = claims.sub.parse::<i64>() else { return Ok(()) };
+    let (now, sid) = (st.clock.now(), claims.sid.clone());
+    st.db
+        .run(move |c| {
+            write_tx(c, |c| {
+                if sessions::revoke(c, id, &sid, now)? > 0 {
+                    let actor = Actor { user_id: Some(id), role: None, ip: None };
+                    audit::append(c, &actor, &Event::new("logout").on("user", id), now)?;
+                }
                 Ok::<_, AppError>(())
             })
         })

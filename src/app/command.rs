@@ -156,6 +156,14 @@ impl Check {
     }
 
     /// Optional text: trimmed, empty becomes absent, at most `max_chars`, no control characters.
+    /// A person's name as it stands in headers and notices: one line, no angle brackets (it is shown beside
+    /// an address, `Name <email>`, in mail a county mailbox acts on).
+    pub fn person_name(&mut self, key: &str, v: &Option<String>) {
+        if v.as_deref().is_some_and(|s| s.chars().any(|c| c == '\n' || c == '\r' || c == '<' || c == '>')) {
+            self.error(key, "one line without < or >");
+        }
+    }
+
     pub fn text(&mut self, key: &str, v: &mut Option<String>, max_chars: usize) {
         let Some(s) = v.as_mut() else { return };
         let t = s.trim();

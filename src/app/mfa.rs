@@ -4,13 +4,13 @@
 //! Policy (rules in `auth::mfa` and `domain::session`):
 //! - Enrolling the first authenticator needs only a signed-in session; replacing one, or new recovery codes,
 //!   need a session in which the second factor was given, so a stolen password cannot move the factor.
-//! - A new secret is kept pending until a code from it confirms it; then it replaces the old one, ten new
-//!   recovery codes are shown once, the session counts as strong, and the owner is told by email.
-//! - A wrong code counts as a failed login (`domain::lockout`), for the account as a whole: whoever guesses
+//! - A new secret is kept pending, with the session that asked for it only, until a code from it confirms it;
+//!   then it replaces the old one, ten new recovery codes are shown once, the session counts as strong, and the
+//!   owner is told by email. No other session of the account can see or plant a pending secret.
+//! - A wrong code counts as a failed login, for the account as a whole (`domain::lockout`): whoever guesses
 //!   codes already has the password, so no browser or address is trusted for them.
 
 use super::{AppError, AppResult};
-use crate::auth::limiter::Attempt;
 use crate::auth::{mfa, AuthUser};
 use crate::db::write_tx;
 use crate::state::AppState;
@@ -86,15 +86,17 @@ pub async fn start(st: &AppState, user: &AuthUser) -> AppResult<Enrolment> {
     let secret = mfa::new_secret();
     let uri = mfa::otpauth_uri(&secret, &user.email).ok_or_else(AppError::internal)?;
     let qr = mfa::qr_svg(&uri).ok_or_else(AppError::internal)?;
-    let (id, s) = (user.id, secret.clone());
-    st.db.run(move |c| write_tx(c, |c| crate::store::mfa::set_pending(c, id, &s)).map_err(AppError::from)).await?;
+    let (sid, s) = (user.session_id.clone(), secret.clone());
+    st.db
+        .run(move |c| write_tx(c, |c| crate::store::sessions::set_pending(c, &sid, Some(&s))).map_err(AppError::from))
+        .await?;
     Ok(Enrolment { secret, otpauth_uri: uri, qr_svg: qr })
 }
 
-/// The enrolment as it stands (the pending secret), to show the page again without changing it.
+/// This session's enrolment as it stands (its pending secret), to show the page again without changing it.
 pub async fn pending(st: &AppState, user: &AuthUser) -> AppResult<Option<Enrolment>> {
-    let id = user.id;
-    let row = st.db.run(move |c| users::by_id(c, id).map_err(AppError::from)).await?;
+    let sid = user.session_id.clone();
+    let row = st.db.run(move |c| crate::store::sessions::by_id(c, &sid).map_err(AppError::from)).await?;
     let Some(secret) = row.and_then(|r| r.totp_pending) else { return Ok(None) };
     let uri = mfa::otpauth_uri(&secret, &user.email).ok_or_else(AppError::internal)?;
     let qr = mfa::qr_svg(&uri).ok_or_else(AppError::internal)?;
@@ -119,13 +121,14 @@ pub async fn confirm(
     st.db
         .run(move |c| {
             let row = users::by_id(c, id)?.ok_or_else(AppError::unauthorized)?;
-            let pending =
-                row.totp_pending.clone().ok_or_else(|| AppError::field("code", "start the enrolment first"))?;
+            let session = crate::store::sessions::by_id(c, &sid)?.ok_or_else(AppError::unauthorized)?;
+            let pending = session.totp_pending.ok_or_else(|| AppError::field("code", "start the enrolment first"))?;
             let unix = u64::try_from(now.timestamp()).unwrap_or(0);
             let step = mfa::check(&pending, &code, unix, None).ok_or_else(|| AppError::field("code", "wrong code"))?;
             write_tx(c, |c| {
                 crate::store::mfa::enable(c, id, &pending, step, now)?;
                 crate::store::mfa::replace_recovery_codes(c, id, &hashes)?;
+                crate::store::sessions::set_pending(c, &sid, None)?;
                 crate::store::sessions::make_strong(c, &sid, "password+totp")?;
                 audit::append(c, &actor, &Event::new("mfa_enrolled").on("user", id), now)?;
                 super::mail::to_owner(c, &row, "mfa_enabled", now)?;
@@ -142,14 +145,8 @@ pub async fn verify(st: &AppState, user: &AuthUser, input: super::command::Submi
     let code = cmd.code.unwrap_or_default();
     let now = st.clock.now();
     // Codes are guessed by whoever has the password: counted for the account as a whole, wherever from.
-    let attempt = Attempt {
-        account: user.email.clone(),
-        address: user.ip.clone().unwrap_or_else(|| "unknown".into()),
-        device: None,
-        known: false,
-    };
-    if let Some(wait) = st.limiter.wait(&attempt, now) {
-        return Err(AppError::retry_after((wait.num_milliseconds() + 999) / 1000));
+    if let Some(wait) = st.limiter.code_wait(&user.email, now) {
+        return Err(AppError::retry_after(super::auth::seconds(wait)));
     }
     let (id, sid, actor, secret) = (user.id, user.session_id.clone(), user.actor(), st.settings.jwt_secret.clone());
     let ok = st
@@ -175,10 +172,9 @@ pub async fn verify(st: &AppState, user: &AuthUser, input: super::command::Submi
         })
         .await?;
     if ok {
-        st.limiter.succeeded(&attempt);
         Ok(())
     } else {
-        st.limiter.failed(&attempt, now);
+        st.limiter.code_failed(&user.email, now);
         Err(AppError::field("code", "wrong code"))
     }
 }

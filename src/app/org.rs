@@ -244,9 +244,27 @@ pub fn set_county_contacts(
     let mine = !user.is(Role::CountyOfficer) || user.workplace.county_code.as_deref() == Some(county);
     let before = org::county_contacts(c, county)?;
     let known = before.is_some().then(|| county.to_string());
+    let modes = |k: &CountyContacts| -> Vec<String> {
+        k.clone().with_defaults().deliveries_mut().into_iter().map(|v| v.clone().unwrap_or_default()).collect()
+    };
+    let old_modes = before.as_ref().map(modes);
     replace(c, user, mine, known, before, input, now, |c, k| {
         if org::set_county_contacts(c, county, k)? == 0 {
             return Err(AppError::not_found());
+        }
+        // How messages travel matters as much as where: full mode puts the child's data in the mail.
+        let by = users::by_id(c, user.id)?.map(|u| super::mail::account_label(&u)).unwrap_or_default();
+        for ((field, was), is) in org::DELIVERY_FIELDS.iter().zip(old_modes.iter().flatten()).zip(modes(k)) {
+            if *was != is {
+                let f = super::mail::fields(&[
+                    ("field", field.to_string()),
+                    ("old", was.clone()),
+                    ("new", is),
+                    ("by", by.clone()),
+                ]);
+                let here = [county.to_string()];
+                super::mail::to_county_mailboxes(c, Some(&here), "contact_changed", f, now)?;
+            }
         }
         Ok(Event::new("county_contacts_changed").on("county", county).county(Some(county.to_string())))
     })

@@ -54,6 +54,7 @@ impl CreateUser {
         ck.email("email", &mut self.email);
         ck.required("email", &self.email);
         ck.req_text("name", &mut self.name, 200);
+        ck.person_name("name", &self.name);
         ck.required("role", &self.role);
         ck.text("county_code", &mut self.county_code, 8);
         ck.text("municipality_code", &mut self.municipality_code, 8);
@@ -105,7 +106,13 @@ pub fn create(
         if users::by_email(c, email)?.is_some() {
             ck.error("email", "already in use");
         }
-        let counties: Vec<String> = workplace.county_code.iter().cloned().collect();
+        // Every county the account reaches: a socialjour's municipalities may lie in several.
+        let mut counties: Vec<String> = workplace.county_code.iter().cloned().collect();
+        for m in workplace.codes() {
+            if let Some(county) = crate::store::org::municipality_county(c, &m)? {
+                counties.push(county);
+            }
+        }
         if !super::org::in_allowed_domains(c, email, &counties)? {
             ck.error("email", "not in the county's allowed email domains");
         }
@@ -194,6 +201,7 @@ pub struct ChangeUser {
 impl ChangeUser {
     pub fn validate(&mut self, ck: &mut Check) {
         ck.text("name", &mut self.name, 200);
+        ck.person_name("name", &self.name);
         ck.one_of("language", &mut self.language, &LANGUAGES);
     }
 }

@@ -87,11 +87,11 @@ async fn authenticate(req: &Request<'_>) -> Result<AuthUser, AppError> {
     let role = Role::parse(&row.role).ok_or_else(AppError::unauthorized)?;
     // A browser session writes to the API only as a same-origin JSON request (API.md "Headers and files"):
     // SameSite alone let a cross-site text/plain POST or a `_method=DELETE` form through.
-    if from_cookie && req.uri().path().starts_with("/api/") && !cookie_write_allowed(req, &st.settings.public_url) {
+    if from_cookie && is_api(req) && !cookie_write_allowed(req, &st.settings.public_url) {
         return Err(AppError::forbidden());
     }
     let second = crate::domain::session::needs_second_factor(role, row.totp_enabled(), st.settings.require_mfa);
-    if second && !session.strong && !reaches_without_second_factor(req.uri().path().as_str()) {
+    if second && !session.strong && !reaches_without_second_factor(&route_path(req)) {
         return Err(AppError::mfa_required());
     }
     if crate::domain::session::needs_touch(crate::store::children::utc(session.last_seen_at), now) {
@@ -132,6 +132,21 @@ async fn cached_session(st: &AppState, sid: &str) -> Result<Option<crate::store:
         st.sessions.put(r.id.clone(), r.clone(), generation, read_at);
     }
     Ok(row)
+}
+
+/// Whether the request is for the JSON API: by the route it matched (the router also takes `//api/…` and
+/// `/%61pi/…` to the API's handlers), else by its path.
+pub fn is_api(req: &Request<'_>) -> bool {
+    match req.route() {
+        Some(r) => r.uri.base().starts_with("/api"),
+        None => req.uri().path().as_str().trim_start_matches('/').starts_with("api"),
+    }
+}
+
+/// The path of the route the request matched, as it was declared (`/api/v1/me/mfa/confirm`): the same
+/// however the request spelled it.
+fn route_path(req: &Request<'_>) -> String {
+    req.route().map(|r| r.uri.path().to_string()).unwrap_or_else(|| req.uri().path().to_string())
 }
 
 /// What a session without its second factor may reach: its own account, the second factor's enrolment and

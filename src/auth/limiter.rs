@@ -1,7 +1,6 @@
 //! The login limiter shared by all requests of one server process (the rules are `domain::lockout`).
 
 use crate::domain::lockout::{self, Policy};
-use crate::domain::ratelimit::SlidingWindow;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -35,14 +34,20 @@ struct Failures {
 }
 
 const MAX_KEYS: usize = 100_000;
+/// Beyond this many failures of one key the wait is at its longest anyway.
+const KEPT: usize = 64;
 
 impl Failures {
-    fn wait(&mut self, key: &str, now: DateTime<Utc>, p: Policy) -> Option<Duration> {
+    fn recent(&mut self, key: &str, now: DateTime<Utc>, window: Duration) -> Option<&[DateTime<Utc>]> {
         let q = self.hits.get_mut(key)?;
-        while q.front().is_some_and(|t| *t <= now - p.window) {
+        while q.front().is_some_and(|t| *t <= now - window) {
             q.pop_front();
         }
-        lockout::wait(q.make_contiguous(), now, p)
+        Some(q.make_contiguous())
+    }
+
+    fn wait(&mut self, key: &str, now: DateTime<Utc>, p: Policy) -> Option<Duration> {
+        lockout::wait(self.recent(key, now, p.window)?, now, p)
     }
 
     fn record(&mut self, key: String, now: DateTime<Utc>, window: Duration) {
@@ -51,33 +56,25 @@ impl Failures {
         }
         let q = self.hits.entry(key).or_default();
         q.push_back(now);
-        // Beyond this the wait is at its maximum anyway.
-        if q.len() > 64 {
+        if q.len() > KEPT {
             q.pop_front();
         }
     }
 }
 
+#[derive(Default)]
 pub struct LoginLimiter {
     sources: Mutex<Failures>,
     unknown: Mutex<Failures>,
-    addresses: Mutex<SlidingWindow>,
-}
-
-impl Default for LoginLimiter {
-    fn default() -> Self {
-        LoginLimiter {
-            sources: Mutex::new(Failures::default()),
-            unknown: Mutex::new(Failures::default()),
-            addresses: Mutex::new(SlidingWindow::new(lockout::ADDRESS_FAILURES, lockout::ADDRESS_WINDOW)),
-        }
-    }
+    codes: Mutex<Failures>,
+    addresses: Mutex<Failures>,
 }
 
 impl LoginLimiter {
-    /// Whether the address has failed too often on any accounts (checked before anything is looked up).
-    pub fn address_blocked(&self, address: &str, now: DateTime<Utc>) -> bool {
-        self.addresses.lock().map(|mut w| w.is_blocked(address, now)).unwrap_or(true)
+    /// How long the address must wait for its failures on any accounts, if at all.
+    pub fn address_wait(&self, address: &str, now: DateTime<Utc>) -> Option<Duration> {
+        let mut f = self.addresses.lock().ok()?;
+        lockout::address_wait(f.recent(address, now, lockout::ADDRESS_WINDOW)?, now)
     }
 
     /// How long this attempt must wait, if at all.
@@ -100,8 +97,8 @@ impl LoginLimiter {
                 f.record(a.account.clone(), now, lockout::UNKNOWN_SOURCES.window);
             }
         }
-        if let Ok(mut w) = self.addresses.lock() {
-            w.record(&a.address, now);
+        if let Ok(mut f) = self.addresses.lock() {
+            f.record(a.address.clone(), now, lockout::ADDRESS_WINDOW);
         }
     }
 
@@ -109,6 +106,18 @@ impl LoginLimiter {
     pub fn succeeded(&self, a: &Attempt) {
         if let Ok(mut f) = self.sources.lock() {
             f.hits.remove(&a.source_key());
+        }
+    }
+
+    /// How long the account must wait before another second-factor code, if at all.
+    pub fn code_wait(&self, account: &str, now: DateTime<Utc>) -> Option<Duration> {
+        self.codes.lock().ok().and_then(|mut f| f.wait(account, now, lockout::PER_SOURCE))
+    }
+
+    /// A wrong second-factor code, counted for the account wherever it came from.
+    pub fn code_failed(&self, account: &str, now: DateTime<Utc>) {
+        if let Ok(mut f) = self.codes.lock() {
+            f.record(account.to_string(), now, lockout::PER_SOURCE.window);
         }
     }
 }

@@ -35,6 +35,59 @@ pub fn verify_dummy(password: &str) {
     let _ = verify(password, stored);
 }
 
+/// Swedish words common in leaked passwords (seasons, months, places, names, teams, pets), and this
+/// service's own.
+const SWEDISH: [&str; 48] = [
+    "saknad",
+    "lösenord",
+    "losenord",
+    "password",
+    "sommar",
+    "vinter",
+    "hösten",
+    "hosten",
+    "höst",
+    "host",
+    "våren",
+    "varen",
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+    "sverige",
+    "svenska",
+    "stockholm",
+    "göteborg",
+    "goteborg",
+    "malmö",
+    "malmo",
+    "uppsala",
+    "kommun",
+    "hejsan",
+    "hemligt",
+    "älskling",
+    "alskling",
+    "kärlek",
+    "karlek",
+    "fotboll",
+    "hammarby",
+    "djurgården",
+    "aik",
+    "katten",
+    "hunden",
+    "mamma",
+    "pappa",
+    "socialtjänsten",
+    "boende",
+];
+
 /// Why a new password is refused (an API reason), or `None`. `inputs` are the account's own words (email,
 /// name), which make a password easy to guess for whoever knows them.
 pub fn weakness(password: &str, inputs: &[&str]) -> Option<&'static str> {
@@ -47,7 +100,8 @@ pub fn weakness(password: &str, inputs: &[&str]) -> Option<&'static str> {
     }
     let mut words: Vec<&str> = inputs.to_vec();
     words.extend(inputs.iter().flat_map(|i| i.split(['@', '.', ' ', '-', '_'])).filter(|w| w.chars().count() > 2));
-    words.extend(["saknad", "lösenord", "losenord", "password"]);
+    // zxcvbn's dictionaries are English: the words Swedish passwords are most often made of are added.
+    words.extend(SWEDISH);
     let score = u8::from(zxcvbn::zxcvbn(password, &words).score());
     // The account's own words give nothing to whoever knows the account: what is left without them must
     // hold up on its own.

@@ -61,7 +61,6 @@ diesel::table! {
         updated_at -> Timestamp,
         municipality_codes -> Text,
         totp_secret -> Nullable<Text>,
-        totp_pending -> Nullable<Text>,
         totp_enabled_at -> Nullable<Timestamp>,
         totp_last_step -> Nullable<BigInt>,
         oidc_subject -> Nullable<Text>,
@@ -360,6 +359,7 @@ diesel::table! {
         strong -> Bool,
         ip -> Nullable<Text>,
         agent -> Nullable<Text>,
+        totp_pending -> Nullable<Text>,
     }
 }
 

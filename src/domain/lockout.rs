@@ -9,7 +9,11 @@
 //!   many addresses cannot each take their five; that wait applies to unknown sources only. The owner on a
 //!   browser or address where they have signed in before is never kept out by what others did.
 //! - An address with 20 failures within 15 minutes, on any accounts, waits until the oldest leaves the
-//!   window (API.md: at least 20 attempts a minute and 5 failures an account are allowed).
+//!   window (API.md: at least 20 attempts a minute and 5 failures an account are allowed) — except a browser
+//!   whose device cookie shows it signed in to the account before: a shared office address (NAT, a proxy)
+//!   must not keep its own people out.
+//! - Wrong second-factor codes are counted per account, wherever they come from: whoever guesses codes has
+//!   the password already, so no browser or address is trusted for them; only they can fill that count.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -50,6 +54,18 @@ pub fn wait(times: &[DateTime<Utc>], now: DateTime<Utc>, p: Policy) -> Option<Du
     (until > now).then(|| until - now)
 }
 
+/// How long an address with the failures `times` (oldest first) must wait, or `None`.
+pub fn address_wait(times: &[DateTime<Utc>], now: DateTime<Utc>) -> Option<Duration> {
+    let recent: Vec<DateTime<Utc>> = times.iter().copied().filter(|t| *t > now - ADDRESS_WINDOW).collect();
+    if recent.len() < ADDRESS_FAILURES {
+        return None;
+    }
+    // Free again when enough of them have left the window.
+    let freeing = recent[recent.len() - ADDRESS_FAILURES];
+    let until = freeing + ADDRESS_WINDOW;
+    (until > now).then(|| until - now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +87,15 @@ mod tests {
         assert_eq!(wait(&fails, t0() + Duration::seconds(40), PER_SOURCE), Some(Duration::seconds(60)));
         fails.push(t0() + Duration::seconds(100));
         assert_eq!(wait(&fails, t0() + Duration::seconds(100), PER_SOURCE), Some(Duration::seconds(120)));
+    }
+
+    #[test]
+    fn an_address_waits_until_its_twentieth_newest_failure_leaves_the_window() {
+        let fails: Vec<DateTime<Utc>> = (0..20).map(|i| t0() + Duration::minutes(i / 2)).collect();
+        assert_eq!(address_wait(&fails[..19], t0() + Duration::minutes(10),), None);
+        let w = address_wait(&fails, t0() + Duration::minutes(10));
+        assert_eq!(w, Some(Duration::minutes(5)), "the oldest (t0) leaves at t0 + 15 min");
+        assert_eq!(address_wait(&fails, t0() + Duration::minutes(15)), None);
     }
 
     #[test]

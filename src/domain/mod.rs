@@ -11,7 +11,6 @@ pub mod lockout;
 pub mod permission;
 pub mod preparedness;
 pub mod prevention;
-pub mod ratelimit;
 pub mod recipients;
 pub mod risk;
 pub mod role;

@@ -88,13 +88,17 @@ pub fn render(
             let event = params["event"].as_str().filter(|e| EVENTS.contains(e)).ok_or("unknown event")?;
             ctx.insert("subject", i18n::t(lang, &format!("security_{event}_subject")));
             ctx.insert("intro", i18n::t(lang, &format!("security_{event}_text")));
+            // A delivery mode's change names the mode by its label, under "how messages are sent".
+            let mode = params["fields"]["field"].as_str().is_some_and(|f| f.ends_with("_delivery"));
             let lines: Vec<Line> = FIELDS
                 .iter()
                 .filter_map(|(key, label)| {
                     let v = params["fields"][key].as_str()?;
                     let value = match *key {
                         "role" => i18n::t(lang, &format!("role_{v}")).to_string(),
+                        "field" if mode => format!("{}: {}", i18n::t(lang, "delivery_heading"), i18n::t(lang, v)),
                         "field" => i18n::t(lang, v).to_string(),
+                        "old" | "new" if mode => i18n::t(lang, &format!("delivery_{v}")).to_string(),
                         _ => v.to_string(),
                     };
                     Some(Line { label: i18n::t(lang, label), value })

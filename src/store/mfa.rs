@@ -5,12 +5,8 @@ use crate::db::AnyConnection;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-/// Keeps a secret being enrolled until a code from it confirms it.
-pub fn set_pending(conn: &mut AnyConnection, user_id: i64, secret: &str) -> QueryResult<usize> {
-    diesel::update(users::table.find(user_id)).set(users::totp_pending.eq(secret)).execute(conn)
-}
-
-/// The enrolled secret replaces any earlier one; the confirming code's step counts as used.
+/// The enrolled secret replaces any earlier one; the confirming code's step counts as used. (The session's
+/// pending secret is cleared by the caller.)
 pub fn enable(
     conn: &mut AnyConnection,
     user_id: i64,
@@ -21,7 +17,6 @@ pub fn enable(
     let n = diesel::update(users::table.find(user_id))
         .set((
             users::totp_secret.eq(secret),
-            users::totp_pending.eq(None::<String>),
             users::totp_enabled_at.eq(now.naive_utc()),
             users::totp_last_step.eq(step),
         ))
@@ -47,7 +42,6 @@ pub fn clear(conn: &mut AnyConnection, user_id: i64) -> QueryResult<usize> {
     let n = diesel::update(users::table.find(user_id))
         .set((
             users::totp_secret.eq(None::<String>),
-            users::totp_pending.eq(None::<String>),
             users::totp_enabled_at.eq(None::<NaiveDateTime>),
             users::totp_last_step.eq(None::<i64>),
         ))

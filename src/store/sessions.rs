@@ -19,6 +19,8 @@ pub struct SessionRow {
     pub strong: bool,
     pub ip: Option<String>,
     pub agent: Option<String>,
+    /// a TOTP secret this session is enrolling, until a code from it confirms it
+    pub totp_pending: Option<String>,
 }
 
 impl SessionRow {
@@ -95,6 +97,13 @@ pub fn touch(conn: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> QueryRes
     diesel::update(sessions::table.find(id).filter(sessions::revoked_at.is_null()))
         .set(sessions::last_seen_at.eq(now.naive_utc()))
         .execute(conn)
+}
+
+/// Keeps a secret being enrolled with the session that asked for it (no other session sees it).
+pub fn set_pending(conn: &mut AnyConnection, id: &str, secret: Option<&str>) -> QueryResult<usize> {
+    let n = diesel::update(sessions::table.find(id)).set(sessions::totp_pending.eq(secret)).execute(conn)?;
+    changed();
+    Ok(n)
 }
 
 /// A second factor was given in this session.

@@ -49,7 +49,6 @@ pub struct UserRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub totp_secret: Option<String>,
-    pub totp_pending: Option<String>,
     pub totp_enabled_at: Option<NaiveDateTime>,
     pub totp_last_step: Option<i64>,
     pub oidc_subject: Option<String>,

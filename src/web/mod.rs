@@ -101,7 +101,7 @@ impl Fairing for SecurityHeaders {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        if req.uri().path().starts_with("/api/") {
+        if crate::auth::guard::is_api(req) {
             res.set_header(Header::new("Cache-Control", "no-store"));
         }
         if self.hsts {

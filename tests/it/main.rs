@@ -7,6 +7,7 @@ mod stats;
 mod web;
 
 mod api_errors;
+mod attack;
 mod audit_log;
 mod auth;
 mod authz_matrix;

@@ -8,6 +8,5 @@ ALTER TABLE users DROP COLUMN failed_logins;
 ALTER TABLE users DROP COLUMN oidc_subject;
 ALTER TABLE users DROP COLUMN totp_last_step;
 ALTER TABLE users DROP COLUMN totp_enabled_at;
-ALTER TABLE users DROP COLUMN totp_pending;
 ALTER TABLE users DROP COLUMN totp_secret;
 DROP TABLE sessions;

@@ -13,14 +13,15 @@ CREATE TABLE sessions (
     method TEXT NOT NULL,
     strong BOOLEAN NOT NULL,
     ip TEXT,
-    agent TEXT
+    agent TEXT,
+    totp_pending TEXT
 );
 CREATE INDEX sessions_by_user ON sessions (user_id, created_at);
 
--- TOTP (RFC 6238): the confirmed secret, one being enrolled, and the last time step used (a code is
--- accepted once). oidc_subject: "provider subject" of the identity provider's account bound to this user.
+-- TOTP (RFC 6238): the confirmed secret and the last time step used (a code is accepted once). A secret being
+-- enrolled belongs to the session that asked for it (sessions.totp_pending), never to the account: another
+-- session of the account, one with the password alone, can neither read nor plant it. oidc_subject: "provider subject" of the identity provider's account bound to this user.
 ALTER TABLE users ADD COLUMN totp_secret TEXT;
-ALTER TABLE users ADD COLUMN totp_pending TEXT;
 ALTER TABLE users ADD COLUMN totp_enabled_at TIMESTAMP;
 ALTER TABLE users ADD COLUMN totp_last_step BIGINT;
 ALTER TABLE users ADD COLUMN oidc_subject TEXT;

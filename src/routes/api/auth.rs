@@ -49,12 +49,37 @@ pub async fn post_login(
     Ok(Json(resp))
 }
 
+/// The session a request's token names, whatever else the guard would say of the request (a browser's
+/// logout need not be a JSON request to end its session).
+pub struct NamedSession(pub Option<crate::auth::token::Claims>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for NamedSession {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let Some(st) = req.rocket().state::<AppState>() else { return Outcome::Success(NamedSession(None)) };
+        let token = match req.headers().get_one("Authorization") {
+            Some(h) => h.trim().split_once(' ').map(|(_, t)| t.trim().to_string()),
+            None => req.cookies().get(SESSION_COOKIE).map(|c| c.value().to_string()),
+        };
+        Outcome::Success(NamedSession(token.and_then(|t| st.keys.decode(&t, st.clock.now()))))
+    }
+}
+
 /// Ends the session: the token (Bearer or cookie) stops working at once.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
 #[rocket::post("/auth/logout")]
-pub async fn post_logout(st: &State<AppState>, user: Option<AuthUser>, cookies: &CookieJar<'_>) -> AppResult<Status> {
-    if let Some(u) = user {
-        auth_app::logout(st, &u).await?;
+pub async fn post_logout(
+    st: &State<AppState>,
+    user: Option<AuthUser>,
+    named: NamedSession,
+    cookies: &CookieJar<'_>,
+) -> AppResult<Status> {
+    match (user, named.0) {
+        (Some(u), _) => auth_app::logout(st, &u).await?,
+        (None, Some(claims)) => auth_app::end_named_session(st, &claims).await?,
+        (None, None) => {}
     }
     cookies.remove(Cookie::build(SESSION_COOKIE).path("/"));
     Ok(Status::NoContent)
