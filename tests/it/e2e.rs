@@ -395,22 +395,7 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     login(&c, &base, "admin@demo.saknad.se").await;
     c.goto(&format!("{base}/admin/users")).await.expect("users");
     shot(&c, "14-wide-admin-users").await;
-    c.find(Locator::Id("email"))
-        .await
-        .expect("email")
-        .send_keys("ny.socialsekreterare@demo.saknad.se")
-        .await
-        .expect("type");
-    c.find(Locator::Id("name")).await.expect("name").send_keys("Nina Ny").await.expect("type");
-    c.find(Locator::Id("role")).await.expect("role").select_by_value("social_worker").await.expect("role");
-    c.find(Locator::Id("county_code")).await.expect("county").select_by_value("01").await.expect("county");
-    c.find(Locator::Id("municipality_code")).await.expect("muni").select_by_value("0184").await.expect("muni");
-    c.find(Locator::Css("form[action^='/admin/users?'] button.primary"))
-        .await
-        .expect("create")
-        .click()
-        .await
-        .expect("click");
+    create_social_worker(&c, "ny.socialsekreterare@demo.saknad.se", "0184").await;
     wait_for_page(&c, "user created", |p| p.contains("Nina Ny") && p.contains("Solna")).await;
     c.goto(&format!("{base}/admin/accommodations")).await.expect("accommodations");
     shot(&c, "15-wide-admin-accommodations").await;
@@ -449,6 +434,21 @@ async fn a_report_from_the_phone_to_closure_in_the_browser() {
     assert_no_axe_violations();
 }
 
+/// The admin's new-user form on the users page, filled in for a social worker Nina Ny of `municipality`
+/// (picked by name from the list), and sent.
+async fn create_social_worker(c: &Client, email: &str, municipality: &str) {
+    c.find(Locator::Id("email")).await.expect("email").send_keys(email).await.expect("type");
+    c.find(Locator::Id("name")).await.expect("name").send_keys("Nina Ny").await.expect("type");
+    c.find(Locator::Id("role")).await.expect("role").select_by_value("social_worker").await.expect("role");
+    c.find(Locator::Id("municipality_code")).await.expect("muni").select_by_value(municipality).await.expect("muni");
+    c.find(Locator::Css("form[action^='/admin/users?'] button.primary"))
+        .await
+        .expect("create")
+        .click()
+        .await
+        .expect("click");
+}
+
 /// Types the code the authenticator app would show for the secret on the enrolment page, and confirms.
 async fn enrol_in_browser(c: &Client, name: &str) {
     wait_for_page(c, "enrolment page", |p| p.contains("id=\"mfa-confirm\"") && p.contains("<svg")).await;
@@ -477,16 +477,7 @@ async fn a_new_social_worker_chooses_a_password_from_the_link_and_enrols_a_secon
     login(&c, &base, "admin@demo.saknad.se").await;
     enrol_in_browser(&c, "20-admin").await;
     c.goto(&format!("{base}/admin/users")).await.expect("users");
-    c.find(Locator::Id("email")).await.expect("email").send_keys("nina.ny@demo.saknad.se").await.expect("type");
-    c.find(Locator::Id("name")).await.expect("name").send_keys("Nina Ny").await.expect("type");
-    c.find(Locator::Id("role")).await.expect("role").select_by_value("social_worker").await.expect("role");
-    c.find(Locator::Id("municipality_code")).await.expect("muni").select_by_value("0180").await.expect("muni");
-    c.find(Locator::Css("form[action^='/admin/users?'] button.primary"))
-        .await
-        .expect("create")
-        .click()
-        .await
-        .expect("click");
+    create_social_worker(&c, "nina.ny@demo.saknad.se", "0180").await;
     wait_for_page(&c, "link sent", |p| p.contains("En länk för att välja lösenord har skickats")).await;
     shot(&c, "21-admin-user-created").await;
     // Her phone: the link from the email.
